@@ -1,0 +1,91 @@
+"""Run settings: one frozen object, checked once, passed everywhere."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Literal
+
+from ctr_batch.errors import ConfigError
+from ctr_batch.schema import EVENT_COLUMNS
+
+GapRule = Literal["inclusive", "exclusive"]
+GAP_RULES: tuple[GapRule, ...] = ("inclusive", "exclusive")
+
+_UNITS = {"ms": "milliseconds", "s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse a duration such as ``5s``, ``10m``, ``1h30m`` or ``250ms``.
+
+    Examples
+    --------
+    >>> parse_duration("1h30m")
+    datetime.timedelta(seconds=5400)
+    """
+    spec = text.strip().lower()
+    parts = _PART.findall(spec)
+    if not spec or "".join(n + u for n, u in parts) != spec:
+        msg = f"duration {text!r}: expected a number and unit, e.g. 5s, 10m, 1h30m (units: ms s m h d)"
+        raise ConfigError(msg)
+    return sum((timedelta(**{_UNITS[unit]: float(n)}) for n, unit in parts), timedelta())
+
+
+def format_duration(value: timedelta) -> str:
+    """Format a duration the way ``parse_duration`` reads it.
+
+    Examples
+    --------
+    >>> format_duration(timedelta(minutes=90))
+    '1h30m'
+    """
+    micros = value // timedelta(microseconds=1)
+    out = ""
+    for unit, size in (("d", 86_400_000_000), ("h", 3_600_000_000), ("m", 60_000_000),
+                       ("s", 1_000_000), ("ms", 1_000)):
+        count, micros = divmod(micros, size)
+        out += f"{count}{unit}" if count else ""
+    return out or "0s"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunConfig:
+    """Settings of one run.
+
+    Parameters
+    ----------
+    gap
+        Inactivity that ends a session; must be positive.
+    gap_rule
+        ``inclusive``: an event exactly `gap` after the previous one stays in the session
+        (Bytewax >= 0.20, Spark, Flink). ``exclusive``: it opens a new one (Bytewax 0.19, Beam).
+    timezone
+        IANA time zone whose calendar dates define a day.
+    column_map
+        Input column names for contract columns, as ``(contract_name, source_name)`` pairs.
+    """
+
+    gap: timedelta = timedelta(minutes=30)
+    gap_rule: GapRule = "inclusive"
+    timezone: str = "UTC"
+    column_map: tuple[tuple[str, str], ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.gap <= timedelta(0):
+            msg = f"gap must be positive; got {format_duration(self.gap)}"
+            raise ConfigError(msg)
+        if self.gap_rule not in GAP_RULES:
+            msg = f"gap rule must be one of {list(GAP_RULES)}; got {self.gap_rule!r}"
+            raise ConfigError(msg)
+        try:
+            zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            msg = f"time zone {self.timezone!r} is unknown; use an IANA name such as Europe/Paris"
+            raise ConfigError(msg) from None
+        unknown = sorted({name for name, _ in self.column_map} - set(EVENT_COLUMNS))
+        if unknown:
+            msg = f"--column maps unknown columns {unknown}; known: {list(EVENT_COLUMNS)}"
+            raise ConfigError(msg)

@@ -1,0 +1,42 @@
+"""Errors raised for bad input or settings; the CLI prints them as one line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class CtrBatchError(Exception):
+    """Base of every error a user can act on (bad input, bad settings)."""
+
+
+class ConfigError(CtrBatchError):
+    """A setting is invalid."""
+
+
+class InputError(CtrBatchError):
+    """Events cannot be found or read."""
+
+    @classmethod
+    def no_files(cls, source: str) -> InputError:
+        """No Parquet file matches `source`."""
+        return cls(f"{source}: no Parquet files found (expected a file, a directory or a glob)")
+
+    @classmethod
+    def unreadable(cls, source: str, reason: str) -> InputError:
+        """A file exists but is not readable Parquet."""
+        first_line = reason.strip().splitlines()[0] if reason.strip() else "unknown error"
+        return cls(f"{source}: not a readable Parquet file ({first_line})")
+
+
+class SchemaError(CtrBatchError):
+    """Columns are missing or have a type that cannot be read."""
+
+    @classmethod
+    def missing(cls, source: str, missing: Iterable[str], found: Iterable[str]) -> SchemaError:
+        """Required columns are absent."""
+        return cls(f"{source}: missing columns {sorted(missing)}; found {sorted(found)}")
+
+    @classmethod
+    def wrong_type(cls, source: str, column: str, expected: str, found: str) -> SchemaError:
+        """A column has a type that cannot be converted."""
+        return cls(f"{source}: column {column!r} must be {expected}; found {found}")

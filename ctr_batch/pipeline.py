@@ -1,0 +1,178 @@
+"""The only place that orders the stages, collects and writes."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+
+from ctr_batch import aggregate
+from ctr_batch.config import RunConfig
+from ctr_batch.read import scan_events
+from ctr_batch.schema import (
+    CLICKED_SEARCHES,
+    CTR_BY_QUERY_TABLE,
+    CTR_DAILY_TABLE,
+    FILE_INDEX,
+    N_EVENTS,
+    QUARANTINE_SCHEMA,
+    QUARANTINE_TABLE,
+    REASON,
+    REASONS,
+    SEARCHES_TABLE,
+    SEQ,
+    SESSIONS_TABLE,
+    SOURCE_FILE,
+    SOURCE_ROW,
+)
+from ctr_batch.segment import segment
+from ctr_batch.sessionize import sessionize
+from ctr_batch.validate import split_valid
+from ctr_batch.write import write_tables
+
+Engine = Literal["auto", "in-memory", "streaming"]
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """What a run read, set aside and produced."""
+
+    rows_read: int
+    rows_processed: int
+    quarantined: dict[str, int]
+    sessions: int
+    searches: int
+    clicked_searches: int
+    seconds: float = 0.0
+    tables: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def rows_quarantined(self) -> int:
+        """Rows set aside, all reasons together."""
+        return sum(self.quarantined.values())
+
+    @property
+    def ctr(self) -> float | None:
+        """Share of searches with at least one click."""
+        return self.clicked_searches / self.searches if self.searches else None
+
+
+def compute_tables(
+    events: pl.LazyFrame,
+    config: RunConfig,
+    *,
+    dedupe: bool = True,
+    sources: pl.LazyFrame | None = None,
+    engine: Engine = "auto",
+) -> dict[str, pl.DataFrame]:
+    """Compute every output table from normalized events.
+
+    Parameters
+    ----------
+    events
+        Contract columns (see ``schema.EVENTS_SCHEMA``); input order is ``_seq`` when present,
+        else row order.
+    config
+        Gap, gap rule and time zone.
+    dedupe
+        Set repeated ``event_id`` values aside (when the input has that column).
+    sources
+        ``_file`` → ``source_file`` and first ``_seq`` of each file, for the quarantine table.
+    engine
+        Polars engine; results are the same on every engine.
+    """
+    if SEQ not in events.collect_schema():
+        events = events.with_row_index(SEQ).with_columns(pl.col(SEQ).cast(pl.Int64))
+    valid, rejected = split_valid(events, dedupe=dedupe)
+    segmented = segment(sessionize(valid, gap=config.gap, gap_rule=config.gap_rule))
+    searches, sessions, quarantine = pl.collect_all(
+        [
+            aggregate.searches(segmented, timezone=config.timezone),
+            aggregate.sessions(segmented, timezone=config.timezone),
+            _quarantine(rejected, sources),
+        ],
+        engine=engine,
+    )
+    daily, by_query = pl.collect_all(
+        [
+            aggregate.ctr_daily(searches.lazy(), sessions.lazy()),
+            aggregate.ctr_by_query(searches.lazy()),
+        ],
+        engine="in-memory",
+    )
+    return {
+        SEARCHES_TABLE: searches,
+        SESSIONS_TABLE: sessions,
+        CTR_DAILY_TABLE: daily,
+        CTR_BY_QUERY_TABLE: by_query,
+        QUARANTINE_TABLE: quarantine,
+    }
+
+
+def summarize(tables: dict[str, pl.DataFrame], rows_read: int) -> RunSummary:
+    """Count what the tables hold; fail loudly if any input row went missing."""
+    reasons = tables[QUARANTINE_TABLE][REASON].value_counts()
+    quarantined = {reason: 0 for reason in REASONS} | dict(reasons.iter_rows())
+    summary = RunSummary(
+        rows_read=rows_read,
+        rows_processed=int(tables[SESSIONS_TABLE][N_EVENTS].sum()),
+        quarantined=quarantined,
+        sessions=tables[SESSIONS_TABLE].height,
+        searches=tables[SEARCHES_TABLE].height,
+        clicked_searches=int(tables[CTR_DAILY_TABLE][CLICKED_SEARCHES].sum()),
+    )
+    if summary.rows_processed + summary.rows_quarantined != rows_read:
+        msg = f"row accounting broken: {summary}"  # a bug, never bad input
+        raise AssertionError(msg)
+    return summary
+
+
+def run(
+    sources: Sequence[str | Path],
+    out: Path,
+    config: RunConfig,
+    *,
+    engine: Engine = "auto",
+    progress: Progress | None = None,
+) -> RunSummary:
+    """Read events, compute every table and write them under `out`.
+
+    Nothing is written unless every input file passes the schema checks and every table
+    is computed.
+    """
+    started = time.perf_counter()
+    step = progress or (lambda _: None)
+    step("checking input files")
+    scanned = scan_events(sources, column_map=dict(config.column_map))
+    step(f"computing tables from {scanned.rows:,} rows in {len(scanned.sources)} file(s)")
+    tables = compute_tables(
+        scanned.frame,
+        config,
+        dedupe=scanned.has_event_id,
+        sources=scanned.source_table(),
+        engine=engine,
+    )
+    summary = summarize(tables, scanned.rows)
+    step(f"writing {len(tables)} tables to {out}")
+    written = write_tables(tables, out)
+    elapsed = time.perf_counter() - started
+    return dataclasses.replace(summary, seconds=elapsed, tables=written)
+
+
+def _quarantine(rejected: pl.LazyFrame, sources: pl.LazyFrame | None) -> pl.LazyFrame:
+    """Rejected rows with their source file and row number within it."""
+    if sources is None:
+        located = rejected.with_columns(
+            pl.lit(None, dtype=pl.String).alias(SOURCE_FILE), pl.col(SEQ).alias(SOURCE_ROW)
+        )
+    else:
+        located = rejected.join(sources, on=FILE_INDEX, how="left").with_columns(
+            (pl.col(SEQ) - pl.col(SOURCE_ROW)).alias(SOURCE_ROW)
+        )
+    return located.sort(SEQ).select(QUARANTINE_SCHEMA.names()).cast(dict(QUARANTINE_SCHEMA))

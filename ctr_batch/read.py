@@ -1,0 +1,173 @@
+"""Find event files, check their columns and scan them as one normalized LazyFrame."""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from ctr_batch.errors import InputError, SchemaError
+from ctr_batch.schema import (
+    EVENT_COLUMNS,
+    EVENT_ID,
+    EVENT_TIME,
+    EVENTS_SCHEMA,
+    FILE_INDEX,
+    ITEMS,
+    REQUIRED_COLUMNS,
+    SEQ,
+    SOURCE_FILE,
+    SOURCE_ROW,
+    TIME_DTYPE,
+    USER_ID,
+)
+
+_TEXT = (pl.String, pl.Categorical, pl.Enum, pl.Null)
+_EXPECTED = {
+    USER_ID: "a string or integer",
+    EVENT_TIME: "a timestamp",
+    EVENT_ID: "a string or integer",
+    ITEMS: "a list of strings",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class EventSource:
+    """One input file: its path, its row count and where its rows start in input order."""
+
+    path: Path
+    rows: int
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class ScannedEvents:
+    """Normalized events of all input files, plus what is known about the files."""
+
+    frame: pl.LazyFrame
+    sources: tuple[EventSource, ...]
+    has_event_id: bool
+
+    @property
+    def rows(self) -> int:
+        """Total number of input rows."""
+        return sum(source.rows for source in self.sources)
+
+    def source_table(self) -> pl.LazyFrame:
+        """Map ``_file`` to ``source_file`` and the first ``_seq`` of that file."""
+        return pl.LazyFrame(
+            {
+                FILE_INDEX: range(len(self.sources)),
+                SOURCE_FILE: [str(source.path) for source in self.sources],
+                SOURCE_ROW: [source.offset for source in self.sources],
+            },
+            schema={FILE_INDEX: pl.UInt32, SOURCE_FILE: pl.String, SOURCE_ROW: pl.Int64},
+        )
+
+
+def find_event_files(sources: Sequence[str | Path]) -> list[Path]:
+    """Resolve files, directories (recursive) and globs to Parquet files in sorted path order.
+
+    Files and folders whose names start with ``.`` or ``_`` (temporary or marker files) are
+    skipped inside directories.
+    """
+    found: set[Path] = set()
+    for source in sources:
+        path = Path(source)
+        if path.is_file():
+            matches = [path]
+        elif path.is_dir():
+            matches = [p for p in path.rglob("*.parquet") if not _hidden(p.relative_to(path))]
+        else:
+            matches = [Path(p) for p in glob.glob(str(source), recursive=True)]
+            matches = [p for p in matches if p.is_file()]
+        if not matches:
+            raise InputError.no_files(str(source))
+        found.update(matches)
+    return sorted(found, key=lambda p: p.as_posix())
+
+
+def scan_events(
+    sources: Sequence[str | Path], *, column_map: Mapping[str, str] | None = None
+) -> ScannedEvents:
+    """Scan event files as one LazyFrame with the contract columns plus ``_seq`` and ``_file``.
+
+    Every file's schema is checked before anything is read, so a bad file stops the run early
+    with a message naming it.
+    """
+    files = find_event_files(sources)
+    mapping = dict(column_map or {})
+    frames, scanned, offset, has_event_id = [], [], 0, False
+    for index, path in enumerate(files):
+        schema, rows = _read_footer(path)
+        frames.append(_scan_file(path, schema, mapping, index=index, offset=offset))
+        scanned.append(EventSource(path, rows, offset))
+        has_event_id |= mapping.get(EVENT_ID, EVENT_ID) in schema
+        offset += rows
+    return ScannedEvents(pl.concat(frames, how="vertical"), tuple(scanned), has_event_id)
+
+
+def _hidden(relative: Path) -> bool:
+    return any(part.startswith((".", "_")) for part in relative.parts)
+
+
+def _read_footer(path: Path) -> tuple[pl.Schema, int]:
+    try:
+        rows = pq.read_metadata(path).num_rows
+        schema = pl.read_parquet_schema(path)
+    except Exception as exc:  # any failure to parse the footer means the file is unusable
+        raise InputError.unreadable(str(path), str(exc)) from None
+    return pl.Schema(schema), rows
+
+
+def _scan_file(
+    path: Path, schema: pl.Schema, mapping: Mapping[str, str], *, index: int, offset: int
+) -> pl.LazyFrame:
+    source_names = {column: mapping.get(column, column) for column in EVENT_COLUMNS}
+    missing = [source_names[c] for c in REQUIRED_COLUMNS if source_names[c] not in schema]
+    if missing:
+        raise SchemaError.missing(str(path), missing, schema.names())
+    columns = [
+        _normalize(column, source, schema[source], path)
+        if source in schema
+        else pl.lit(None, dtype=EVENTS_SCHEMA[column]).alias(column)
+        for column, source in source_names.items()
+    ]
+    scan = pl.scan_parquet(
+        path, hive_partitioning=False, row_index_name=SEQ, row_index_offset=offset
+    )
+    return scan.select(
+        *columns,
+        pl.col(SEQ).cast(pl.Int64),
+        pl.lit(index, dtype=pl.UInt32).alias(FILE_INDEX),
+    )
+
+
+def _normalize(column: str, source: str, dtype: pl.DataType, path: Path) -> pl.Expr:
+    """Expression reading `source` as the contract column `column`, or a SchemaError."""
+    expr = pl.col(source)
+    if isinstance(dtype, pl.Null):
+        expr = expr.cast(EVENTS_SCHEMA[column])
+    elif column == EVENT_TIME and isinstance(dtype, pl.Datetime):
+        to_utc = expr.dt.convert_time_zone("UTC") if dtype.time_zone else expr
+        expr = to_utc.dt.replace_time_zone("UTC").cast(TIME_DTYPE)
+    elif column in (USER_ID, EVENT_ID) and (dtype.is_integer() or isinstance(dtype, _TEXT)):
+        expr = expr.cast(pl.String)
+    elif column == ITEMS and _is_text_list(dtype):
+        expr = expr.cast(pl.List(pl.String))
+    elif column not in (EVENT_TIME, USER_ID, EVENT_ID, ITEMS) and isinstance(dtype, _TEXT):
+        expr = expr.cast(pl.String)
+    else:
+        expected = _EXPECTED.get(column, "a string")
+        raise SchemaError.wrong_type(str(path), source, expected, str(dtype))
+    return expr.alias(column)
+
+
+def _is_text_list(dtype: pl.DataType) -> bool:
+    if isinstance(dtype, pl.Null):
+        return True
+    return isinstance(dtype, pl.List | pl.Array) and isinstance(dtype.inner, _TEXT)

@@ -1,0 +1,46 @@
+"""Write tables atomically: stage every file under a temporary name, then rename into place."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+
+import polars as pl
+
+PART_FILE = "part-0.parquet"
+
+
+def write_tables(tables: Mapping[str, pl.DataFrame], out: Path) -> dict[str, Path]:
+    """Write each table to ``out/<table>/part-0.parquet``, replacing what was there.
+
+    Every file is first written completely under a hidden staging folder of `out`, then
+    renamed over its predecessor (an atomic replace), so a reader sees the old file or the
+    new one, never a partial one, and a run that fails before the renames changes nothing.
+    Files of an earlier layout left in a table folder are removed after the rename.
+
+    Returns
+    -------
+    dict[str, Path]
+        The folder of each table.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    staging = out / f".staging-{uuid.uuid4().hex[:12]}"
+    staging.mkdir()
+    try:
+        for name, frame in tables.items():
+            frame.write_parquet(staging / f"{name}.parquet", statistics=True)
+        for name in tables:
+            _replace_table(staging / f"{name}.parquet", out / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return {name: out / name for name in tables}
+
+
+def _replace_table(new_file: Path, folder: Path) -> None:
+    folder.mkdir(exist_ok=True)
+    new_file.replace(folder / PART_FILE)
+    for stale in folder.iterdir():
+        if stale.name != PART_FILE:
+            shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
