@@ -108,7 +108,7 @@ def searches(segmented: pl.LazyFrame, *, timezone: str = "UTC") -> pl.LazyFrame:
             local_date(SEARCH_TIME, timezone),
         )
         .select(SEARCHES_SCHEMA.names())
-        .cast(dict(SEARCHES_SCHEMA))
+        .cast(SEARCHES_SCHEMA)
     )
 
 
@@ -131,7 +131,7 @@ def sessions(segmented: pl.LazyFrame, *, timezone: str = "UTC") -> pl.LazyFrame:
             local_date(SESSION_START, timezone),
         )
         .select(SESSIONS_SCHEMA.names())
-        .cast(dict(SESSIONS_SCHEMA))
+        .cast(SESSIONS_SCHEMA)
     )
 
 
@@ -161,7 +161,7 @@ def ctr_daily(searches: pl.LazyFrame, sessions: pl.LazyFrame) -> pl.LazyFrame:
         )
         .sort(DATE)
         .select(CTR_DAILY_SCHEMA.names())
-        .cast(dict(CTR_DAILY_SCHEMA))
+        .cast(CTR_DAILY_SCHEMA)
     )
 
 
@@ -177,7 +177,7 @@ def ctr_by_query(searches: pl.LazyFrame) -> pl.LazyFrame:
         per_query.with_columns(_ratio(pl.col(CLICKED_SEARCHES), pl.col(SEARCHES)).alias(CTR))
         .sort([SEARCHES, QUERY], descending=[True, False], nulls_last=True)
         .select(CTR_BY_QUERY_SCHEMA.names())
-        .cast(dict(CTR_BY_QUERY_SCHEMA))
+        .cast(CTR_BY_QUERY_SCHEMA)
     )
 
 

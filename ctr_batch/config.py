@@ -29,7 +29,7 @@ def parse_duration(text: str) -> timedelta:
     spec = text.strip().lower()
     parts = _PART.findall(spec)
     if not spec or "".join(n + u for n, u in parts) != spec:
-        msg = f"duration {text!r}: expected a number and unit, e.g. 5s, 10m, 1h30m (units: ms s m h d)"
+        msg = f"duration {text!r}: expected number+unit, e.g. 5s, 10m, 1h30m (units ms s m h d)"
         raise ConfigError(msg)
     return sum((timedelta(**{_UNITS[unit]: float(n)}) for n, unit in parts), timedelta())
 
@@ -44,8 +44,13 @@ def format_duration(value: timedelta) -> str:
     """
     micros = value // timedelta(microseconds=1)
     out = ""
-    for unit, size in (("d", 86_400_000_000), ("h", 3_600_000_000), ("m", 60_000_000),
-                       ("s", 1_000_000), ("ms", 1_000)):
+    for unit, size in (
+        ("d", 86_400_000_000),
+        ("h", 3_600_000_000),
+        ("m", 60_000_000),
+        ("s", 1_000_000),
+        ("ms", 1_000),
+    ):
         count, micros = divmod(micros, size)
         out += f"{count}{unit}" if count else ""
     return out or "0s"

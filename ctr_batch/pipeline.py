@@ -6,13 +6,11 @@ import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
 from ctr_batch import aggregate
-from ctr_batch.config import RunConfig
 from ctr_batch.read import scan_events
 from ctr_batch.schema import (
     CLICKED_SEARCHES,
@@ -34,6 +32,11 @@ from ctr_batch.segment import segment
 from ctr_batch.sessionize import sessionize
 from ctr_batch.validate import split_valid
 from ctr_batch.write import write_tables
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ctr_batch.config import RunConfig
 
 Engine = Literal["auto", "in-memory", "streaming"]
 Progress = Callable[[str], None]
@@ -118,7 +121,7 @@ def compute_tables(
 def summarize(tables: dict[str, pl.DataFrame], rows_read: int) -> RunSummary:
     """Count what the tables hold; fail loudly if any input row went missing."""
     reasons = tables[QUARANTINE_TABLE][REASON].value_counts()
-    quarantined = {reason: 0 for reason in REASONS} | dict(reasons.iter_rows())
+    quarantined = dict.fromkeys(REASONS, 0) | dict(reasons.iter_rows())
     summary = RunSummary(
         rows_read=rows_read,
         rows_processed=int(tables[SESSIONS_TABLE][N_EVENTS].sum()),
@@ -131,6 +134,28 @@ def summarize(tables: dict[str, pl.DataFrame], rows_read: int) -> RunSummary:
         msg = f"row accounting broken: {summary}"  # a bug, never bad input
         raise AssertionError(msg)
     return summary
+
+
+def compute(
+    sources: Sequence[str | Path],
+    config: RunConfig,
+    *,
+    engine: Engine = "auto",
+    progress: Progress | None = None,
+) -> tuple[dict[str, pl.DataFrame], RunSummary]:
+    """Read event files and compute every table, without writing anything."""
+    step = progress or (lambda _: None)
+    step("checking input files")
+    scanned = scan_events(sources, column_map=dict(config.column_map))
+    step(f"computing tables from {scanned.rows:,} rows in {len(scanned.sources)} file(s)")
+    tables = compute_tables(
+        scanned.frame,
+        config,
+        dedupe=scanned.has_event_id,
+        sources=scanned.source_table(),
+        engine=engine,
+    )
+    return tables, summarize(tables, scanned.rows)
 
 
 def run(
@@ -147,22 +172,11 @@ def run(
     is computed.
     """
     started = time.perf_counter()
-    step = progress or (lambda _: None)
-    step("checking input files")
-    scanned = scan_events(sources, column_map=dict(config.column_map))
-    step(f"computing tables from {scanned.rows:,} rows in {len(scanned.sources)} file(s)")
-    tables = compute_tables(
-        scanned.frame,
-        config,
-        dedupe=scanned.has_event_id,
-        sources=scanned.source_table(),
-        engine=engine,
-    )
-    summary = summarize(tables, scanned.rows)
-    step(f"writing {len(tables)} tables to {out}")
+    tables, summary = compute(sources, config, engine=engine, progress=progress)
+    if progress:
+        progress(f"writing {len(tables)} tables to {out}")
     written = write_tables(tables, out)
-    elapsed = time.perf_counter() - started
-    return dataclasses.replace(summary, seconds=elapsed, tables=written)
+    return dataclasses.replace(summary, seconds=time.perf_counter() - started, tables=written)
 
 
 def _quarantine(rejected: pl.LazyFrame, sources: pl.LazyFrame | None) -> pl.LazyFrame:
@@ -175,4 +189,4 @@ def _quarantine(rejected: pl.LazyFrame, sources: pl.LazyFrame | None) -> pl.Lazy
         located = rejected.join(sources, on=FILE_INDEX, how="left").with_columns(
             (pl.col(SEQ) - pl.col(SOURCE_ROW)).alias(SOURCE_ROW)
         )
-    return located.sort(SEQ).select(QUARANTINE_SCHEMA.names()).cast(dict(QUARANTINE_SCHEMA))
+    return located.sort(SEQ).select(QUARANTINE_SCHEMA.names()).cast(QUARANTINE_SCHEMA)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import glob
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -25,6 +25,9 @@ from ctr_batch.schema import (
     TIME_DTYPE,
     USER_ID,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 _TEXT = (pl.String, pl.Categorical, pl.Enum, pl.Null)
 _EXPECTED = {
@@ -83,7 +86,7 @@ def find_event_files(sources: Sequence[str | Path]) -> list[Path]:
         elif path.is_dir():
             matches = [p for p in path.rglob("*.parquet") if not _hidden(p.relative_to(path))]
         else:
-            matches = [Path(p) for p in glob.glob(str(source), recursive=True)]
+            matches = [Path(p) for p in glob.glob(str(source), recursive=True)]  # noqa: PTH207
             matches = [p for p in matches if p.is_file()]
         if not matches:
             raise InputError.no_files(str(source))

@@ -85,78 +85,78 @@ RUN_SUMMARY_TABLE = "run_summary"
 # --- schemas ------------------------------------------------------------------------------------
 EVENTS_SCHEMA = pl.Schema(
     {
-        USER_ID: pl.String,
+        USER_ID: pl.String(),
         EVENT_TIME: TIME_DTYPE,
-        EVENT_TYPE: pl.String,
-        QUERY: pl.String,
+        EVENT_TYPE: pl.String(),
+        QUERY: pl.String(),
         ITEMS: pl.List(pl.String),
-        ITEM: pl.String,
-        EVENT_ID: pl.String,
+        ITEM: pl.String(),
+        EVENT_ID: pl.String(),
     }
 )
 
 SEARCHES_SCHEMA = pl.Schema(
     {
-        USER_ID: pl.String,
-        SESSION_ID: pl.String,
-        SEARCH_INDEX: pl.UInt32,
+        USER_ID: pl.String(),
+        SESSION_ID: pl.String(),
+        SEARCH_INDEX: pl.UInt32(),
         SEARCH_TIME: TIME_DTYPE,
-        QUERY: pl.String,
-        N_RESULTS: pl.UInt32,
-        N_CLICKS: pl.UInt32,
-        CLICKED: pl.Boolean,
-        CTR: pl.Float64,
+        QUERY: pl.String(),
+        N_RESULTS: pl.UInt32(),
+        N_CLICKS: pl.UInt32(),
+        CLICKED: pl.Boolean(),
+        CTR: pl.Float64(),
         TIME_TO_FIRST_CLICK: pl.Duration("us"),
-        FIRST_CLICK_POSITION: pl.UInt32,
-        DATE: pl.Date,
+        FIRST_CLICK_POSITION: pl.UInt32(),
+        DATE: pl.Date(),
     }
 )
 
 SESSIONS_SCHEMA = pl.Schema(
     {
-        USER_ID: pl.String,
-        SESSION_ID: pl.String,
+        USER_ID: pl.String(),
+        SESSION_ID: pl.String(),
         SESSION_START: TIME_DTYPE,
         SESSION_END: TIME_DTYPE,
         DURATION: pl.Duration("us"),
-        N_EVENTS: pl.UInt32,
-        N_SEARCHES: pl.UInt32,
-        N_CLICKS: pl.UInt32,
-        CLICKS_PER_SEARCH: pl.Float64,
-        DATE: pl.Date,
+        N_EVENTS: pl.UInt32(),
+        N_SEARCHES: pl.UInt32(),
+        N_CLICKS: pl.UInt32(),
+        CLICKS_PER_SEARCH: pl.Float64(),
+        DATE: pl.Date(),
     }
 )
 
 CTR_DAILY_SCHEMA = pl.Schema(
     {
-        DATE: pl.Date,
-        SEARCHES: pl.Int64,
-        CLICKED_SEARCHES: pl.Int64,
-        CTR: pl.Float64,
-        CLICKS: pl.Int64,
-        CLICKS_PER_SEARCH: pl.Float64,
-        SESSIONS: pl.Int64,
-        SESSIONS_WITH_SEARCH: pl.Int64,
+        DATE: pl.Date(),
+        SEARCHES: pl.Int64(),
+        CLICKED_SEARCHES: pl.Int64(),
+        CTR: pl.Float64(),
+        CLICKS: pl.Int64(),
+        CLICKS_PER_SEARCH: pl.Float64(),
+        SESSIONS: pl.Int64(),
+        SESSIONS_WITH_SEARCH: pl.Int64(),
     }
 )
 
 CTR_BY_QUERY_SCHEMA = pl.Schema(
     {
-        QUERY: pl.String,
-        SEARCHES: pl.Int64,
-        CLICKED_SEARCHES: pl.Int64,
-        CTR: pl.Float64,
-        CLICKS: pl.Int64,
-        MEAN_FIRST_CLICK_POSITION: pl.Float64,
+        QUERY: pl.String(),
+        SEARCHES: pl.Int64(),
+        CLICKED_SEARCHES: pl.Int64(),
+        CTR: pl.Float64(),
+        CLICKS: pl.Int64(),
+        MEAN_FIRST_CLICK_POSITION: pl.Float64(),
     }
 )
 
 QUARANTINE_SCHEMA = pl.Schema(
     {
         **EVENTS_SCHEMA,
-        REASON: pl.String,
-        SOURCE_FILE: pl.String,
-        SOURCE_ROW: pl.Int64,
+        REASON: pl.String(),
+        SOURCE_FILE: pl.String(),
+        SOURCE_ROW: pl.Int64(),
     }
 )
 

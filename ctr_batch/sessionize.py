@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import polars as pl
 
-from ctr_batch.config import GapRule
 from ctr_batch.schema import EVENT_TIME, OPENS_SESSION, SEQ, SESSION, SESSION_START, USER_ID
+
+if TYPE_CHECKING:
+    from datetime import timedelta
+
+    from ctr_batch.config import GapRule
 
 
 def opens_session(gap: timedelta, gap_rule: GapRule = "inclusive") -> pl.Expr:
@@ -40,5 +44,8 @@ def sessionize(
     ordered = events.sort(USER_ID, EVENT_TIME, SEQ).with_columns(opens_session(gap, gap_rule))
     return ordered.with_columns(
         pl.col(OPENS_SESSION).cum_sum().cast(pl.UInt32).alias(SESSION),
-        pl.when(pl.col(OPENS_SESSION)).then(pl.col(EVENT_TIME)).forward_fill().alias(SESSION_START),
+        pl.when(pl.col(OPENS_SESSION))
+        .then(pl.col(EVENT_TIME))
+        .forward_fill()
+        .alias(SESSION_START),
     )

@@ -10,13 +10,13 @@ from ctr_batch.schema import (
     EVENT_TIME,
     EVENT_TYPE,
     EVENT_TYPES,
-    EventType,
     NULL_EVENT_TIME,
     NULL_USER_ID,
     REASON,
     SEQ,
     UNKNOWN_EVENT_TYPE,
     USER_ID,
+    EventType,
 )
 
 
@@ -49,9 +49,7 @@ def repeated_event_id() -> pl.Expr:
     return pl.col(EVENT_ID).is_not_null() & (pl.col(SEQ) != first_seq)
 
 
-def split_valid(
-    events: pl.LazyFrame, *, dedupe: bool = True
-) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+def split_valid(events: pl.LazyFrame, *, dedupe: bool = True) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """Split events into processable rows and rejected rows with a ``reason``.
 
     Duplicates are judged among rows that pass the other checks, so a broken copy never

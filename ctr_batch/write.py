@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import Mapping
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-import polars as pl
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
+    import polars as pl
 
 PART_FILE = "part-0.parquet"
 

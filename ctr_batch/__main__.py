@@ -1,0 +1,7 @@
+"""``python -m ctr_batch``."""
+
+from __future__ import annotations
+
+from ctr_batch.cli import main
+
+main()

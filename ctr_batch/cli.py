@@ -1,0 +1,189 @@
+"""Command line: parse arguments, call the library, print. Nothing else."""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Annotated, ParamSpec
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from ctr_batch import pipeline, report
+from ctr_batch.config import RunConfig, parse_duration
+from ctr_batch.errors import ConfigError, CtrBatchError
+from ctr_batch.generate import generate_events, write_events
+from ctr_batch.samples import SAMPLES, sample
+from ctr_batch.schema import CTR_BY_QUERY_TABLE, CTR_DAILY_TABLE, SEARCHES_TABLE, SESSIONS_TABLE
+
+EXIT_BAD_INPUT = 3  # Click uses 2 for usage errors
+P = ParamSpec("P")
+
+app = typer.Typer(
+    name="ctr-batch",
+    help="Search sessions and click-through rate, in batch, from Parquet event logs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out_console = Console()
+err_console = Console(stderr=True)
+
+GapOption = Annotated[
+    str, typer.Option("--gap", help="Inactivity that ends a session, e.g. 30s, 10m, 1h30m.")
+]
+GapRuleOption = Annotated[
+    str,
+    typer.Option(
+        "--gap-rule",
+        help="inclusive: an event exactly GAP after the previous one stays in the session "
+        "(Bytewax >= 0.20, Spark, Flink); exclusive: it opens a new one (Bytewax 0.19, Beam).",
+    ),
+]
+TimezoneOption = Annotated[
+    str, typer.Option("--timezone", help="IANA time zone whose dates define a day.")
+]
+EngineOption = Annotated[
+    str, typer.Option("--engine", help="Polars engine: auto, in-memory or streaming.")
+]
+
+
+def _one_line_errors(command: Callable[P, None]) -> Callable[P, None]:
+    """Print a CtrBatchError as one line on stderr and exit with status 3."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            command(*args, **kwargs)
+        except CtrBatchError as exc:
+            err_console.print(f"error: {exc}", style="red", highlight=False, soft_wrap=True)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+
+    return wrapper
+
+
+def _config(gap: str, gap_rule: str, timezone: str, columns: list[str] | None = None) -> RunConfig:
+    pairs = []
+    for spec in columns or []:
+        name, sep, source = spec.partition("=")
+        if not sep or not name or not source:
+            msg = f"--column {spec!r}: expected NAME=SOURCE, e.g. user_id=uid"
+            raise ConfigError(msg)
+        pairs.append((name.strip(), source.strip()))
+    return RunConfig(
+        gap=parse_duration(gap),
+        gap_rule=gap_rule,  # type: ignore[arg-type]  # checked by RunConfig
+        timezone=timezone,
+        column_map=tuple(pairs),
+    )
+
+
+def _run_with_progress(
+    events: list[str], out: Path, config: RunConfig, engine: str, quiet: bool
+) -> pipeline.RunSummary:
+    if engine not in ("auto", "in-memory", "streaming"):
+        msg = f"--engine {engine!r}: expected auto, in-memory or streaming"
+        raise ConfigError(msg)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=err_console, transient=True, disable=quiet) as progress:
+        task = progress.add_task("starting")
+        return pipeline.run(
+            events,
+            out,
+            config,
+            engine=engine,  # type: ignore[arg-type]  # checked above
+            progress=lambda text: progress.update(task, description=text),
+        )
+
+
+@app.command()
+@_one_line_errors
+def run(
+    events: Annotated[
+        list[str], typer.Argument(help="Parquet file(s), directories (recursive) or globs.")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory for the tables.")],
+    gap: GapOption = "30m",
+    gap_rule: GapRuleOption = "inclusive",
+    timezone: TimezoneOption = "UTC",
+    column: Annotated[
+        list[str] | None,
+        typer.Option("--column", help="Map an input column: NAME=SOURCE, e.g. user_id=uid."),
+    ] = None,
+    engine: EngineOption = "auto",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+) -> None:
+    """Compute sessions, searches, CTR tables and quarantine from EVENTS into OUT."""
+    config = _config(gap, gap_rule, timezone, column)
+    summary = _run_with_progress(events, out, config, engine, quiet)
+    out_console.print(report.summary_table(summary, title=f"ctr-batch run → {out}"))
+
+
+@app.command()
+@_one_line_errors
+def demo(
+    name: Annotated[
+        str, typer.Option("--sample", help=f"Bundled sample: {', '.join(SAMPLES)}.")
+    ] = "sample",
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Keep the tables here (default: temporary).")
+    ] = None,
+    rows: Annotated[int, typer.Option("--rows", help="Rows to show per table.")] = 10,
+) -> None:
+    """Run the main job on a sample bundled with the package and print the tables."""
+    chosen = sample(name)
+    out_console.print(f"[bold]{chosen.name}[/bold]: {chosen.description} ({chosen.path})")
+    config = RunConfig(gap=chosen.gap)
+    with tempfile.TemporaryDirectory(prefix="ctr-batch-demo-") as scratch:
+        target = out or Path(scratch)
+        summary = _run_with_progress([str(chosen.path)], target, config, "auto", quiet=False)
+        out_console.print(report.summary_table(summary, title="run summary"))
+        for table in (CTR_DAILY_TABLE, CTR_BY_QUERY_TABLE, SESSIONS_TABLE, SEARCHES_TABLE):
+            frame = pl.read_parquet(target / table / "*.parquet")
+            out_console.print(report.frame_table(frame, table, limit=rows))
+
+
+@app.command()
+@_one_line_errors
+def generate(
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", help="A .parquet file, or a directory for date=YYYY-MM-DD partitions."
+        ),
+    ],
+    events: Annotated[int, typer.Option("--events", help="About how many events.")] = 100_000,
+    users: Annotated[int, typer.Option("--users", help="Number of users.")] = 1_000,
+    days: Annotated[int, typer.Option("--days", help="Number of days.")] = 7,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same log).")] = 0,
+    start: Annotated[
+        str, typer.Option("--start", help="First day, YYYY-MM-DD (UTC).")
+    ] = "2026-11-01",
+    bad_rows: Annotated[
+        float, typer.Option("--bad-rows", help="Share of bad rows to inject (0 to 1).")
+    ] = 0.0,
+) -> None:
+    """Write a realistic, seeded search event log for trying and benchmarking the tool."""
+    if events < 1 or users < 1 or days < 1 or not 0 <= bad_rows < 1:
+        msg = "--events, --users and --days must be positive and --bad-rows in [0, 1)"
+        raise ConfigError(msg)
+    try:
+        first_day = date.fromisoformat(start)
+    except ValueError:
+        msg = f"--start {start!r}: expected a date YYYY-MM-DD"
+        raise ConfigError(msg) from None
+    frame = generate_events(
+        events=events, users=users, days=days, seed=seed, start=first_day, bad_row_rate=bad_rows
+    )
+    paths = write_events(frame, out)
+    out_console.print(f"wrote {frame.height:,} events to {len(paths)} file(s) under {out}")
+
+
+def main() -> None:
+    """Entry point of the ``ctr-batch`` script."""
+    app()

@@ -1,0 +1,56 @@
+"""Render run summaries and tables for the terminal with Rich."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from rich.table import Table
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from ctr_batch.pipeline import RunSummary
+
+
+def summary_table(summary: RunSummary, title: str = "run summary") -> Table:
+    """Rows read, how they were accounted for, and the headline figures."""
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column("what", style="bold")
+    table.add_column("value", justify="right")
+    table.add_row("rows read", f"{summary.rows_read:,}")
+    table.add_row("  processed", f"{summary.rows_processed:,}")
+    table.add_row("  quarantined", f"{summary.rows_quarantined:,}")
+    for reason, count in summary.quarantined.items():
+        if count:
+            table.add_row(f"    {reason}", f"{count:,}")
+    table.add_row("sessions", f"{summary.sessions:,}")
+    table.add_row("searches", f"{summary.searches:,}")
+    table.add_row("overall CTR", _cell(summary.ctr))
+    if summary.seconds:
+        table.add_row("seconds", f"{summary.seconds:.2f}")
+    return table
+
+
+def frame_table(frame: pl.DataFrame, title: str, *, limit: int = 20) -> Table:
+    """A DataFrame as a Rich table: numbers right-aligned, floats to 3 decimals."""
+    table = Table(title=f"{title} ({frame.height:,} rows)", title_justify="left")
+    for name, dtype in frame.schema.items():
+        table.add_column(name, justify="right" if dtype.is_numeric() else "left")
+    for row in frame.head(limit).rows():
+        table.add_row(*(_cell(value) for value in row))
+    if frame.height > limit:
+        table.caption = f"first {limit} of {frame.height:,} rows"
+    return table
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "[dim]-[/dim]"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, timedelta):
+        return f"{value.total_seconds():g}s"
+    return str(value)

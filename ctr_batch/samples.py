@@ -1,0 +1,65 @@
+"""Sample event logs bundled with the package (the ``data/`` folder of the repository)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from importlib import resources
+from pathlib import Path
+
+from ctr_batch.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """A bundled event log and the gap it is meant to be run with."""
+
+    name: str
+    relative_path: str
+    gap: timedelta
+    description: str
+
+    @property
+    def path(self) -> Path:
+        """Location of the sample on disk."""
+        return data_dir() / self.relative_path
+
+
+SAMPLES = {
+    sample.name: sample
+    for sample in (
+        Sample(
+            "sample",
+            "sample",
+            timedelta(minutes=30),
+            "generated log: 1,000 users over 7 days, hive day partitions",
+        ),
+        Sample("blog", "tutorial_blog.parquet", timedelta(seconds=5), "Bytewax blog's 12 events"),
+        Sample(
+            "tutorial-0.19",
+            "tutorial_0_19.parquet",
+            timedelta(seconds=10),
+            "Bytewax 0.19 tutorial's 7 events",
+        ),
+        Sample(
+            "excite",
+            "excite-1997.parquet",
+            timedelta(minutes=30),
+            "Excite 1997 query log sample (searches only; Apache-2.0)",
+        ),
+    )
+}
+
+
+def data_dir() -> Path:
+    """Folder of the bundled samples: inside the installed wheel, else the repository's."""
+    packaged = Path(str(resources.files("ctr_batch"))) / "data"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "data"
+
+
+def sample(name: str) -> Sample:
+    """Look up a bundled sample by name."""
+    if name not in SAMPLES:
+        msg = f"unknown sample {name!r}; available: {', '.join(SAMPLES)}"
+        raise ConfigError(msg)
+    return SAMPLES[name]

@@ -1,0 +1,148 @@
+"""Reading events: file discovery, schema checks and type normalization (CONTRACT §1–2)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import polars as pl
+import pytest
+
+from ctr_batch.errors import InputError, SchemaError
+from ctr_batch.read import find_event_files, scan_events
+from ctr_batch.schema import EVENT_COLUMNS, EVENTS_SCHEMA, SEQ
+from tests.conftest import T0, events
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+BASIC = pl.DataFrame(
+    {"user_id": ["a", "b"], "event_time": [T0, T0], "event_type": ["search", "click"]},
+    schema={"user_id": pl.String, "event_time": pl.Datetime("us", "UTC"), "event_type": pl.String},
+)
+
+
+def read(*sources: Path | str, **kwargs: dict[str, str]) -> pl.DataFrame:
+    return scan_events(list(sources), **kwargs).frame.collect()
+
+
+def test_missing_required_column_names_file_and_column(write) -> None:
+    path = write(BASIC.drop("event_type"))
+    with pytest.raises(SchemaError) as err:
+        scan_events([path])
+    message = str(err.value)
+    assert str(path) in message
+    assert "missing columns ['event_type']" in message
+    assert "found ['event_time', 'user_id']" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("column", "values"),
+    [
+        pytest.param("event_time", ["2024-01-01", "2024-01-02"], id="time-as-string"),
+        pytest.param("user_id", [1.5, 2.5], id="float-user"),
+        pytest.param("items", ["a", "b"], id="items-not-list"),
+        pytest.param("event_type", [1, 2], id="integer-type"),
+    ],
+)
+def test_impossible_type_names_file_and_column(write, column: str, values: list[object]) -> None:
+    path = write(BASIC.with_columns(pl.Series(column, values)))
+    with pytest.raises(SchemaError, match=rf"{path}: column '{column}' must be"):
+        scan_events([path])
+
+
+def test_unreadable_file_is_one_line_error(tmp_path: Path) -> None:
+    path = tmp_path / "broken.parquet"
+    path.write_bytes(b"this is not parquet at all")
+    with pytest.raises(InputError, match=rf"^{path}: not a readable Parquet file \(.*\)$"):
+        scan_events([path])
+
+
+def test_no_files_found(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no Parquet files found"):
+        scan_events([tmp_path / "nothing-*.parquet"])
+
+
+def test_integer_user_and_event_ids_read_as_decimal_strings(write) -> None:
+    frame = BASIC.with_columns(
+        pl.Series("user_id", [7, 12345678901]), pl.Series("event_id", [1, 2])
+    )
+    got = read(write(frame))
+    assert got["user_id"].to_list() == ["7", "12345678901"]
+    assert got["event_id"].to_list() == ["1", "2"]
+
+
+@pytest.mark.parametrize(
+    ("dtype", "expected_hour"),
+    [
+        pytest.param(pl.Datetime("ns"), 12, id="naive-ns-is-utc"),
+        pytest.param(pl.Datetime("ms"), 12, id="naive-ms-is-utc"),
+        pytest.param(pl.Datetime("us", "America/New_York"), 17, id="new-york-to-utc"),
+        pytest.param(pl.Datetime("ms", "Asia/Tokyo"), 3, id="tokyo-to-utc"),
+    ],
+)
+def test_times_normalized_to_utc_microseconds(
+    write, dtype: pl.DataType, expected_hour: int
+) -> None:
+    wall = pl.Series("event_time", [datetime(2024, 1, 1, 12)] * 2)
+    tz = getattr(dtype, "time_zone", None)
+    wall = wall.dt.replace_time_zone(tz) if tz else wall
+    frame = BASIC.with_columns(wall.cast(dtype))
+    got = read(write(frame))
+    assert got.schema["event_time"] == pl.Datetime("us", "UTC")
+    assert got["event_time"][0].hour == expected_hour
+    assert got["event_time"][0].utcoffset() == timedelta(0)
+
+
+def test_absent_optional_columns_are_null(write) -> None:
+    got = read(write(BASIC))
+    assert got.select(EVENT_COLUMNS).schema == EVENTS_SCHEMA
+    assert got.select("query", "items", "item", "event_id").null_count().row(0) == (2, 2, 2, 2)
+
+
+def test_other_columns_are_ignored(write) -> None:
+    got = read(write(BASIC.with_columns(pl.lit(1.5).alias("extra"))))
+    assert "extra" not in got.columns
+
+
+def test_column_mapping(write) -> None:
+    path = write(BASIC.rename({"user_id": "uid", "event_type": "kind"}))
+    got = read(path, column_map={"user_id": "uid", "event_type": "kind"})
+    assert got["user_id"].to_list() == ["a", "b"]
+    assert got["event_type"].to_list() == ["search", "click"]
+
+
+def test_mapped_column_missing_names_source_column(write) -> None:
+    with pytest.raises(SchemaError, match=r"missing columns \['uid'\]"):
+        scan_events([write(BASIC)], column_map={"user_id": "uid"})
+
+
+def test_directory_is_recursive_sorted_and_skips_hidden(write, tmp_path: Path) -> None:
+    write(BASIC, "log/date=2024-01-02/part.parquet")
+    write(BASIC, "log/date=2024-01-01/b.parquet")
+    write(BASIC, "log/date=2024-01-01/a.parquet")
+    write(BASIC, "log/.staging/tmp.parquet")
+    write(BASIC, "log/_tmp/x.parquet")
+    files = find_event_files([tmp_path / "log"])
+    names = [p.relative_to(tmp_path / "log").as_posix() for p in files]
+    assert names == [
+        "date=2024-01-01/a.parquet",
+        "date=2024-01-01/b.parquet",
+        "date=2024-01-02/part.parquet",
+    ]
+
+
+def test_glob_and_global_input_order(write, tmp_path: Path) -> None:
+    write(events(("u", 0, "search"), ("u", 0, "click")), "b.parquet")
+    write(events(("u", 0, "app_open")), "a.parquet")
+    got = read(str(tmp_path / "*.parquet"))
+    ordered = got.sort(SEQ)
+    assert ordered["event_type"].to_list() == ["app_open", "search", "click"]
+    assert ordered[SEQ].to_list() == [0, 1, 2]
+
+
+def test_hive_partition_column_does_not_leak(write, tmp_path: Path) -> None:
+    write(BASIC, "log/date=2024-01-01/a.parquet")
+    got = read(tmp_path / "log")
+    assert "date" not in got.columns

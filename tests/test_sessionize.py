@@ -1,0 +1,87 @@
+"""Sessions by inactivity gap, ties by input order, deterministic ids (§2–3)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import polars as pl
+import pytest
+
+from ctr_batch.config import RunConfig
+from ctr_batch.pipeline import compute_tables
+from tests.conftest import events
+
+GAP = timedelta(seconds=10)
+
+
+def session_sizes(frame: pl.DataFrame, **settings: object) -> list[int]:
+    config = RunConfig(gap=GAP, **settings)  # type: ignore[arg-type]
+    return compute_tables(frame.lazy(), config)["sessions"]["n_events"].to_list()
+
+
+@pytest.mark.parametrize(
+    ("rule", "delta", "sizes"),
+    [
+        pytest.param("inclusive", 10, [2], id="inclusive-exactly-gap-stays"),
+        pytest.param("exclusive", 10, [1, 1], id="exclusive-exactly-gap-splits"),
+        pytest.param("inclusive", 10.000001, [1, 1], id="inclusive-just-over-splits"),
+        pytest.param("exclusive", 9.999999, [2], id="exclusive-just-under-stays"),
+    ],
+)
+def test_gap_boundary(rule: str, delta: float, sizes: list[int]) -> None:
+    frame = events(("u", 0, "app_open"), ("u", delta, "search"))
+    assert session_sizes(frame, gap_rule=rule) == sizes
+
+
+def test_gap_is_measured_from_previous_event_not_session_start() -> None:
+    frame = events(*[("u", 9 * i, "click") for i in range(5)])
+    assert session_sizes(frame) == [5]
+
+
+def test_users_never_share_a_session() -> None:
+    frame = events(("a", 0, "search"), ("b", 1, "click"), ("a", 2, "click"))
+    sessions = compute_tables(frame.lazy(), RunConfig(gap=GAP))["sessions"]
+    assert sessions.select("user_id", "n_events", "n_clicks").rows() == [("a", 2, 1), ("b", 1, 1)]
+
+
+def test_file_order_does_not_matter_only_time_does() -> None:
+    frame = events(("u", 30, "click"), ("u", 0, "search"), ("u", 5, "click"), ("u", 25, "search"))
+    sessions = compute_tables(frame.lazy(), RunConfig(gap=GAP))["sessions"]
+    assert sessions["n_events"].to_list() == [2, 2]
+    assert sessions["session_start"].dt.second().to_list() == [0, 25]
+
+
+def test_ties_keep_input_order() -> None:
+    # a click tied with its search in time: input order puts it after the search
+    frame = events(("u", 0, "search", "q"), ("u", 0, "click"), ("u", 0, "search", "r"))
+    searches = compute_tables(frame.lazy(), RunConfig(gap=GAP))["searches"]
+    assert searches.select("query", "n_clicks").rows() == [("q", 1), ("r", 0)]
+
+
+def test_start_end_and_deterministic_id() -> None:
+    frame = events(("7", 3, "app_open"), ("7", 8, "app_close"))
+    session = compute_tables(frame.lazy(), RunConfig(gap=GAP))["sessions"].row(0, named=True)
+    assert session["session_start"].second == 3
+    assert session["session_end"].second == 8
+    assert session["session_id"] == "7/2024-01-01T00:00:03.000000Z"
+
+
+def test_session_id_does_not_depend_on_partitioning() -> None:
+    frame = events(("u", 0, "search"), ("u", 20, "click"), ("v", 1, "search"))
+    whole = compute_tables(frame.lazy(), RunConfig(gap=GAP))["sessions"]["session_id"]
+    parts = [
+        compute_tables(frame[i : i + 1].lazy(), RunConfig(gap=GAP))["sessions"]["session_id"]
+        for i in range(frame.height)
+    ]
+    assert sorted(whole.to_list()) == sorted(pl.concat(parts).to_list())
+
+
+@pytest.mark.parametrize("engine", ["in-memory", "streaming"])
+def test_engines_agree(engine: str) -> None:
+    frame = events(
+        *[(f"u{i % 3}", (i * 7) % 50, ["search", "click", "results"][i % 3]) for i in range(60)]
+    )
+    default = compute_tables(frame.lazy(), RunConfig(gap=GAP))
+    other = compute_tables(frame.lazy(), RunConfig(gap=GAP), engine=engine)  # type: ignore[arg-type]
+    for name, table in default.items():
+        assert table.equals(other[name]), name
