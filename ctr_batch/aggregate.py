@@ -32,6 +32,7 @@ from ctr_batch.schema import (
     SEARCH_TIME,
     SEARCHES,
     SEARCHES_SCHEMA,
+    SEGMENT,
     SESSION,
     SESSION_END,
     SESSION_ID,
@@ -69,42 +70,70 @@ def local_date(column: str, timezone: str) -> pl.Expr:
     return pl.col(column).dt.convert_time_zone(timezone).dt.date().alias(DATE)
 
 
-def position_in(items: pl.Expr, item: pl.Expr) -> pl.Expr:
-    """1-based position of `item` in the list `items`; null when absent or null.
+def first_click_positions(candidates: pl.LazyFrame) -> pl.LazyFrame:
+    """1-based rank of ``_clicked_item`` in ``_result_items``, per segment (absent: no row).
+
+    Explodes the result lists, which is far faster than evaluating an expression per list.
 
     Examples
     --------
-    >>> df = pl.DataFrame({"items": [["a", "b"], ["a"], None], "item": ["b", "z", "a"]})
-    >>> df.select(position_in(pl.col("items"), pl.col("item")))["item"].to_list()
-    [2, None, None]
+    >>> df = pl.LazyFrame({"_segment": [1, 2, 3], "_result_items": [["a", "b", "b"], ["a"], None],
+    ...                    "_clicked_item": ["b", "z", "a"]})
+    >>> first_click_positions(df).collect().rows()
+    [(1, 2)]
     """
-    needle_first = pl.concat_list(item, items)
-    index = needle_first.list.eval(pl.element().slice(1).index_of(pl.element().first()))
-    return pl.when(item.is_not_null()).then(index.list.first().cast(pl.UInt32) + 1)
+    ranked = candidates.select(
+        SEGMENT,
+        _RESULT_ITEMS,
+        _CLICKED_ITEM,
+        pl.int_ranges(1, pl.col(_RESULT_ITEMS).list.len() + 1, dtype=pl.UInt32).alias(
+            FIRST_CLICK_POSITION
+        ),
+    ).explode(_RESULT_ITEMS, FIRST_CLICK_POSITION)
+    matches = ranked.filter(pl.col(_RESULT_ITEMS) == pl.col(_CLICKED_ITEM))
+    return matches.group_by(SEGMENT).agg(pl.col(FIRST_CLICK_POSITION).min()).sort(SEGMENT)
 
 
 def searches(segmented: pl.LazyFrame, *, timezone: str = "UTC") -> pl.LazyFrame:
-    """One row per search segment: clicks, CTR, results size and first-click details."""
-    segments = segmented.filter(pl.col(SEARCH_INDEX) > 0).group_by(SESSION, SEARCH_INDEX)
-    per_segment = segments.agg(
-        pl.col(USER_ID).first(),
-        pl.col(SESSION_START).first(),
-        pl.col(EVENT_TIME).filter(pl.col(IS_SEARCH)).first().alias(SEARCH_TIME),
-        pl.col(QUERY).filter(pl.col(IS_SEARCH)).first(),
-        pl.col(ITEMS).filter(pl.col(FIRST_RESULTS)).first().alias(_RESULT_ITEMS),
-        pl.col(IS_CLICK).sum().cast(pl.UInt32).alias(N_CLICKS),
-        pl.col(EVENT_TIME).filter(pl.col(FIRST_CLICK)).first().alias(_FIRST_CLICK_TIME),
-        pl.col(ITEM).filter(pl.col(FIRST_CLICK)).first().alias(_CLICKED_ITEM),
+    """One row per search segment: clicks, CTR, results size and first-click details.
+
+    Each search row is joined, by segment number, with its segment's first results list,
+    first click and click count: row filters and joins, no per-group Python.
+    """
+    in_search = pl.col(SEARCH_INDEX) > 0
+    search_rows = segmented.filter(pl.col(IS_SEARCH)).select(
+        SEGMENT,
+        USER_ID,
+        SESSION_START,
+        SEARCH_INDEX,
+        pl.col(EVENT_TIME).alias(SEARCH_TIME),
+        QUERY,
     )
+    first_results = segmented.filter(pl.col(FIRST_RESULTS) & in_search).select(
+        SEGMENT, pl.col(ITEMS).alias(_RESULT_ITEMS)
+    )
+    clicks = segmented.filter(pl.col(IS_CLICK) & in_search)
+    click_counts = clicks.group_by(SEGMENT).agg(pl.len().cast(pl.UInt32).alias(N_CLICKS))
+    first_clicks = clicks.filter(pl.col(FIRST_CLICK)).select(
+        SEGMENT, pl.col(EVENT_TIME).alias(_FIRST_CLICK_TIME), pl.col(ITEM).alias(_CLICKED_ITEM)
+    )
+    clicked_results = first_results.join(first_clicks, on=SEGMENT, how="inner")
+    joined = (
+        search_rows.join(first_results, on=SEGMENT, how="left")
+        .join(click_counts, on=SEGMENT, how="left")
+        .join(first_clicks, on=SEGMENT, how="left")
+        .join(first_click_positions(clicked_results), on=SEGMENT, how="left")
+    )
+    n_clicks = pl.col(N_CLICKS).fill_null(0)
     return (
-        per_segment.sort(SESSION, SEARCH_INDEX)
+        joined.sort(SEGMENT)
         .with_columns(
             session_id(),
-            pl.col(_RESULT_ITEMS).list.len().cast(pl.UInt32).alias(N_RESULTS),
-            (pl.col(N_CLICKS) > 0).alias(CLICKED),
-            (pl.col(N_CLICKS) > 0).cast(pl.Float64).alias(CTR),
+            n_clicks,
+            pl.col(_RESULT_ITEMS).list.len().alias(N_RESULTS),
+            (n_clicks > 0).alias(CLICKED),
+            (n_clicks > 0).cast(pl.Float64).alias(CTR),
             (pl.col(_FIRST_CLICK_TIME) - pl.col(SEARCH_TIME)).alias(TIME_TO_FIRST_CLICK),
-            position_in(pl.col(_RESULT_ITEMS), pl.col(_CLICKED_ITEM)).alias(FIRST_CLICK_POSITION),
             local_date(SEARCH_TIME, timezone),
         )
         .select(SEARCHES_SCHEMA.names())

@@ -35,7 +35,9 @@ SOURCE_ROW = "source_row"
 REASON = "reason"
 
 # --- working columns of the stages (never written) -----------------------------------------------
-SESSION = "_session"  # dense session number in (user, time, input) order
+SESSION = "_session"  # session number, increasing in (user key, time, input) order
+SEGMENT = "_segment"  # search-segment number, increasing in the same order
+USER_KEY = "_user_key"  # integer stand-in for user_id used to sort and group
 OPENS_SESSION = "_opens_session"
 IS_SEARCH = "_is_search"
 IS_CLICK = "_is_click"

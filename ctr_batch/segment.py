@@ -15,6 +15,7 @@ from ctr_batch.schema import (
     RESULTS,
     SEARCH,
     SEARCH_INDEX,
+    SEGMENT,
 )
 
 
@@ -38,9 +39,10 @@ def search_index() -> pl.Expr:
 
 
 def segment(sessions: pl.LazyFrame) -> pl.LazyFrame:
-    """Add ``search_index`` and flags for the first results and first click of each segment.
+    """Add ``search_index``, a segment number and flags for each segment's first results/click.
 
-    Expects the output of ``sessionize`` (sorted, with ``_opens_session``).
+    Expects the output of ``sessionize`` (sorted, with ``_opens_session``). Segment 0 of a
+    session (events before its first search) gets a number too; it has no search.
     """
     is_search = pl.col(EVENT_TYPE) == SEARCH
     segment_starts = pl.col(OPENS_SESSION) | is_search
@@ -48,6 +50,7 @@ def segment(sessions: pl.LazyFrame) -> pl.LazyFrame:
     is_click = pl.col(EVENT_TYPE) == CLICK
     return sessions.with_columns(
         search_index(),
+        segment_starts.cum_sum().cast(pl.UInt32).alias(SEGMENT),
         is_search.alias(IS_SEARCH),
         is_click.alias(IS_CLICK),
         (is_results & (count_within(is_results, segment_starts) == 1)).alias(FIRST_RESULTS),

@@ -19,7 +19,7 @@ def opens_session(gap: timedelta, gap_rule: GapRule = "inclusive") -> pl.Expr:
 
     Examples
     --------
-    >>> from datetime import datetime
+    >>> from datetime import datetime, timedelta
     >>> df = pl.DataFrame({"user_id": ["a", "a", "a", "b"],
     ...                    "event_time": [datetime(2024, 1, 1, 0, 0, s) for s in (0, 5, 11, 12)]})
     >>> df.select(opens_session(timedelta(seconds=5)))["_opens_session"].to_list()

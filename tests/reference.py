@@ -136,10 +136,13 @@ def search_row(segment: list[dict], search_index: int, session_id: str, tz: str)
     results = [event for event in segment if event["event_type"] == "results"]
     items = results[0]["items"] if results else None
     first_click = clicks[0] if clicks else None
+    clicked_item = None if first_click is None else first_click["item"]
     position = None
-    if items is not None and first_click is not None and first_click["item"] is not None:
-        if first_click["item"] in items:
-            position = items.index(first_click["item"]) + 1
+    if items is not None and clicked_item is not None and clicked_item in items:
+        position = items.index(clicked_item) + 1  # the first occurrence
+    time_to_first_click = None
+    if first_click is not None:
+        time_to_first_click = first_click["event_time"] - search["event_time"]
     return {
         "user_id": search["user_id"],
         "session_id": session_id,
@@ -150,9 +153,7 @@ def search_row(segment: list[dict], search_index: int, session_id: str, tz: str)
         "n_clicks": len(clicks),
         "clicked": len(clicks) > 0,
         "ctr": 1.0 if clicks else 0.0,
-        "time_to_first_click": None if first_click is None else (
-            first_click["event_time"] - search["event_time"]
-        ),
+        "time_to_first_click": time_to_first_click,
         "first_click_position": position,
         "date": local_date(search["event_time"], tz),
     }

@@ -1,4 +1,4 @@
-"""Daily and per-query CTR tables, and the day boundary (§4–5)."""
+"""Daily and per-query CTR tables, and the day boundary (§4, §5)."""
 
 from __future__ import annotations
 

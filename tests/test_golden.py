@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import polars as pl
+from typing import TYPE_CHECKING
+
 import pytest
 
 from tests.golden import CASES, COMPARED_TABLES, as_csv_text, compute_case, expected_path
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 @pytest.fixture(scope="module", params=list(CASES))

@@ -1,4 +1,4 @@
-"""Reading events: file discovery, schema checks and type normalization (CONTRACT §1–2)."""
+"""Reading events: file discovery, schema checks and type normalization (CONTRACT §1, §2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Sessions by inactivity gap, ties by input order, deterministic ids (§2–3)."""
+"""Sessions by inactivity gap, ties by input order, deterministic ids (§2, §3)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,157 @@
+"""The command line, in process: run, demo, generate, and the error paths (§6)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import duckdb
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from ctr_batch.cli import app
+from ctr_batch.samples import sample
+from ctr_batch.schema import TABLE_SCHEMAS
+from tests.conftest import events
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+runner = CliRunner()
+BLOG = str(sample("blog").path)
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["demo"], ["generate"]])
+def test_help_everywhere(command: list[str]) -> None:
+    code, out, _ = invoke(*command, "--help")
+    assert code == 0
+    assert "Usage" in out
+
+
+def test_run_writes_every_table_readable_by_polars_and_duckdb(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, stdout, _ = invoke("run", BLOG, "--out", str(out), "--gap", "5s", "-q")
+    assert code == 0, stdout
+    assert "rows read" in stdout
+    assert "overall CTR" in stdout
+    for table, schema in TABLE_SCHEMAS.items():
+        frame = pl.scan_parquet(f"{out}/{table}/**/*.parquet").collect()
+        assert frame.schema == schema
+        count = duckdb.sql(
+            "SELECT count(*) FROM read_parquet($path, hive_partitioning = true)",
+            params={"path": f"{out}/{table}/**/*.parquet"},
+        ).fetchall()
+        assert count == [(frame.height,)]
+    searches = pl.read_parquet(out / "searches")
+    assert searches["ctr"].to_list() == [1.0, 1.0, 0.0]
+
+
+def test_rerun_is_idempotent(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    invoke("run", BLOG, "--out", str(out), "--gap", "5s", "-q")
+    first = {t: pl.read_parquet(out / t) for t in TABLE_SCHEMAS}
+    invoke("run", BLOG, "--out", str(out), "--gap", "5s", "-q")
+    for table, frame in first.items():
+        assert pl.read_parquet(out / table).equals(frame)
+        assert sorted(p.name for p in (out / table).iterdir()) == ["part-0.parquet"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(TABLE_SCHEMAS)
+
+
+def test_missing_column_is_one_line_error_and_writes_nothing(write, tmp_path: Path) -> None:
+    path = write(events(("u", 0, "search")).drop("event_type"))
+    out = tmp_path / "out"
+    code, stdout, stderr = invoke("run", str(path), "--out", str(out))
+    assert code == 3
+    assert stderr.count("\n") == 1
+    assert str(path) in stderr
+    assert "event_type" in stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["--gap", "soon"], "duration 'soon'", id="bad-gap"),
+        pytest.param(["--gap", "0s"], "gap must be positive", id="zero-gap"),
+        pytest.param(["--gap-rule", "maybe"], "gap rule must be one of", id="bad-rule"),
+        pytest.param(["--timezone", "Mars/Base"], "time zone 'Mars/Base' is unknown", id="bad-tz"),
+        pytest.param(["--column", "uid"], "expected NAME=SOURCE", id="bad-mapping"),
+        pytest.param(["--column", "who=uid"], "unknown columns ['who']", id="unknown-mapping"),
+    ],
+)
+def test_bad_settings_are_one_line_errors(tmp_path: Path, args: list[str], message: str) -> None:
+    code, _, stderr = invoke("run", BLOG, "--out", str(tmp_path / "o"), *args)
+    assert code == 3
+    assert message in stderr
+    assert stderr.count("\n") == 1
+
+
+def test_missing_input_is_one_line_error(tmp_path: Path) -> None:
+    code, _, stderr = invoke("run", str(tmp_path / "nope"), "--out", str(tmp_path / "o"))
+    assert code == 3
+    assert "no Parquet files found" in stderr
+
+
+def test_only_bad_rows_still_writes_every_table(write, tmp_path: Path) -> None:
+    path = write(events((None, 0, "search"), ("u", 1, "purchase")))
+    out = tmp_path / "out"
+    code, stdout, _ = invoke("run", str(path), "--out", str(out), "-q")
+    assert code == 0
+    assert pl.read_parquet(out / "quarantine")["reason"].to_list() == [
+        "null_user_id",
+        "unknown_event_type",
+    ]
+    assert pl.read_parquet(out / "searches").height == 0
+    assert "quarantined" in stdout
+
+
+def test_column_mapping_from_cli(write, tmp_path: Path) -> None:
+    path = write(events(("u", 0, "search", "q"), ("u", 1, "click")).rename({"user_id": "uid"}))
+    out = tmp_path / "out"
+    code, _, stderr = invoke("run", str(path), "--out", str(out), "--column", "user_id=uid", "-q")
+    assert code == 0, stderr
+    assert pl.read_parquet(out / "searches")["user_id"].to_list() == ["u"]
+
+
+@pytest.mark.parametrize("name", ["blog", "tutorial-0.19", "sample"])
+def test_demo_prints_tables(name: str) -> None:
+    code, stdout, stderr = invoke("demo", "--sample", name)
+    assert code == 0, stderr
+    for table in ("run summary", "ctr_daily", "ctr_by_query", "sessions", "searches"):
+        assert table in stdout
+
+
+def test_demo_unknown_sample() -> None:
+    code, _, stderr = invoke("demo", "--sample", "nope")
+    assert code == 3
+    assert "available: sample, blog" in stderr
+
+
+def test_generate_then_run(tmp_path: Path) -> None:
+    log = tmp_path / "log"
+    code, stdout, stderr = invoke(
+        "generate", "--events", "3000", "--users", "50", "--days", "2", "--seed", "3",
+        "--bad-rows", "0.01", "--out", str(log),
+    )  # fmt: skip
+    assert code == 0, stderr
+    assert sorted(p.name for p in log.iterdir()) == ["date=2026-11-01", "date=2026-11-02"]
+    code, stdout, stderr = invoke("run", str(log), "--out", str(tmp_path / "out"), "-q")
+    assert code == 0, stderr
+    quarantine = pl.read_parquet(tmp_path / "out" / "quarantine")
+    assert set(quarantine["reason"]) == {
+        "null_user_id",
+        "null_event_time",
+        "unknown_event_type",
+        "duplicate_event_id",
+    }
+
+
+def test_generate_rejects_bad_arguments(tmp_path: Path) -> None:
+    code, _, stderr = invoke("generate", "--events", "0", "--out", str(tmp_path / "x.parquet"))
+    assert code == 3
+    assert "--events" in stderr
