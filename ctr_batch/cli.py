@@ -90,7 +90,9 @@ def _run_with_progress(
         msg = f"--engine {engine!r}: expected auto, in-memory or streaming"
         raise ConfigError(msg)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=err_console, transient=True, disable=quiet or not err_console.is_terminal) as progress:
+    with Progress(
+        *columns, console=err_console, transient=True, disable=quiet or not err_console.is_terminal
+    ) as progress:
         task = progress.add_task("starting")
         return pipeline.run(
             events,

@@ -30,7 +30,7 @@ from ctr_batch.schema import (
 )
 from ctr_batch.segment import segment
 from ctr_batch.sessionize import sessionize
-from ctr_batch.validate import split_valid
+from ctr_batch.validate import flag_rows, split_valid
 from ctr_batch.write import write_tables
 
 if TYPE_CHECKING:
@@ -92,13 +92,15 @@ def compute_tables(
     """
     if SEQ not in events.collect_schema():
         events = events.with_row_index(SEQ).with_columns(pl.col(SEQ).cast(pl.Int64))
-    valid, rejected = split_valid(events, dedupe=dedupe)
+    # Materialize at the two points where the plan branches, so no branch recomputes another.
+    valid, rejected = split_valid(flag_rows(events, dedupe=dedupe).collect(engine=engine).lazy())
+    quarantine = _quarantine(rejected, sources).collect(engine=engine)
     segmented = segment(sessionize(valid, gap=config.gap, gap_rule=config.gap_rule))
-    searches, sessions, quarantine = pl.collect_all(
+    events_by_segment = segmented.collect(engine=engine).lazy()
+    searches, sessions = pl.collect_all(
         [
-            aggregate.searches(segmented, timezone=config.timezone),
-            aggregate.sessions(segmented, timezone=config.timezone),
-            _quarantine(rejected, sources),
+            aggregate.searches(events_by_segment, timezone=config.timezone),
+            aggregate.sessions(events_by_segment, timezone=config.timezone),
         ],
         engine=engine,
     )

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from importlib import resources
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ctr_batch.errors import ConfigError
+from ctr_batch.resources import data_dir
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +52,6 @@ SAMPLES = {
         ),
     )
 }
-
-
-def data_dir() -> Path:
-    """Folder of the bundled samples: inside the installed wheel, else the repository's."""
-    packaged = Path(str(resources.files("ctr_batch"))) / "data"
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "data"
 
 
 def sample(name: str) -> Sample:

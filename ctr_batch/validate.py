@@ -44,25 +44,33 @@ def row_problem() -> pl.Expr:
 
 
 def repeated_event_id() -> pl.Expr:
-    """True for every row whose non-null ``event_id`` occurred earlier in input order."""
-    first_seq = pl.col(SEQ).min().over(EVENT_ID)
-    return pl.col(EVENT_ID).is_not_null() & (pl.col(SEQ) != first_seq)
+    """True for a processable row whose ``event_id`` an earlier processable row already had.
 
-
-def split_valid(events: pl.LazyFrame, *, dedupe: bool = True) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """Split events into processable rows and rejected rows with a ``reason``.
-
-    Duplicates are judged among rows that pass the other checks, so a broken copy never
-    displaces a good row. Processable rows get ``event_type`` as an Enum.
+    Needs ``reason`` from ``row_problem``: only rows without one count as seen, so a broken
+    copy never displaces a good row.
     """
+    ok = pl.col(REASON).is_null()
+    first_ok_seq = pl.when(ok).then(pl.col(SEQ)).min().over(EVENT_ID)
+    return ok & pl.col(EVENT_ID).is_not_null() & (pl.col(SEQ) != first_ok_seq)
+
+
+def flag_rows(events: pl.LazyFrame, *, dedupe: bool = True) -> pl.LazyFrame:
+    """Add ``reason``: why a row cannot be processed, or null when it can."""
     checked = events.with_columns(row_problem())
-    clean = checked.filter(pl.col(REASON).is_null())
-    if dedupe:
-        clean = clean.with_columns(
-            pl.when(repeated_event_id()).then(pl.lit(DUPLICATE_EVENT_ID)).alias(REASON)
-        )
-    rejected = pl.concat(
-        [checked.filter(pl.col(REASON).is_not_null()), clean.filter(pl.col(REASON).is_not_null())]
+    if not dedupe:
+        return checked
+    return checked.with_columns(
+        pl.when(repeated_event_id())
+        .then(pl.lit(DUPLICATE_EVENT_ID))
+        .otherwise(pl.col(REASON))
+        .alias(REASON)
     )
-    valid = clean.filter(pl.col(REASON).is_null()).drop(REASON)
+
+
+def split_valid(
+    flagged: pl.LazyFrame,
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Split flagged events into processable rows (``event_type`` as an Enum) and rejected rows."""
+    valid = flagged.filter(pl.col(REASON).is_null()).drop(REASON)
+    rejected = flagged.filter(pl.col(REASON).is_not_null())
     return valid.with_columns(pl.col(EVENT_TYPE).cast(EventType)), rejected

@@ -65,7 +65,7 @@ def test_rerun_is_idempotent(tmp_path: Path) -> None:
 def test_missing_column_is_one_line_error_and_writes_nothing(write, tmp_path: Path) -> None:
     path = write(events(("u", 0, "search")).drop("event_type"))
     out = tmp_path / "out"
-    code, stdout, stderr = invoke("run", str(path), "--out", str(out))
+    code, _, stderr = invoke("run", str(path), "--out", str(out))
     assert code == 3
     assert stderr.count("\n") == 1
     assert str(path) in stderr

@@ -9,13 +9,13 @@ import pytest
 
 from ctr_batch.config import RunConfig
 from ctr_batch.pipeline import compute_tables, summarize
-from ctr_batch.validate import split_valid
+from ctr_batch.validate import flag_rows, split_valid
 from tests.conftest import events
 
 
 def reasons(frame: pl.DataFrame, *, dedupe: bool = True) -> list[str | None]:
     lf = frame.lazy().with_row_index("_seq").with_columns(pl.col("_seq").cast(pl.Int64))
-    valid, rejected = split_valid(lf, dedupe=dedupe)
+    valid, rejected = split_valid(flag_rows(lf, dedupe=dedupe))
     got = pl.concat(
         [valid.collect().with_columns(reason=pl.lit(None, pl.String)), rejected.collect()],
         how="diagonal_relaxed",

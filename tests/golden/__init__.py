@@ -8,7 +8,8 @@ import polars as pl
 
 from ctr_batch.config import RunConfig
 from ctr_batch.pipeline import compute
-from ctr_batch.samples import data_dir, sample
+from ctr_batch.resources import data_dir
+from ctr_batch.samples import sample
 
 GOLDEN_DIR = Path(__file__).parent
 CASES = {"blog": "blog", "tutorial_0_19": "tutorial-0.19"}  # golden case -> bundled sample
