@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 import tempfile
 from collections.abc import Callable
 from datetime import date
@@ -19,8 +20,50 @@ from ctr_batch.config import RunConfig, parse_duration
 from ctr_batch.errors import ConfigError, CtrBatchError
 from ctr_batch.generate import generate_events, write_events
 from ctr_batch.samples import SAMPLES, sample
-from ctr_batch.schema import CTR_BY_QUERY_TABLE, CTR_DAILY_TABLE, SEARCHES_TABLE, SESSIONS_TABLE
+from ctr_batch.schema import (
+    CLICKS_PER_SEARCH,
+    CTR,
+    CTR_BY_QUERY_TABLE,
+    CTR_DAILY_TABLE,
+    DURATION,
+    FIRST_CLICK_POSITION,
+    N_CLICKS,
+    N_EVENTS,
+    N_RESULTS,
+    N_SEARCHES,
+    QUERY,
+    SEARCH_TIME,
+    SEARCHES_TABLE,
+    SESSION_START,
+    SESSIONS_TABLE,
+    TABLE_SCHEMAS,
+    TIME_TO_FIRST_CLICK,
+    USER_ID,
+)
 
+DEMO_COLUMNS = {
+    CTR_DAILY_TABLE: list(TABLE_SCHEMAS[CTR_DAILY_TABLE]),
+    CTR_BY_QUERY_TABLE: list(TABLE_SCHEMAS[CTR_BY_QUERY_TABLE]),
+    SESSIONS_TABLE: [
+        USER_ID,
+        SESSION_START,
+        DURATION,
+        N_EVENTS,
+        N_SEARCHES,
+        N_CLICKS,
+        CLICKS_PER_SEARCH,
+    ],
+    SEARCHES_TABLE: [
+        USER_ID,
+        SEARCH_TIME,
+        QUERY,
+        N_RESULTS,
+        N_CLICKS,
+        CTR,
+        TIME_TO_FIRST_CLICK,
+        FIRST_CLICK_POSITION,
+    ],
+}
 EXIT_BAD_INPUT = 3  # Click uses 2 for usage errors
 P = ParamSpec("P")
 
@@ -31,7 +74,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out_console = Console()
+out_console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
 
 GapOption = Annotated[
@@ -145,8 +188,8 @@ def demo(
         target = out or Path(scratch)
         summary = _run_with_progress([str(chosen.path)], target, config, "auto", quiet=False)
         out_console.print(report.summary_table(summary, title="run summary"))
-        for table in (CTR_DAILY_TABLE, CTR_BY_QUERY_TABLE, SESSIONS_TABLE, SEARCHES_TABLE):
-            frame = pl.read_parquet(target / table / "*.parquet")
+        for table, columns in DEMO_COLUMNS.items():
+            frame = pl.read_parquet(target / table / "*.parquet").select(columns)
             out_console.print(report.frame_table(frame, table, limit=rows))
 
 

@@ -6,11 +6,13 @@ import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
-from ctr_batch import aggregate
+from ctr_batch import __version__, aggregate
+from ctr_batch.config import format_duration
 from ctr_batch.read import scan_events
 from ctr_batch.schema import (
     CLICKED_SEARCHES,
@@ -22,6 +24,7 @@ from ctr_batch.schema import (
     QUARANTINE_TABLE,
     REASON,
     REASONS,
+    RUN_SUMMARY_TABLE,
     SEARCHES_TABLE,
     SEQ,
     SESSIONS_TABLE,
@@ -175,10 +178,37 @@ def run(
     """
     started = time.perf_counter()
     tables, summary = compute(sources, config, engine=engine, progress=progress)
+    summary = dataclasses.replace(summary, seconds=time.perf_counter() - started)
+    tables[RUN_SUMMARY_TABLE] = summary_frame(summary, config, sources)
     if progress:
         progress(f"writing {len(tables)} tables to {out}")
     written = write_tables(tables, out)
-    return dataclasses.replace(summary, seconds=time.perf_counter() - started, tables=written)
+    return dataclasses.replace(summary, tables=written)
+
+
+def summary_frame(
+    summary: RunSummary, config: RunConfig, sources: Sequence[str | Path]
+) -> pl.DataFrame:
+    """The run summary as a one-row table: inputs, settings, row accounting, headline figures."""
+    row = {
+        "finished_at": datetime.now(UTC).replace(microsecond=0),
+        "tool_version": __version__,
+        "inputs": [str(source) for source in sources],
+        "gap": format_duration(config.gap),
+        "gap_us": config.gap // timedelta(microseconds=1),
+        "gap_rule": config.gap_rule,
+        "timezone": config.timezone,
+        "rows_read": summary.rows_read,
+        "rows_processed": summary.rows_processed,
+        "rows_quarantined": summary.rows_quarantined,
+        **{f"quarantined_{reason}": count for reason, count in summary.quarantined.items()},
+        "sessions": summary.sessions,
+        "searches": summary.searches,
+        "clicked_searches": summary.clicked_searches,
+        "ctr": summary.ctr,
+        "compute_seconds": round(summary.seconds, 3),
+    }
+    return pl.DataFrame([row], schema_overrides={"ctr": pl.Float64})
 
 
 def _quarantine(rejected: pl.LazyFrame, sources: pl.LazyFrame | None) -> pl.LazyFrame:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from rich.table import Table
@@ -21,6 +21,8 @@ def summary_table(summary: RunSummary, title: str = "run summary") -> Table:
     table.add_row("rows read", f"{summary.rows_read:,}")
     table.add_row("  processed", f"{summary.rows_processed:,}")
     table.add_row("  quarantined", f"{summary.rows_quarantined:,}")
+    balanced = summary.rows_processed + summary.rows_quarantined == summary.rows_read
+    table.add_row("  processed + quarantined = read", "yes" if balanced else "[red]NO[/red]")
     for reason, count in summary.quarantined.items():
         if count:
             table.add_row(f"    {reason}", f"{count:,}")
@@ -52,5 +54,7 @@ def _cell(value: object) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
     if isinstance(value, timedelta):
-        return f"{value.total_seconds():g}s"
+        return f"{value.total_seconds():.1f}s"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
     return str(value)

@@ -35,7 +35,7 @@ SAMPLES = {
             "sample",
             "sample",
             timedelta(minutes=30),
-            "generated log: 1,000 users over 7 days, hive day partitions",
+            "generated log: 6,001 events, 400 users, 7 days, hive day partitions",
         ),
         Sample("blog", "tutorial_blog.parquet", timedelta(seconds=5), "Bytewax blog's 12 events"),
         Sample(

@@ -59,7 +59,10 @@ def test_rerun_is_idempotent(tmp_path: Path) -> None:
     for table, frame in first.items():
         assert pl.read_parquet(out / table).equals(frame)
         assert sorted(p.name for p in (out / table).iterdir()) == ["part-0.parquet"]
-    assert sorted(p.name for p in out.iterdir()) == sorted(TABLE_SCHEMAS)
+    assert sorted(p.name for p in out.iterdir()) == sorted([*TABLE_SCHEMAS, "run_summary"])
+    summary = pl.read_parquet(out / "run_summary").row(0, named=True)
+    assert summary["rows_read"] == summary["rows_processed"] + summary["rows_quarantined"] == 12
+    assert (summary["gap"], summary["gap_us"], summary["gap_rule"]) == ("5s", 5_000_000, "inclusive")
 
 
 def test_missing_column_is_one_line_error_and_writes_nothing(write, tmp_path: Path) -> None:
@@ -140,7 +143,7 @@ def test_generate_then_run(tmp_path: Path) -> None:
     )  # fmt: skip
     assert code == 0, stderr
     assert sorted(p.name for p in log.iterdir()) == ["date=2026-11-01", "date=2026-11-02"]
-    code, stdout, stderr = invoke("run", str(log), "--out", str(tmp_path / "out"), "-q")
+    code, _, stderr = invoke("run", str(log), "--out", str(tmp_path / "out"), "-q")
     assert code == 0, stderr
     quarantine = pl.read_parquet(tmp_path / "out" / "quarantine")
     assert set(quarantine["reason"]) == {
