@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
-from ctr_batch import __version__, aggregate
+from ctr_batch import aggregate
+from ctr_batch._version import __version__
 from ctr_batch.config import format_duration
 from ctr_batch.read import scan_events
 from ctr_batch.schema import (
