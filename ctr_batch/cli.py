@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -13,9 +14,18 @@ from typing import Annotated, ParamSpec
 import polars as pl
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from ctr_batch import pipeline, report
+from ctr_batch.backfill import BackfillConfig, DayReport, days_between
+from ctr_batch.backfill import backfill as run_backfill
 from ctr_batch.config import RunConfig, parse_duration
 from ctr_batch.errors import ConfigError, CtrBatchError
 from ctr_batch.generate import generate_events, write_events
@@ -91,6 +101,11 @@ GapRuleOption = Annotated[
 TimezoneOption = Annotated[
     str, typer.Option("--timezone", help="IANA time zone whose dates define a day.")
 ]
+ColumnOption = Annotated[
+    list[str] | None,
+    typer.Option("--column", help="Map an input column: NAME=SOURCE, e.g. user_id=uid."),
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
 EngineOption = Annotated[
     str, typer.Option("--engine", help="Polars engine: auto, in-memory or streaming.")
 ]
@@ -156,12 +171,9 @@ def run(
     gap: GapOption = "30m",
     gap_rule: GapRuleOption = "inclusive",
     timezone: TimezoneOption = "UTC",
-    column: Annotated[
-        list[str] | None,
-        typer.Option("--column", help="Map an input column: NAME=SOURCE, e.g. user_id=uid."),
-    ] = None,
+    column: ColumnOption = None,
     engine: EngineOption = "auto",
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Compute sessions, searches, CTR tables and quarantine from EVENTS into OUT."""
     config = _config(gap, gap_rule, timezone, column)
@@ -195,6 +207,63 @@ def demo(
 
 @app.command()
 @_one_line_errors
+def backfill(
+    events: Annotated[
+        list[str], typer.Argument(help="Events root (date=YYYY-MM-DD folders), files or globs.")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (day partitions).")],
+    start: Annotated[str, typer.Option("--start", help="First day, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option("--end", help="Last day, YYYY-MM-DD (included).")],
+    gap: GapOption = "30m",
+    gap_rule: GapRuleOption = "inclusive",
+    timezone: TimezoneOption = "UTC",
+    lookback: Annotated[
+        str,
+        typer.Option(
+            "--lookback",
+            help="How far around each day to read: sessions longer than this are split "
+            "(and reported).",
+        ),
+    ] = "1d",
+    force: Annotated[
+        bool, typer.Option("--force", help="Recompute days whose inputs did not change.")
+    ] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Days computed in parallel.")] = 1,
+    column: ColumnOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Compute day partitions from START to END; rerun safely, any order, any number of times."""
+    config = BackfillConfig(
+        run=_config(gap, gap_rule, timezone, column),
+        lookback=parse_duration(lookback),
+        force=force,
+        jobs=jobs,
+    )
+    first, last = _date_option("--start", start), _date_option("--end", end)
+    total = len(days_between(first, last))
+    columns = (
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
+    )  # fmt: skip
+    with Progress(
+        *columns, console=err_console, disable=quiet or not err_console.is_terminal
+    ) as bar:
+        task = bar.add_task("backfill", total=total, rate="")
+        rows = 0
+        started = time.perf_counter()
+
+        def advance(report: DayReport) -> None:
+            nonlocal rows
+            rows += report.record.get("rows_home", 0) if report.computed else 0
+            rate = f"{rows / (time.perf_counter() - started):,.0f} rows/s"
+            bar.update(task, advance=1, description=f"{report.day}", rate=rate)
+
+        reports = run_backfill(events, out, first, last, config, on_day=advance)
+    out_console.print(report.backfill_table(reports, title=f"ctr-batch backfill → {out}"))
+
+
+@app.command()
+@_one_line_errors
 def generate(
     out: Annotated[
         Path,
@@ -217,16 +286,20 @@ def generate(
     if events < 1 or users < 1 or days < 1 or not 0 <= bad_rows < 1:
         msg = "--events, --users and --days must be positive and --bad-rows in [0, 1)"
         raise ConfigError(msg)
-    try:
-        first_day = date.fromisoformat(start)
-    except ValueError:
-        msg = f"--start {start!r}: expected a date YYYY-MM-DD"
-        raise ConfigError(msg) from None
+    first_day = _date_option("--start", start)
     frame = generate_events(
         events=events, users=users, days=days, seed=seed, start=first_day, bad_row_rate=bad_rows
     )
     paths = write_events(frame, out)
     out_console.print(f"wrote {frame.height:,} events to {len(paths)} file(s) under {out}")
+
+
+def _date_option(option: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        msg = f"{option} {value!r}: expected a date YYYY-MM-DD"
+        raise ConfigError(msg) from None
 
 
 def main() -> None:

@@ -98,7 +98,7 @@ def compute_tables(
         events = events.with_row_index(SEQ).with_columns(pl.col(SEQ).cast(pl.Int64))
     # Materialize at the two points where the plan branches, so no branch recomputes another.
     valid, rejected = split_valid(flag_rows(events, dedupe=dedupe).collect(engine=engine).lazy())
-    quarantine = _quarantine(rejected, sources).collect(engine=engine)
+    quarantine = quarantine_rows(rejected, sources).collect(engine=engine)
     segmented = segment(sessionize(valid, gap=config.gap, gap_rule=config.gap_rule))
     events_by_segment = segmented.collect(engine=engine).lazy()
     searches, sessions = pl.collect_all(
@@ -212,8 +212,8 @@ def summary_frame(
     return pl.DataFrame([row], schema_overrides={"ctr": pl.Float64})
 
 
-def _quarantine(rejected: pl.LazyFrame, sources: pl.LazyFrame | None) -> pl.LazyFrame:
-    """Rejected rows with their source file and row number within it."""
+def quarantine_rows(rejected: pl.LazyFrame, sources: pl.LazyFrame | None) -> pl.LazyFrame:
+    """Rejected rows (with ``reason``) as quarantine rows: source file and row number added."""
     if sources is None:
         located = rejected.with_columns(
             pl.lit(None, dtype=pl.String).alias(SOURCE_FILE), pl.col(SEQ).alias(SOURCE_ROW)

@@ -8,8 +8,11 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import polars as pl
 
+    from ctr_batch.backfill import DayReport
     from ctr_batch.pipeline import RunSummary
 
 
@@ -58,3 +61,25 @@ def _cell(value: object) -> str:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     return str(value)
+
+
+def backfill_table(reports: Sequence[DayReport], title: str = "backfill") -> Table:
+    """Days computed and skipped, rows, sessions, searches, CTR and split sessions."""
+    computed = [r for r in reports if r.computed]
+    totals = {key: sum(r.record.get(key, 0) for r in reports)
+              for key in ("rows_home", "rows_quarantined", "sessions", "searches",
+                          "clicked_searches", "split_sessions")}  # fmt: skip
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column("what", style="bold")
+    table.add_column("value", justify="right")
+    table.add_row("days computed", f"{len(computed):,}")
+    table.add_row("days skipped (inputs unchanged)", f"{len(reports) - len(computed):,}")
+    table.add_row("rows (by home day)", f"{totals['rows_home']:,}")
+    table.add_row("  quarantined", f"{totals['rows_quarantined']:,}")
+    table.add_row("sessions", f"{totals['sessions']:,}")
+    table.add_row("searches", f"{totals['searches']:,}")
+    ctr = totals["clicked_searches"] / totals["searches"] if totals["searches"] else None
+    table.add_row("CTR", _cell(ctr))
+    split = totals["split_sessions"]
+    table.add_row("sessions split by --lookback", f"[red]{split:,}[/red]" if split else "0")
+    return table

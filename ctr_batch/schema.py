@@ -50,6 +50,7 @@ NULL_EVENT_TIME = "null_event_time"
 UNKNOWN_EVENT_TYPE = "unknown_event_type"
 DUPLICATE_EVENT_ID = "duplicate_event_id"
 REASONS = (NULL_USER_ID, NULL_EVENT_TIME, UNKNOWN_EVENT_TYPE, DUPLICATE_EVENT_ID)
+OUTSIDE_PARTITION = "outside_partition"  # backfill only: event time far from its date= folder
 
 # --- columns derived by the stages --------------------------------------------------------------
 SESSION_ID = "session_id"
@@ -81,6 +82,7 @@ SEARCHES_TABLE = "searches"
 SESSIONS_TABLE = "sessions"
 CTR_DAILY_TABLE = "ctr_daily"
 CTR_BY_QUERY_TABLE = "ctr_by_query"
+CTR_BY_QUERY_DAILY_TABLE = "ctr_by_query_daily"
 QUARANTINE_TABLE = "quarantine"
 RUN_SUMMARY_TABLE = "run_summary"
 

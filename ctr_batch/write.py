@@ -47,3 +47,19 @@ def _replace_table(new_file: Path, folder: Path) -> None:
     for stale in folder.iterdir():
         if stale.name != PART_FILE:
             shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
+
+
+def write_partition(frame: pl.DataFrame, folder: Path) -> Path:
+    """Write `frame` as ``folder/part-0.parquet``, atomically replacing what was there.
+
+    The file is written under a hidden temporary name that no ``*.parquet`` glob matches,
+    then renamed into place; other files in `folder` (an earlier layout) are then removed.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    temporary = folder / f".{PART_FILE}.{uuid.uuid4().hex[:12]}.tmp"
+    try:
+        frame.write_parquet(temporary, statistics=True)
+        _replace_table(temporary, folder)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return folder / PART_FILE

@@ -26,7 +26,7 @@ def invoke(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["demo"], ["generate"]])
+@pytest.mark.parametrize("command", [[], ["run"], ["demo"], ["generate"], ["backfill"]])
 def test_help_everywhere(command: list[str]) -> None:
     code, out, _ = invoke(*command, "--help")
     assert code == 0
@@ -62,7 +62,11 @@ def test_rerun_is_idempotent(tmp_path: Path) -> None:
     assert sorted(p.name for p in out.iterdir()) == sorted([*TABLE_SCHEMAS, "run_summary"])
     summary = pl.read_parquet(out / "run_summary").row(0, named=True)
     assert summary["rows_read"] == summary["rows_processed"] + summary["rows_quarantined"] == 12
-    assert (summary["gap"], summary["gap_us"], summary["gap_rule"]) == ("5s", 5_000_000, "inclusive")
+    assert (summary["gap"], summary["gap_us"], summary["gap_rule"]) == (
+        "5s",
+        5_000_000,
+        "inclusive",
+    )
 
 
 def test_missing_column_is_one_line_error_and_writes_nothing(write, tmp_path: Path) -> None:
@@ -137,7 +141,7 @@ def test_demo_unknown_sample() -> None:
 
 def test_generate_then_run(tmp_path: Path) -> None:
     log = tmp_path / "log"
-    code, stdout, stderr = invoke(
+    code, _, stderr = invoke(
         "generate", "--events", "3000", "--users", "50", "--days", "2", "--seed", "3",
         "--bad-rows", "0.01", "--out", str(log),
     )  # fmt: skip
@@ -158,3 +162,17 @@ def test_generate_rejects_bad_arguments(tmp_path: Path) -> None:
     code, _, stderr = invoke("generate", "--events", "0", "--out", str(tmp_path / "x.parquet"))
     assert code == 3
     assert "--events" in stderr
+
+
+def test_backfill_command_and_rerun(tmp_path: Path) -> None:
+    sample_log = str(sample("sample").path)
+    args = ["backfill", sample_log, "--out", str(tmp_path), "--start", "2026-11-01"]
+    code, stdout, stderr = invoke(*args, "--end", "2026-11-07", "-q")
+    assert code == 0, stderr
+    assert "days computed" in stdout
+    assert len(list((tmp_path / "sessions").iterdir())) == 7
+    code, stdout, _ = invoke(*args, "--end", "2026-11-07", "-q")
+    assert "days skipped (inputs unchanged)" in stdout
+    code, _, stderr = invoke(*args, "--end", "2026-10-01")
+    assert code == 3
+    assert "before --start" in stderr

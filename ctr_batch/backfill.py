@@ -1,0 +1,321 @@
+"""Nightly backfill: compute day partitions; any order, any number of times, same tables.
+
+A day ``D`` (a calendar date in the run's time zone) owns the sessions that start on ``D``,
+the searches made on ``D``, ``ctr_daily`` and ``ctr_by_query_daily`` for ``D``, and the bad
+rows whose home day is ``D`` (their ``date=`` input partition, else their event date). To
+compute it, the events of ``[D - lookback, D + 1 day + lookback)``, plus one gap on each side,
+go through the ordinary pipeline, and only ``D``'s rows are kept. Every session shorter than
+the lookback is then computed exactly as a full recompute would; a longer one is split at the
+window edge, and the split is counted in the manifest and the summary.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from ctr_batch import aggregate
+from ctr_batch._version import __version__
+from ctr_batch.config import RunConfig, format_duration
+from ctr_batch.errors import ConfigError
+from ctr_batch.manifest import exclusive_lock, fingerprint, read_manifest, write_manifest
+from ctr_batch.pipeline import compute_tables, quarantine_rows
+from ctr_batch.read import find_event_files, scan_events
+from ctr_batch.schema import (
+    CTR_BY_QUERY_DAILY_TABLE,
+    CTR_BY_QUERY_TABLE,
+    CTR_DAILY_TABLE,
+    DATE,
+    EVENT_TIME,
+    EVENTS_SCHEMA,
+    FILE_INDEX,
+    N_EVENTS,
+    OUTSIDE_PARTITION,
+    QUARANTINE_TABLE,
+    REASON,
+    SEARCHES_TABLE,
+    SESSION_END,
+    SESSION_START,
+    SESSIONS_TABLE,
+    SOURCE_FILE,
+    SOURCE_ROW,
+)
+from ctr_batch.write import PART_FILE, write_partition
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from pathlib import Path
+
+DAY_TABLES = (SEARCHES_TABLE, SESSIONS_TABLE, CTR_DAILY_TABLE, CTR_BY_QUERY_DAILY_TABLE,
+              QUARANTINE_TABLE)  # fmt: skip
+_PARTITION = re.compile(r"(?:^|/)date=(\d{4}-\d{2}-\d{2})(?:/|$)")
+_HOME_DAY = "_home_day"
+_PLACED = "_placed"
+_ONE_DAY = timedelta(days=1)
+_SLACK = _ONE_DAY  # a row may lie up to a day outside its date= folder (time zones, late data)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BackfillConfig:
+    """Settings of a backfill: the run settings plus how far to look around each day."""
+
+    run: RunConfig = field(default_factory=RunConfig)
+    lookback: timedelta = timedelta(days=1)
+    force: bool = False
+    jobs: int = 1
+
+    def __post_init__(self) -> None:
+        if self.lookback < self.run.gap:
+            msg = f"lookback ({format_duration(self.lookback)}) must be at least the gap"
+            raise ConfigError(msg)
+        if self.jobs < 1:
+            msg = f"jobs must be at least 1; got {self.jobs}"
+            raise ConfigError(msg)
+
+    def settings(self) -> dict[str, Any]:
+        """What a day's result depends on besides its input files."""
+        return {
+            "gap_us": self.run.gap // timedelta(microseconds=1),
+            "gap_rule": self.run.gap_rule,
+            "timezone": self.run.timezone,
+            "lookback_us": self.lookback // timedelta(microseconds=1),
+            "column_map": sorted(self.run.column_map),
+            "tool_version": __version__,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DayReport:
+    """What happened to one day."""
+
+    day: date
+    computed: bool
+    record: dict[str, Any]
+
+
+def days_between(start: date, end: date) -> list[date]:
+    """Every date from `start` to `end`, both included."""
+    if end < start:
+        msg = f"--end {end} is before --start {start}"
+        raise ConfigError(msg)
+    return [start + _ONE_DAY * i for i in range((end - start).days + 1)]
+
+
+def partition_date(path: Path) -> date | None:
+    """The date of a hive ``date=YYYY-MM-DD`` folder in `path`, if any."""
+    match = _PARTITION.search(path.as_posix())
+    return date.fromisoformat(match.group(1)) if match else None
+
+
+def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
+    """Start and end (exclusive) of `day` in `timezone`, as UTC datetimes."""
+    zone = ZoneInfo(timezone)
+    start = datetime.combine(day, datetime.min.time(), zone)
+    end = datetime.combine(day + _ONE_DAY, datetime.min.time(), zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def backfill(
+    events: Sequence[str | Path],
+    out: Path,
+    start: date,
+    end: date,
+    config: BackfillConfig,
+    *,
+    on_day: Callable[[DayReport], None] | None = None,
+) -> list[DayReport]:
+    """Compute the day partitions from `start` to `end` under `out`; skip unchanged days."""
+    files = find_event_files(events)
+    with exclusive_lock(out):
+        _refuse_run_layout(out)
+        _remove_stale_staging(out)
+        manifest = read_manifest(out)
+        lock = threading.Lock()
+
+        def one_day(day: date) -> DayReport:
+            report = _backfill_day(day, files, out, config, manifest.get(day.isoformat()))
+            with lock:
+                manifest[day.isoformat()] = report.record
+                write_manifest(out, manifest)
+            if on_day:
+                on_day(report)
+            return report
+
+        with ThreadPoolExecutor(max_workers=config.jobs) as pool:
+            reports = list(pool.map(one_day, days_between(start, end)))
+        _roll_up_queries(out)
+    return reports
+
+
+def _backfill_day(
+    day: date, files: list[Path], out: Path, config: BackfillConfig, old: dict[str, Any] | None
+) -> DayReport:
+    window_files = _files_for_day(day, files, config)
+    digest = fingerprint(window_files, config.settings())
+    if not config.force and old and old.get("fingerprint") == digest:
+        return DayReport(day, computed=False, record=old)
+    started = time.perf_counter()
+    tables, record = compute_day(day, window_files, config)
+    for table, frame in tables.items():
+        write_partition(frame, out / table / f"{DATE}={day.isoformat()}")
+    record |= {"fingerprint": digest, "files": len(window_files),
+               "seconds": round(time.perf_counter() - started, 3),
+               "computed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+               "settings": config.settings()}  # fmt: skip
+    return DayReport(day, computed=True, record=record)
+
+
+def _files_for_day(day: date, files: list[Path], config: BackfillConfig) -> list[Path]:
+    """Input files that can hold rows of `day`'s window (all files without a partition)."""
+    lo, hi = _read_range(day, config)
+    chosen = []
+    for path in files:
+        part = partition_date(path)
+        if part is None:
+            chosen.append(path)
+            continue
+        part_start = datetime.combine(part, datetime.min.time(), UTC)
+        if part_start - _SLACK < hi and part_start + _ONE_DAY + _SLACK > lo:
+            chosen.append(path)
+    return chosen
+
+
+def _read_range(day: date, config: BackfillConfig) -> tuple[datetime, datetime]:
+    start, end = day_bounds(day, config.run.timezone)
+    margin = config.lookback + config.run.gap
+    return start - margin, end + margin
+
+
+def compute_day(
+    day: date, files: list[Path], config: BackfillConfig
+) -> tuple[dict[str, pl.DataFrame], dict[str, Any]]:
+    """Tables of one day, computed from the events of its window, plus figures about it."""
+    if not files:
+        empty = compute_tables(pl.LazyFrame(schema=EVENTS_SCHEMA), config.run)
+        return _day_tables(empty, day), _day_record(empty, day, 0, 0)
+    scanned = scan_events(files, column_map=dict(config.run.column_map))
+    sources = scanned.source_table()
+    window = _window_rows(scanned.frame, sources, day, config).collect().lazy()
+    usable = window.filter(pl.col(_PLACED)).drop(_HOME_DAY, _PLACED)
+    tables = compute_tables(usable, config.run, dedupe=scanned.has_event_id, sources=sources)
+    misplaced = window.filter(~pl.col(_PLACED) & (pl.col(_HOME_DAY) == day)).with_columns(
+        pl.lit(OUTSIDE_PARTITION).alias(REASON)
+    )
+    home_quarantine = tables[QUARANTINE_TABLE].filter(_home_day(config.run.timezone) == day)
+    tables[QUARANTINE_TABLE] = pl.concat(
+        [home_quarantine, quarantine_rows(misplaced, sources).collect()]
+    ).sort(SOURCE_FILE, SOURCE_ROW)
+    home_rows = window.filter(pl.col(_HOME_DAY) == day).select(pl.len()).collect().item()
+    return _day_tables(tables, day), _day_record(
+        tables, day, home_rows, _split(tables, day, config)
+    )
+
+
+def _split(tables: dict[str, pl.DataFrame], day: date, config: BackfillConfig) -> int:
+    """Sessions of `day` that reach past the lookback: cut at the window edge."""
+    start, end = day_bounds(day, config.run.timezone)
+    sessions = tables[SESSIONS_TABLE].filter(pl.col(DATE) == day)
+    outside = (pl.col(SESSION_START) < start - config.lookback) | (
+        pl.col(SESSION_END) >= end + config.lookback
+    )
+    return sessions.filter(outside).height
+
+
+def _window_rows(
+    events: pl.LazyFrame, sources: pl.LazyFrame, day: date, config: BackfillConfig
+) -> pl.LazyFrame:
+    """Rows of the day's read range, plus its home rows that no window can place.
+
+    Adds ``_home_day`` and ``_placed``: false for rows without a time and for rows more than
+    more than a day outside their ``date=`` partition, which no day reads reliably.
+    """
+    lo, hi = _read_range(day, config)
+    part_start = (
+        pl.col(SOURCE_FILE)
+        .str.extract(_PARTITION.pattern, 1)
+        .str.to_datetime("%Y-%m-%d", time_unit="us", time_zone="UTC")
+    )
+    placed = pl.col(EVENT_TIME).is_not_null() & (
+        part_start.is_null()
+        | pl.col(EVENT_TIME).is_between(
+            part_start - _SLACK, part_start + _ONE_DAY + _SLACK, closed="left"
+        )
+    )
+    with_home = events.join(
+        sources.select(FILE_INDEX, SOURCE_FILE), on=FILE_INDEX, how="left"
+    ).with_columns(
+        _home_day(config.run.timezone).alias(_HOME_DAY),
+        (placed | pl.col(EVENT_TIME).is_null()).fill_null(False).alias(_PLACED),
+    )
+    in_range = pl.col(EVENT_TIME).is_between(lo, hi, closed="left")
+    home = pl.col(_HOME_DAY) == day
+    keep = (in_range & pl.col(_PLACED)) | (
+        home & (~pl.col(_PLACED) | pl.col(EVENT_TIME).is_null())
+    )
+    return with_home.filter(keep.fill_null(False)).drop(SOURCE_FILE)
+
+
+def _home_day(timezone: str) -> pl.Expr:
+    """A row's home day: its ``date=`` input partition, else its event date in `timezone`."""
+    partition = pl.col(SOURCE_FILE).str.extract(_PARTITION.pattern, 1).str.to_date()
+    event_day = pl.col(EVENT_TIME).dt.convert_time_zone(timezone).dt.date()
+    return pl.coalesce(partition, event_day)
+
+
+def _day_tables(tables: dict[str, pl.DataFrame], day: date) -> dict[str, pl.DataFrame]:
+    searches = tables[SEARCHES_TABLE].filter(pl.col(DATE) == day)
+    sessions = tables[SESSIONS_TABLE].filter(pl.col(DATE) == day)
+    by_query = aggregate.ctr_by_query(searches.lazy()).collect()
+    return {
+        SEARCHES_TABLE: searches,
+        SESSIONS_TABLE: sessions,
+        CTR_DAILY_TABLE: aggregate.ctr_daily(searches.lazy(), sessions.lazy()).collect(),
+        CTR_BY_QUERY_DAILY_TABLE: by_query.select(pl.lit(day).alias(DATE), pl.all()),
+        QUARANTINE_TABLE: tables[QUARANTINE_TABLE],
+    }
+
+
+def _day_record(
+    tables: dict[str, pl.DataFrame], day: date, home_rows: int, split: int
+) -> dict[str, Any]:
+    searches = tables[SEARCHES_TABLE].filter(pl.col(DATE) == day)
+    sessions = tables[SESSIONS_TABLE].filter(pl.col(DATE) == day)
+    quarantine = tables[QUARANTINE_TABLE]
+    return {
+        "rows_home": home_rows,
+        "rows_quarantined": quarantine.height,
+        "quarantined": dict(quarantine[REASON].value_counts().rows()),
+        "sessions": sessions.height,
+        "session_events": int(sessions[N_EVENTS].sum()),
+        "searches": searches.height,
+        "clicked_searches": int(searches["clicked"].sum()),
+        "split_sessions": split,
+    }
+
+
+def _roll_up_queries(out: Path) -> None:
+    """Rewrite ``ctr_by_query`` (one row per query) from every searches partition in `out`."""
+    searches = pl.scan_parquet(out / SEARCHES_TABLE / "**" / "*.parquet", hive_partitioning=False)
+    roll_up = aggregate.ctr_by_query(searches).collect()
+    write_partition(roll_up, out / CTR_BY_QUERY_TABLE)
+
+
+def _refuse_run_layout(out: Path) -> None:
+    if (out / SEARCHES_TABLE / PART_FILE).exists():
+        msg = f"{out} holds the output of `ctr-batch run`; backfill into another --out"
+        raise ConfigError(msg)
+
+
+def _remove_stale_staging(out: Path) -> None:
+    """Drop temporary files a killed run left behind (we hold the lock, so none is live)."""
+    for stale in [*out.rglob(".staging-*"), *out.rglob(f".{PART_FILE}.*.tmp")]:
+        shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink()
