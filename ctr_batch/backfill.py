@@ -42,6 +42,7 @@ from ctr_batch.schema import (
     OUTSIDE_PARTITION,
     QUARANTINE_TABLE,
     REASON,
+    RUN_SUMMARY_TABLE,
     SEARCHES_TABLE,
     SESSION_END,
     SESSION_START,
@@ -153,6 +154,7 @@ def backfill(
         with ThreadPoolExecutor(max_workers=config.jobs) as pool:
             reports = list(pool.map(one_day, days_between(start, end)))
         _roll_up_queries(out)
+        write_partition(_summary_frame(manifest, config, events), out / RUN_SUMMARY_TABLE)
     return reports
 
 
@@ -307,6 +309,42 @@ def _roll_up_queries(out: Path) -> None:
     searches = pl.scan_parquet(out / SEARCHES_TABLE / "**" / "*.parquet", hive_partitioning=False)
     roll_up = aggregate.ctr_by_query(searches).collect()
     write_partition(roll_up, out / CTR_BY_QUERY_TABLE)
+
+
+def _summary_frame(
+    manifest: dict[str, dict[str, Any]], config: BackfillConfig, events: Sequence[str | Path]
+) -> pl.DataFrame:
+    """One row describing every day in `out` (layout ``backfill``), from the manifest."""
+
+    def total(key: str) -> int:
+        return sum(int(record.get(key, 0)) for record in manifest.values())
+
+    searches, clicked = total("searches"), total("clicked_searches")
+    row = {
+        "layout": "backfill",
+        "finished_at": datetime.now(UTC).replace(microsecond=0),
+        "tool_version": __version__,
+        "inputs": [str(source) for source in events],
+        "gap": format_duration(config.run.gap),
+        "gap_us": config.run.gap // timedelta(microseconds=1),
+        "gap_rule": config.run.gap_rule,
+        "timezone": config.run.timezone,
+        "lookback": format_duration(config.lookback),
+        "days": len(manifest),
+        "first_day": date.fromisoformat(min(manifest)) if manifest else None,
+        "last_day": date.fromisoformat(max(manifest)) if manifest else None,
+        "rows_read": total("rows_home"),
+        "rows_processed": total("rows_home") - total("rows_quarantined"),
+        "rows_quarantined": total("rows_quarantined"),
+        "sessions": total("sessions"),
+        "searches": searches,
+        "clicked_searches": clicked,
+        "ctr": clicked / searches if searches else None,
+        "split_sessions": total("split_sessions"),
+    }
+    return pl.DataFrame(
+        [row], schema_overrides={"ctr": pl.Float64, "first_day": pl.Date, "last_day": pl.Date}
+    )
 
 
 def _refuse_run_layout(out: Path) -> None:

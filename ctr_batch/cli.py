@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import functools
-import sys
 import tempfile
 import time
-from collections.abc import Callable
-from datetime import date
 from pathlib import Path
-from typing import Annotated, ParamSpec
+from typing import Annotated
 
 import polars as pl
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -23,11 +18,24 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from ctr_batch import pipeline, report
+from ctr_batch import cli_sql, pipeline, report
 from ctr_batch.backfill import BackfillConfig, DayReport, days_between
 from ctr_batch.backfill import backfill as run_backfill
+from ctr_batch.cli_common import (
+    ColumnOption,
+    EngineOption,
+    GapOption,
+    GapRuleOption,
+    QuietOption,
+    TimezoneOption,
+    date_option,
+    err_console,
+    one_line_errors,
+    out_console,
+    run_config,
+)
 from ctr_batch.config import RunConfig, parse_duration
-from ctr_batch.errors import ConfigError, CtrBatchError
+from ctr_batch.errors import ConfigError
 from ctr_batch.generate import generate_events, write_events
 from ctr_batch.samples import SAMPLES, sample
 from ctr_batch.schema import (
@@ -74,8 +82,6 @@ DEMO_COLUMNS = {
         FIRST_CLICK_POSITION,
     ],
 }
-EXIT_BAD_INPUT = 3  # Click uses 2 for usage errors
-P = ParamSpec("P")
 
 app = typer.Typer(
     name="ctr-batch",
@@ -84,61 +90,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out_console = Console(width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True)
-
-GapOption = Annotated[
-    str, typer.Option("--gap", help="Inactivity that ends a session, e.g. 30s, 10m, 1h30m.")
-]
-GapRuleOption = Annotated[
-    str,
-    typer.Option(
-        "--gap-rule",
-        help="inclusive: an event exactly GAP after the previous one stays in the session "
-        "(Bytewax >= 0.20, Spark, Flink); exclusive: it opens a new one (Bytewax 0.19, Beam).",
-    ),
-]
-TimezoneOption = Annotated[
-    str, typer.Option("--timezone", help="IANA time zone whose dates define a day.")
-]
-ColumnOption = Annotated[
-    list[str] | None,
-    typer.Option("--column", help="Map an input column: NAME=SOURCE, e.g. user_id=uid."),
-]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
-EngineOption = Annotated[
-    str, typer.Option("--engine", help="Polars engine: auto, in-memory or streaming.")
-]
-
-
-def _one_line_errors(command: Callable[P, None]) -> Callable[P, None]:
-    """Print a CtrBatchError as one line on stderr and exit with status 3."""
-
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
-        try:
-            command(*args, **kwargs)
-        except CtrBatchError as exc:
-            err_console.print(f"error: {exc}", style="red", highlight=False, soft_wrap=True)
-            raise typer.Exit(EXIT_BAD_INPUT) from None
-
-    return wrapper
-
-
-def _config(gap: str, gap_rule: str, timezone: str, columns: list[str] | None = None) -> RunConfig:
-    pairs = []
-    for spec in columns or []:
-        name, sep, source = spec.partition("=")
-        if not sep or not name or not source:
-            msg = f"--column {spec!r}: expected NAME=SOURCE, e.g. user_id=uid"
-            raise ConfigError(msg)
-        pairs.append((name.strip(), source.strip()))
-    return RunConfig(
-        gap=parse_duration(gap),
-        gap_rule=gap_rule,  # type: ignore[arg-type]  # checked by RunConfig
-        timezone=timezone,
-        column_map=tuple(pairs),
-    )
 
 
 def _run_with_progress(
@@ -162,7 +113,7 @@ def _run_with_progress(
 
 
 @app.command()
-@_one_line_errors
+@one_line_errors
 def run(
     events: Annotated[
         list[str], typer.Argument(help="Parquet file(s), directories (recursive) or globs.")
@@ -176,13 +127,13 @@ def run(
     quiet: QuietOption = False,
 ) -> None:
     """Compute sessions, searches, CTR tables and quarantine from EVENTS into OUT."""
-    config = _config(gap, gap_rule, timezone, column)
+    config = run_config(gap, gap_rule, timezone, column)
     summary = _run_with_progress(events, out, config, engine, quiet)
     out_console.print(report.summary_table(summary, title=f"ctr-batch run → {out}"))
 
 
 @app.command()
-@_one_line_errors
+@one_line_errors
 def demo(
     name: Annotated[
         str, typer.Option("--sample", help=f"Bundled sample: {', '.join(SAMPLES)}.")
@@ -206,7 +157,7 @@ def demo(
 
 
 @app.command()
-@_one_line_errors
+@one_line_errors
 def backfill(
     events: Annotated[
         list[str], typer.Argument(help="Events root (date=YYYY-MM-DD folders), files or globs.")
@@ -234,12 +185,12 @@ def backfill(
 ) -> None:
     """Compute day partitions from START to END; rerun safely, any order, any number of times."""
     config = BackfillConfig(
-        run=_config(gap, gap_rule, timezone, column),
+        run=run_config(gap, gap_rule, timezone, column),
         lookback=parse_duration(lookback),
         force=force,
         jobs=jobs,
     )
-    first, last = _date_option("--start", start), _date_option("--end", end)
+    first, last = date_option("--start", start), date_option("--end", end)
     total = len(days_between(first, last))
     columns = (
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -263,7 +214,7 @@ def backfill(
 
 
 @app.command()
-@_one_line_errors
+@one_line_errors
 def generate(
     out: Annotated[
         Path,
@@ -286,7 +237,7 @@ def generate(
     if events < 1 or users < 1 or days < 1 or not 0 <= bad_rows < 1:
         msg = "--events, --users and --days must be positive and --bad-rows in [0, 1)"
         raise ConfigError(msg)
-    first_day = _date_option("--start", start)
+    first_day = date_option("--start", start)
     frame = generate_events(
         events=events, users=users, days=days, seed=seed, start=first_day, bad_row_rate=bad_rows
     )
@@ -294,12 +245,10 @@ def generate(
     out_console.print(f"wrote {frame.height:,} events to {len(paths)} file(s) under {out}")
 
 
-def _date_option(option: str, value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        msg = f"{option} {value!r}: expected a date YYYY-MM-DD"
-        raise ConfigError(msg) from None
+app.command()(cli_sql.sql)
+app.command()(cli_sql.query)
+app.command()(cli_sql.check)
+app.command(name="export-duckdb")(cli_sql.export_duckdb)
 
 
 def main() -> None:

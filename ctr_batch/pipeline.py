@@ -6,7 +6,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 import polars as pl
@@ -19,6 +19,7 @@ from ctr_batch.schema import (
     CLICKED_SEARCHES,
     CTR_BY_QUERY_TABLE,
     CTR_DAILY_TABLE,
+    DATE,
     FILE_INDEX,
     N_EVENTS,
     QUARANTINE_SCHEMA,
@@ -56,6 +57,8 @@ class RunSummary:
     sessions: int
     searches: int
     clicked_searches: int
+    first_day: date | None = None
+    last_day: date | None = None
     seconds: float = 0.0
     tables: dict[str, Path] = field(default_factory=dict)
 
@@ -127,7 +130,8 @@ def compute_tables(
 def summarize(tables: dict[str, pl.DataFrame], rows_read: int) -> RunSummary:
     """Count what the tables hold; fail loudly if any input row went missing."""
     reasons = tables[QUARANTINE_TABLE][REASON].value_counts()
-    quarantined = dict.fromkeys(REASONS, 0) | dict(reasons.iter_rows())
+    quarantined = dict.fromkeys(REASONS, 0) | dict(reasons.rows())
+    days = tables[CTR_DAILY_TABLE][DATE]
     summary = RunSummary(
         rows_read=rows_read,
         rows_processed=int(tables[SESSIONS_TABLE][N_EVENTS].sum()),
@@ -135,6 +139,8 @@ def summarize(tables: dict[str, pl.DataFrame], rows_read: int) -> RunSummary:
         sessions=tables[SESSIONS_TABLE].height,
         searches=tables[SEARCHES_TABLE].height,
         clicked_searches=int(tables[CTR_DAILY_TABLE][CLICKED_SEARCHES].sum()),
+        first_day=days.min(),  # type: ignore[arg-type]
+        last_day=days.max(),  # type: ignore[arg-type]
     )
     if summary.rows_processed + summary.rows_quarantined != rows_read:
         msg = f"row accounting broken: {summary}"  # a bug, never bad input
@@ -192,6 +198,7 @@ def summary_frame(
 ) -> pl.DataFrame:
     """The run summary as a one-row table: inputs, settings, row accounting, headline figures."""
     row = {
+        "layout": "run",
         "finished_at": datetime.now(UTC).replace(microsecond=0),
         "tool_version": __version__,
         "inputs": [str(source) for source in sources],
@@ -199,6 +206,8 @@ def summary_frame(
         "gap_us": config.gap // timedelta(microseconds=1),
         "gap_rule": config.gap_rule,
         "timezone": config.timezone,
+        "first_day": summary.first_day,
+        "last_day": summary.last_day,
         "rows_read": summary.rows_read,
         "rows_processed": summary.rows_processed,
         "rows_quarantined": summary.rows_quarantined,
@@ -209,7 +218,9 @@ def summary_frame(
         "ctr": summary.ctr,
         "compute_seconds": round(summary.seconds, 3),
     }
-    return pl.DataFrame([row], schema_overrides={"ctr": pl.Float64})
+    return pl.DataFrame(
+        [row], schema_overrides={"ctr": pl.Float64, "first_day": pl.Date, "last_day": pl.Date}
+    )
 
 
 def quarantine_rows(rejected: pl.LazyFrame, sources: pl.LazyFrame | None) -> pl.LazyFrame:

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -24,6 +24,7 @@ from ctr_batch.errors import ConfigError
 from ctr_batch.generate import generate_events, write_events
 from ctr_batch.manifest import exclusive_lock
 from ctr_batch.pipeline import run
+from ctr_batch.query import run_checks
 from tests.strategies import GAP, event_logs, to_frame
 
 if TYPE_CHECKING:
@@ -199,3 +200,28 @@ def test_sigkill_at_random_points_then_rerun_equals_clean_run(log: Path, tmp_pat
     subprocess.run(_backfill_command(log, out), check=True)
     assert_same_tables(out, tmp_path / "clean")
     assert not [p for p in out.rglob("*") if p.name.startswith(".") and p.name != ".lock"]
+
+
+@pytest.mark.parametrize(
+    "days",
+    [(date(2026, 11, 1),) * 2, (date(2026, 11, 2),) * 2, (date(2026, 11, 1), date(2026, 11, 2))],
+    ids=["first-day", "second-day", "both"],
+)
+def test_checks_pass_on_partial_ranges_with_sessions_across_midnight(
+    tmp_path: Path, days: tuple[date, date]
+) -> None:
+    base = {"query": None, "items": None, "item": None, "event_id": None}
+    midnight = datetime(2026, 11, 2, tzinfo=UTC)
+    rows = [  # user u searches before and after midnight in one session
+        {**base, "user_id": "u", "event_time": midnight - timedelta(minutes=10),
+         "event_type": "search", "query": "a"},
+        {**base, "user_id": "u", "event_time": midnight - timedelta(minutes=9),
+         "event_type": "click"},
+        {**base, "user_id": "u", "event_time": midnight + timedelta(minutes=5),
+         "event_type": "search", "query": "b"},
+        {**base, "user_id": "v", "event_time": midnight, "event_type": "search", "query": "c"},
+    ]  # fmt: skip
+    write_events(to_frame(rows), tmp_path / "events")
+    backfill([tmp_path / "events"], tmp_path / "out", *days, BackfillConfig())
+    failures = {name: rows for name, rows in run_checks(tmp_path / "out").items() if rows.height}
+    assert not failures

@@ -1,0 +1,112 @@
+"""Benchmark ctr-batch beside its peers; prints a table of figures. Not a test.
+
+Usage::
+
+    python benchmarks/bench.py [--sizes 1M,10M,50M] [--cache bench-data] [--skip-peer]
+
+Generates logs with ``ctr-batch generate`` (cached under ``--cache``), then measures, each in a
+fresh process: ``ctr-batch run`` (each engine), the DuckDB window-SQL job an analyst would
+write (``benchmarks/peer_window.sql``), and the limit pieces: a scan of the needed columns and
+the sort by (user, time) alone. For each: wall seconds, CPU seconds, peak RSS, events/s, and
+the ratio to the peer and to the scan + sort limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+USERS_PER_EVENT = 0.02  # 10M events -> 200k users
+DAYS = 7
+SIZES = {"1M": 1_000_000, "10M": 10_000_000, "50M": 50_000_000}
+
+CHILD = r"""
+import json, resource, sys, time
+task, log, out = sys.argv[1], sys.argv[2], sys.argv[3]
+start = time.perf_counter()
+if task == "scan":
+    import polars as pl
+    pl.scan_parquet(log + "/**/*.parquet").select("user_id", "event_time", "event_type").collect()
+elif task == "sort":
+    import polars as pl
+    lf = pl.scan_parquet(log + "/**/*.parquet", row_index_name="_seq")
+    lf.select("user_id", "event_time", "event_type", "_seq").sort(
+        "user_id", "event_time", "_seq").collect(engine="in-memory")
+elif task == "peer":
+    import duckdb
+    sql = open(sys.argv[4], encoding="utf-8").read()
+    duckdb.sql(sql, params={"events": log + "/**/*.parquet"}).write_parquet(out + "/peer.parquet")
+else:
+    from ctr_batch.cli import main
+    sys.argv = ["ctr-batch", "run", log, "--out", out, "-q", *task.split()[1:]]
+    try:
+        main()
+    except SystemExit as exit:
+        if exit.code:
+            raise
+wall = time.perf_counter() - start
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
+                  "rss_gib": usage.ru_maxrss / 2**20}))
+"""
+
+
+def ensure_log(cache: Path, label: str, events: int) -> Path:
+    """Generate the log once; later runs reuse it."""
+    log = cache / f"events-{label}"
+    if not (log / ".complete").exists():
+        users = max(100, int(events * USERS_PER_EVENT))
+        subprocess.run(
+            [sys.executable, "-m", "ctr_batch", "generate", "--events", str(events),
+             "--users", str(users), "--days", str(DAYS), "--seed", "1", "--out", str(log)],
+            check=True,
+        )  # fmt: skip
+        (log / ".complete").touch()
+    return log
+
+
+def measure(task: str, log: Path, out: Path) -> dict[str, float]:
+    """Run one task in a fresh Python process and return its own figures."""
+    out.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-c", CHILD, task, str(log), str(out), str(HERE / "peer_window.sql")]
+    result = subprocess.run(command, check=True, capture_output=True, text=True)
+    figures: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def main() -> None:
+    """Parse arguments, run every measurement and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1M,10M")
+    parser.add_argument("--cache", type=Path, default=Path("bench-data"))
+    parser.add_argument("--skip-peer", action="store_true")
+    parser.add_argument("--engines", default="auto")
+    args = parser.parse_args()
+    tasks = ["scan", "sort", *(f"ctr-batch --engine {e}" for e in args.engines.split(","))]
+    if not args.skip_peer:
+        tasks.append("peer")
+    print(f"{'events':>7} {'task':<28} {'wall s':>8} {'cpu s':>8} {'RSS GiB':>8} "
+          f"{'Mev/s':>7} {'/peer':>6} {'/limit':>7}")  # fmt: skip
+    for label in args.sizes.split(","):
+        events = SIZES[label]
+        log = ensure_log(args.cache, label, events)
+        results = {t: measure(t, log, args.cache / f"out-{label}") for t in tasks}
+        limit = results["scan"]["wall"] + results["sort"]["wall"]
+        peer = results.get("peer", {}).get("wall")
+        for task, r in results.items():
+            to_peer = f"{r['wall'] / peer:6.2f}" if peer else "     -"
+            print(f"{label:>7} {task:<28} {r['wall']:8.2f} {r['cpu']:8.2f} {r['rss_gib']:8.2f} "
+                  f"{events / r['wall'] / 1e6:7.2f} {to_peer} {r['wall'] / limit:7.2f}")  # fmt: skip
+        sys.stdout.flush()
+    print(f"\nmeasured {time.strftime('%Y-%m-%d')}, {resource.getpagesize()} B pages; "
+          "limit = scan + sort (user, time)")
+
+
+if __name__ == "__main__":
+    main()

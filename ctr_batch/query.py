@@ -1,0 +1,513 @@
+"""Run the curated SQL of ``queries/`` with DuckDB over the Parquet tables of a run.
+
+This is the edge where SQL runs. Each table folder under the output directory ``OUT`` (what
+``ctr-batch run --out OUT`` writes) becomes a view of the same name, so a query names tables
+bare (``FROM searches``). Values reach the SQL only as DuckDB ``$name`` parameters.
+
+Every ``.sql`` file opens with a header of ``--`` comment lines that this module parses::
+
+    -- purpose: Daily CTR with clicks per search.
+    -- grain: day
+    -- reads: searches, sessions
+    -- params: $start DATE (first day, inclusive; default none = no lower bound),
+    --   $end DATE (last day, inclusive; default none = no upper bound)
+
+A line indented by two or more spaces after ``--`` continues the field above it; any other
+comment line ends the header fields (free notes may follow). ``params: none`` declares no
+parameters. Parameter values are strings (as typed on a command line) and each query casts
+them itself (``$start::DATE``). A parameter whose description says ``default <value>`` is
+optional: left out, it gets that value, ``default none`` meaning SQL ``NULL``. Every other
+parameter is required. Reports live in ``queries/*.sql``; checks in ``queries/checks/*.sql``
+return the offending rows, so zero rows means pass.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Literal
+
+import duckdb
+
+from ctr_batch.errors import ConfigError, InputError
+from ctr_batch.resources import queries_dir
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from pathlib import Path
+
+    import polars as pl
+
+QueryKind = Literal["report", "check"]
+HEADER_FIELDS = ("purpose", "grain", "reads", "params")
+
+_FIELD = re.compile(r"--\s*(purpose|grain|reads|params):\s*(.*)")
+_CONTINUATION = re.compile(r"--\s{2,}(\S.*)")
+_PARAM = re.compile(r"\$(\w+)\s+([A-Za-z][\w ]*?)\s*(?:\((.*)\))?")
+_DEFAULT = re.compile(r"\bdefault\s+('[^']*'|[^\s,;)]+)", re.IGNORECASE)
+_MISSING_TABLE = re.compile(r"Table with name (.+?) does not exist")
+
+
+@dataclass(frozen=True)
+class QueryFile:
+    """One ``.sql`` file and its parsed header.
+
+    Attributes
+    ----------
+    name
+        File name without ``.sql``: what ``run_query`` and the CLI take.
+    path
+        The file.
+    purpose, grain
+        Header text: what the query answers, and what one output row stands for.
+    reads
+        Tables the query reads.
+    params
+        Declared parameter names, without ``$``, in header order.
+    defaults
+        Default values of the optional parameters (``None`` = SQL ``NULL``).
+    params_doc
+        The ``params:`` header text, for help output.
+    """
+
+    name: str
+    path: Path
+    purpose: str
+    grain: str
+    reads: tuple[str, ...]
+    params: tuple[str, ...]
+    defaults: Mapping[str, str | None] = field(default_factory=lambda: MappingProxyType({}))
+    params_doc: str = "none"
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """Parameters without a default."""
+        return tuple(name for name in self.params if name not in self.defaults)
+
+    @classmethod
+    def parse(cls, path: Path) -> QueryFile:
+        """Read the header of `path`.
+
+        Raises
+        ------
+        ConfigError
+            If a header field is missing or repeated, or a parameter cannot be read.
+        """
+        fields = _header_fields(path)
+        params, defaults = _parse_params(path, fields["params"])
+        return cls(
+            name=path.stem,
+            path=path,
+            purpose=fields["purpose"],
+            grain=fields["grain"],
+            reads=_names(fields["reads"]),
+            params=params,
+            defaults=MappingProxyType(defaults),
+            params_doc=fields["params"],
+        )
+
+
+def list_queries(kind: QueryKind = "report") -> list[QueryFile]:
+    """Reports (``queries/*.sql``) or checks (``queries/checks/*.sql``), sorted by name."""
+    folder = queries_dir() if kind == "report" else queries_dir() / "checks"
+    return [QueryFile.parse(path) for path in sorted(folder.glob("*.sql"))]
+
+
+def find_query(name: str, kind: QueryKind = "report") -> QueryFile:
+    """The report or check called `name` (a trailing ``.sql`` is ignored).
+
+    Raises
+    ------
+    ConfigError
+        If there is none; the message lists those that exist.
+    """
+    queries = list_queries(kind)
+    wanted = name.removesuffix(".sql")
+    for query in queries:
+        if query.name == wanted:
+            return query
+    msg = f"unknown {_noun(kind)} {name!r}; available: {', '.join(q.name for q in queries)}"
+    raise ConfigError(msg)
+
+
+def table_paths(out: Path) -> dict[str, Path]:
+    """Every table folder under `out` that holds Parquet files, by name.
+
+    Folders whose name starts with ``.`` or ``_`` (staging, bookkeeping) are skipped.
+
+    Raises
+    ------
+    InputError
+        If `out` holds no such folder.
+    """
+    folders = sorted(out.iterdir()) if out.is_dir() else []
+    tables = {
+        folder.name: folder
+        for folder in folders
+        if folder.is_dir()
+        and not folder.name.startswith((".", "_"))
+        and any(folder.rglob("*.parquet"))
+    }
+    if not tables:
+        msg = f"{out}: no tables found (expected folders {out}/<table>/ holding Parquet files, "
+        msg += "as `ctr-batch run --out OUT` writes)"
+        raise InputError(msg)
+    return tables
+
+
+def connect(out: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with one view per table of `out`; close it after use.
+
+    The session time zone is UTC, so timestamps come back as UTC whatever the machine's zone.
+
+    Raises
+    ------
+    InputError
+        If `out` has no tables, or a table's files cannot be read.
+    """
+    return _connect(table_paths(out))
+
+
+def run_sql(out: Path, sql: str, params: Mapping[str, object] | None = None) -> pl.DataFrame:
+    """Run one SQL statement over the tables of `out` and return its rows.
+
+    Parameters
+    ----------
+    out
+        Output directory of a run.
+    sql
+        DuckDB SQL naming tables bare (``SELECT * FROM sessions``).
+    params
+        Values of the statement's ``$name`` parameters.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown table (the message lists those under `out`) or any other SQL error
+        (``SQL error: <DuckDB's first line>``).
+    InputError
+        If `out` has no tables.
+    """
+    tables = table_paths(out)
+    with _connect(tables) as con:
+        return _execute(con, sql, params, tables)
+
+
+def run_query(
+    name: str,
+    out: Path,
+    params: Mapping[str, str | None] | None = None,
+    *,
+    kind: QueryKind = "report",
+) -> pl.DataFrame:
+    """Run the report (or check) `name` over the tables of `out`.
+
+    Parameters
+    ----------
+    name
+        File name in ``queries/`` (or ``queries/checks/``) without ``.sql``.
+    out
+        Output directory of a run.
+    params
+        Parameter values as strings, e.g. ``{"start": "2026-11-01"}``; the query casts them.
+        Optional parameters left out take their header default.
+    kind
+        ``report`` or ``check``.
+
+    Raises
+    ------
+    ConfigError
+        Unknown query, unknown or missing parameter, a table the query reads missing under
+        `out`, or an SQL error (e.g. a value that does not cast); all one line.
+    InputError
+        If `out` has no tables.
+    """
+    query = find_query(name, kind)
+    values = _bind_params(query, params or {}, kind)
+    tables = table_paths(out)
+    _require_tables([query], tables, out, kind)
+    with _connect(tables) as con:
+        return _execute_file(con, query, values, tables)
+
+
+def run_checks(
+    out: Path, params: Mapping[str, str | None] | None = None
+) -> dict[str, pl.DataFrame]:
+    """Run every check of ``queries/checks/`` on `out`: name → offending rows (none = pass).
+
+    `params` is shared by all checks; each check receives the parameters it declares, and
+    the others take their header defaults (e.g. the gap of ``run_summary``).
+
+    Raises
+    ------
+    ConfigError
+        A parameter no check declares, a missing required one, a table a check reads missing
+        under `out`, or an SQL error. Nothing runs unless every check can.
+    InputError
+        If `out` has no tables.
+    """
+    checks = list_queries("check")
+    given = dict(params or {})
+    declared = {name for check in checks for name in check.params}
+    unknown = sorted(set(given) - declared)
+    if unknown:
+        msg = f"no check takes parameter(s) {unknown}; declared: {sorted(declared)}"
+        raise ConfigError(msg)
+    values = {
+        check.name: _bind_params(
+            check, {k: v for k, v in given.items() if k in check.params}, "check"
+        )
+        for check in checks
+    }
+    tables = table_paths(out)
+    _require_tables(checks, tables, out, "check")
+    with _connect(tables) as con:
+        return {
+            check.name: _execute_file(con, check, values[check.name], tables) for check in checks
+        }
+
+
+def export_duckdb(out: Path, db: Path) -> list[str]:
+    """Write a DuckDB database file `db` with one view per table of `out`; return their names.
+
+    The views read the Parquet files by absolute path, so the file opens from any directory
+    (e.g. ``duckdb analytics.duckdb``); they read the files at query time, so a later run into
+    the same `out` shows through, and moving `out` breaks them. The file is written under a
+    temporary name next to `db`, then renamed over it. Note that the session time zone is not
+    stored: a DuckDB client shows timestamps in its own zone (``SET TimeZone = 'UTC'``).
+
+    Raises
+    ------
+    InputError
+        If `out` has no tables or a table cannot be read.
+    """
+    tables = table_paths(out)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    staging = db.with_name(f".{db.name}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        with duckdb.connect(str(staging)) as con:
+            _create_views(con, tables)
+        staging.replace(db)
+    finally:
+        staging.unlink(missing_ok=True)
+        staging.with_name(f"{staging.name}.wal").unlink(missing_ok=True)
+    return list(tables)
+
+
+# --- SQL text ----------------------------------------------------------------------------------
+
+
+def _sql_identifier(name: str) -> str:
+    """`name` as a quoted SQL identifier.
+
+    Examples
+    --------
+    >>> _sql_identifier('odd"name')
+    '"odd""name"'
+    """
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_string(text: str) -> str:
+    """`text` as an SQL string literal.
+
+    Examples
+    --------
+    >>> _sql_string("/data/o'brien/**/*.parquet")
+    "'/data/o''brien/**/*.parquet'"
+    """
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _view_ddl(name: str, folder: Path) -> str:
+    """``CREATE VIEW`` reading every Parquet file under `folder`, by absolute path.
+
+    DuckDB takes no parameters in DDL, so the statement is built as text. That is safe here:
+    the view name goes in as a quoted identifier and the path as a string literal, each with
+    its quote character doubled, which is the whole of SQL's escaping for them (DuckDB
+    gives backslashes no meaning in standard strings). No other text is interpolated.
+    """
+    pattern = f"{folder.resolve().as_posix()}/**/*.parquet"
+    return (
+        f"CREATE OR REPLACE VIEW {_sql_identifier(name)} AS SELECT * FROM "
+        f"read_parquet({_sql_string(pattern)}, hive_partitioning = true)"
+    )
+
+
+def _connect(tables: Mapping[str, Path]) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        _create_views(con, tables)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _create_views(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Path]) -> None:
+    for name, folder in tables.items():
+        try:
+            con.execute(_view_ddl(name, folder))
+        except duckdb.Error as exc:
+            msg = f"{folder}: cannot read table {name!r} ({_first_line(exc)})"
+            raise InputError(msg) from None
+
+
+# --- running -------------------------------------------------------------------------------------
+
+
+def _execute(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: Mapping[str, object] | None,
+    tables: Mapping[str, Path],
+    *,
+    context: str = "",
+) -> pl.DataFrame:
+    """Run `sql` and fetch its rows, turning DuckDB errors into one-line ``ConfigError``s."""
+    try:
+        frame: pl.DataFrame = con.sql(sql, params=dict(params) if params else None).pl()
+    except duckdb.Error as exc:
+        missing = _MISSING_TABLE.search(str(exc))
+        if isinstance(exc, duckdb.CatalogException) and missing is not None:
+            available = ", ".join(sorted(tables))
+            msg = f"{context}unknown table {missing[1]!r}; available: {available}"
+        else:
+            msg = f"{context}SQL error: {_first_line(exc)}"
+        raise ConfigError(msg) from None
+    return frame
+
+
+def _execute_file(
+    con: duckdb.DuckDBPyConnection,
+    query: QueryFile,
+    values: Mapping[str, str | None],
+    tables: Mapping[str, Path],
+) -> pl.DataFrame:
+    sql = query.path.read_text(encoding="utf-8")
+    return _execute(con, sql, values, tables, context=f"{query.name}: ")
+
+
+def _bind_params(
+    query: QueryFile, given: Mapping[str, str | None], kind: QueryKind
+) -> dict[str, str | None]:
+    """Values for every declared parameter: those given, else the defaults."""
+    unknown = sorted(set(given) - set(query.params))
+    if unknown:
+        msg = f"{_noun(kind)} {query.name!r} has no parameter(s) {unknown}; "
+        msg += f"declared: {_describe_params(query)}"
+        raise ConfigError(msg)
+    missing = [name for name in query.required if name not in given]
+    if missing:
+        msg = f"{_noun(kind)} {query.name!r} needs parameter(s) {missing}; "
+        msg += f"declared: {_describe_params(query)}"
+        raise ConfigError(msg)
+    return {name: given[name] if name in given else query.defaults[name] for name in query.params}
+
+
+def _require_tables(
+    queries: Iterable[QueryFile], tables: Mapping[str, Path], out: Path, kind: QueryKind
+) -> None:
+    for query in queries:
+        missing = [name for name in query.reads if name not in tables]
+        if missing:
+            msg = f"{_noun(kind)} {query.name!r} reads table(s) {missing}, not found under {out}"
+            msg += f"; available: {', '.join(sorted(tables))}"
+            raise ConfigError(msg)
+
+
+# --- header parsing ------------------------------------------------------------------------------
+
+
+def _header_fields(path: Path) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    current: str | None = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        text = line.rstrip()
+        if not text.startswith("--"):
+            break
+        if match := _FIELD.fullmatch(text):
+            current = match[1]
+            if current in fields:
+                msg = f"{path}: header field {current!r} appears twice"
+                raise ConfigError(msg)
+            fields[current] = match[2].strip()
+        elif current is not None and (match := _CONTINUATION.fullmatch(text)):
+            fields[current] = f"{fields[current]} {match[1].strip()}".strip()
+        else:
+            current = None
+    missing = [name for name in HEADER_FIELDS if not fields.get(name)]
+    if missing:
+        msg = f"{path}: header lacks {missing} (expected leading lines "
+        msg += ", ".join(f"'-- {name}: ...'" for name in HEADER_FIELDS) + ")"
+        raise ConfigError(msg)
+    return fields
+
+
+def _parse_params(path: Path, text: str) -> tuple[tuple[str, ...], dict[str, str | None]]:
+    """Names and defaults from ``$name TYPE (description; default value), ...``."""
+    if text.strip().lower() == "none":
+        return (), {}
+    names: list[str] = []
+    defaults: dict[str, str | None] = {}
+    for part in _split_top_level(text):
+        match = _PARAM.fullmatch(part)
+        if match is None or match[1] in names:
+            msg = f"{path}: cannot read parameter {part!r} (expected a new "
+            msg += "'$name TYPE (description; default value)')"
+            raise ConfigError(msg)
+        names.append(match[1])
+        default = _DEFAULT.search(match[3] or "")
+        if default is not None:
+            value = default[1]
+            defaults[match[1]] = None if value.lower() == "none" else value.strip("'")
+    return tuple(names), defaults
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split `text` at commas outside parentheses.
+
+    Examples
+    --------
+    >>> _split_top_level("$a DATE (x, y), $b BIGINT")
+    ['$a DATE (x, y)', '$b BIGINT']
+    """
+    parts: list[str] = []
+    depth, start = 0, 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [part.strip() for part in parts if part.strip()]
+
+
+def _names(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    return () if names == ("none",) else names
+
+
+def _describe_params(query: QueryFile) -> str:
+    if not query.params:
+        return "none"
+    described = []
+    for name in query.params:
+        if name not in query.defaults:
+            described.append(f"${name} (required)")
+        else:
+            default = query.defaults[name]
+            described.append(f"${name} (default {'none' if default is None else default})")
+    return ", ".join(described)
+
+
+def _noun(kind: QueryKind) -> str:
+    return "query" if kind == "report" else "check"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
