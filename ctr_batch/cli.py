@@ -58,6 +58,7 @@ from ctr_batch.schema import (
     TIME_TO_FIRST_CLICK,
     USER_ID,
 )
+from ctr_batch.summary import RunSummary
 
 DEMO_COLUMNS = {
     CTR_DAILY_TABLE: list(TABLE_SCHEMAS[CTR_DAILY_TABLE]),
@@ -94,9 +95,9 @@ app = typer.Typer(
 
 def _run_with_progress(
     events: list[str], out: Path, config: RunConfig, engine: str, quiet: bool
-) -> pipeline.RunSummary:
-    if engine not in ("auto", "in-memory", "streaming"):
-        msg = f"--engine {engine!r}: expected auto, in-memory or streaming"
+) -> RunSummary:
+    if engine not in pipeline.ENGINES:
+        msg = f"--engine {engine!r}: expected one of {', '.join(pipeline.ENGINES)}"
         raise ConfigError(msg)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(
@@ -107,7 +108,7 @@ def _run_with_progress(
             events,
             out,
             config,
-            engine=engine,  # type: ignore[arg-type]  # checked above
+            engine=engine,  # checked above
             progress=lambda text: progress.update(task, description=text),
         )
 

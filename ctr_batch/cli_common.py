@@ -42,7 +42,12 @@ ColumnOption = Annotated[
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
 EngineOption = Annotated[
-    str, typer.Option("--engine", help="Polars engine: auto, in-memory or streaming.")
+    str,
+    typer.Option(
+        "--engine",
+        help="auto, in-memory or streaming (Polars), or duckdb (the pure-SQL twin in "
+        "queries/pipeline/); every engine gives the same tables.",
+    ),
 ]
 
 

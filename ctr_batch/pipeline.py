@@ -5,27 +5,18 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
 from ctr_batch import aggregate
-from ctr_batch._version import __version__
-from ctr_batch.config import format_duration
 from ctr_batch.read import scan_events
 from ctr_batch.schema import (
-    CLICKED_SEARCHES,
     CTR_BY_QUERY_TABLE,
     CTR_DAILY_TABLE,
-    DATE,
     FILE_INDEX,
-    N_EVENTS,
     QUARANTINE_SCHEMA,
     QUARANTINE_TABLE,
-    REASON,
-    REASONS,
     RUN_SUMMARY_TABLE,
     SEARCHES_TABLE,
     SEQ,
@@ -35,6 +26,8 @@ from ctr_batch.schema import (
 )
 from ctr_batch.segment import segment
 from ctr_batch.sessionize import sessionize
+from ctr_batch.sql_engine import compute_tables_duckdb
+from ctr_batch.summary import RunSummary, summarize, summary_frame
 from ctr_batch.validate import flag_rows, split_valid
 from ctr_batch.write import write_tables
 
@@ -43,34 +36,9 @@ if TYPE_CHECKING:
 
     from ctr_batch.config import RunConfig
 
-Engine = Literal["auto", "in-memory", "streaming"]
+Engine = Literal["auto", "in-memory", "streaming", "duckdb"]
+ENGINES: tuple[Engine, ...] = ("auto", "in-memory", "streaming", "duckdb")
 Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True, slots=True)
-class RunSummary:
-    """What a run read, set aside and produced."""
-
-    rows_read: int
-    rows_processed: int
-    quarantined: dict[str, int]
-    sessions: int
-    searches: int
-    clicked_searches: int
-    first_day: date | None = None
-    last_day: date | None = None
-    seconds: float = 0.0
-    tables: dict[str, Path] = field(default_factory=dict)
-
-    @property
-    def rows_quarantined(self) -> int:
-        """Rows set aside, all reasons together."""
-        return sum(self.quarantined.values())
-
-    @property
-    def ctr(self) -> float | None:
-        """Share of searches with at least one click."""
-        return self.clicked_searches / self.searches if self.searches else None
 
 
 def compute_tables(
@@ -127,27 +95,6 @@ def compute_tables(
     }
 
 
-def summarize(tables: dict[str, pl.DataFrame], rows_read: int) -> RunSummary:
-    """Count what the tables hold; fail loudly if any input row went missing."""
-    reasons = tables[QUARANTINE_TABLE][REASON].value_counts()
-    quarantined = dict.fromkeys(REASONS, 0) | dict(reasons.rows())
-    days = tables[CTR_DAILY_TABLE][DATE]
-    summary = RunSummary(
-        rows_read=rows_read,
-        rows_processed=int(tables[SESSIONS_TABLE][N_EVENTS].sum()),
-        quarantined=quarantined,
-        sessions=tables[SESSIONS_TABLE].height,
-        searches=tables[SEARCHES_TABLE].height,
-        clicked_searches=int(tables[CTR_DAILY_TABLE][CLICKED_SEARCHES].sum()),
-        first_day=days.min(),  # type: ignore[arg-type]
-        last_day=days.max(),  # type: ignore[arg-type]
-    )
-    if summary.rows_processed + summary.rows_quarantined != rows_read:
-        msg = f"row accounting broken: {summary}"  # a bug, never bad input
-        raise AssertionError(msg)
-    return summary
-
-
 def compute(
     sources: Sequence[str | Path],
     config: RunConfig,
@@ -160,12 +107,11 @@ def compute(
     step("checking input files")
     scanned = scan_events(sources, column_map=dict(config.column_map))
     step(f"computing tables from {scanned.rows:,} rows in {len(scanned.sources)} file(s)")
-    tables = compute_tables(
-        scanned.frame,
-        config,
-        dedupe=scanned.has_event_id,
-        sources=scanned.source_table(),
-        engine=engine,
+    dedupe, files = scanned.has_event_id, scanned.source_table()
+    tables = (
+        compute_tables_duckdb(scanned.frame, config, dedupe=dedupe, sources=files)
+        if engine == "duckdb"
+        else compute_tables(scanned.frame, config, engine=engine, dedupe=dedupe, sources=files)
     )
     return tables, summarize(tables, scanned.rows)
 
@@ -191,36 +137,6 @@ def run(
         progress(f"writing {len(tables)} tables to {out}")
     written = write_tables(tables, out)
     return dataclasses.replace(summary, tables=written)
-
-
-def summary_frame(
-    summary: RunSummary, config: RunConfig, sources: Sequence[str | Path]
-) -> pl.DataFrame:
-    """The run summary as a one-row table: inputs, settings, row accounting, headline figures."""
-    row = {
-        "layout": "run",
-        "finished_at": datetime.now(UTC).replace(microsecond=0),
-        "tool_version": __version__,
-        "inputs": [str(source) for source in sources],
-        "gap": format_duration(config.gap),
-        "gap_us": config.gap // timedelta(microseconds=1),
-        "gap_rule": config.gap_rule,
-        "timezone": config.timezone,
-        "first_day": summary.first_day,
-        "last_day": summary.last_day,
-        "rows_read": summary.rows_read,
-        "rows_processed": summary.rows_processed,
-        "rows_quarantined": summary.rows_quarantined,
-        **{f"quarantined_{reason}": count for reason, count in summary.quarantined.items()},
-        "sessions": summary.sessions,
-        "searches": summary.searches,
-        "clicked_searches": summary.clicked_searches,
-        "ctr": summary.ctr,
-        "compute_seconds": round(summary.seconds, 3),
-    }
-    return pl.DataFrame(
-        [row], schema_overrides={"ctr": pl.Float64, "first_day": pl.Date, "last_day": pl.Date}
-    )
 
 
 def quarantine_rows(rejected: pl.LazyFrame, sources: pl.LazyFrame | None) -> pl.LazyFrame:

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from ctr_batch.backfill import DayReport
-    from ctr_batch.pipeline import RunSummary
+    from ctr_batch.summary import RunSummary
 
 
 def summary_table(summary: RunSummary, title: str = "run summary") -> Table:

@@ -1,0 +1,40 @@
+-- purpose: The searches table: one row per search segment (a search plus the events up to
+--   the next search of its session), with its clicks, CTR and first results and click.
+-- grain: search segment (user_id, session_start, search_index > 0)
+-- reads: segmented
+-- params: $timezone VARCHAR (IANA zone whose calendar date of search_time is `date`)
+--
+-- The segment's first results list (by _ord) gives n_results; its first click gives
+-- time_to_first_click (microseconds, BIGINT: the caller casts it to a duration type) and
+-- first_click_position (1-based rank of the clicked item's first occurrence in that list; NULL
+-- when there is no list or click, the item is NULL or not listed). Ordered by the key.
+WITH per_segment AS (
+    SELECT user_id, session_start, search_index,
+        min(event_time) AS search_time,  -- the search opens its segment
+        arg_min_null(query, _ord) FILTER (WHERE event_type = 'search') AS query,
+        arg_min_null(items, _ord) FILTER (WHERE event_type = 'results') AS result_items,
+        count(*) FILTER (WHERE event_type = 'click') AS n_clicks,
+        min(event_time) FILTER (WHERE event_type = 'click') AS first_click_time,
+        arg_min_null(item, _ord) FILTER (WHERE event_type = 'click') AS clicked_item
+    FROM segmented
+    WHERE search_index > 0
+    GROUP BY user_id, session_start, search_index
+)
+SELECT
+    user_id,
+    user_id || '/' || strftime(timezone('UTC', session_start), '%Y-%m-%dT%H:%M:%S.%fZ')
+        AS session_id,
+    search_index,
+    search_time,
+    query,
+    len(result_items) AS n_results,
+    n_clicks,
+    n_clicks > 0 AS clicked,
+    CASE WHEN n_clicks > 0 THEN 1.0 ELSE 0.0 END::DOUBLE AS ctr,
+    epoch_us(first_click_time) - epoch_us(search_time) AS time_to_first_click,
+    -- list_position would find a NULL item at a NULL entry: a NULL item matches nothing.
+    CASE WHEN clicked_item IS NOT NULL THEN list_position(result_items, clicked_item) END
+        AS first_click_position,
+    timezone($timezone, search_time)::DATE AS date
+FROM per_segment
+ORDER BY user_id, session_start, search_index
