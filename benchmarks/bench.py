@@ -74,7 +74,15 @@ def ensure_log(cache: Path, label: str, events: int) -> Path:
 def measure(task: str, log: Path, out: Path) -> dict[str, float]:
     """Run one task in a fresh Python process and return its own figures."""
     out.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-c", CHILD, task, str(log), str(out), str(HERE / "peer_window.sql")]
+    command = [
+        sys.executable,
+        "-c",
+        CHILD,
+        task,
+        str(log),
+        str(out),
+        str(HERE / "peer_window.sql"),
+    ]
     result = subprocess.run(command, check=True, capture_output=True, text=True)
     figures: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
     return figures
@@ -101,11 +109,14 @@ def main() -> None:
         peer = results.get("peer", {}).get("wall")
         for task, r in results.items():
             to_peer = f"{r['wall'] / peer:6.2f}" if peer else "     -"
+            rate = events / r["wall"] / 1e6
             print(f"{label:>7} {task:<28} {r['wall']:8.2f} {r['cpu']:8.2f} {r['rss_gib']:8.2f} "
-                  f"{events / r['wall'] / 1e6:7.2f} {to_peer} {r['wall'] / limit:7.2f}")  # fmt: skip
+                  f"{rate:7.2f} {to_peer} {r['wall'] / limit:7.2f}")  # fmt: skip
         sys.stdout.flush()
-    print(f"\nmeasured {time.strftime('%Y-%m-%d')}, {resource.getpagesize()} B pages; "
-          "limit = scan + sort (user, time)")
+    print(
+        f"\nmeasured {time.strftime('%Y-%m-%d')}, {resource.getpagesize()} B pages; "
+        "limit = scan + sort (user, time)"
+    )
 
 
 if __name__ == "__main__":

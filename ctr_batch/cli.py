@@ -34,7 +34,7 @@ from ctr_batch.cli_common import (
     out_console,
     run_config,
 )
-from ctr_batch.config import RunConfig, parse_duration
+from ctr_batch.config import RunConfig, parse_duration, parse_size
 from ctr_batch.errors import ConfigError
 from ctr_batch.generate import generate_events, write_events
 from ctr_batch.samples import SAMPLES, sample
@@ -94,7 +94,13 @@ app = typer.Typer(
 
 
 def _run_with_progress(
-    events: list[str], out: Path, config: RunConfig, engine: str, quiet: bool
+    events: list[str],
+    out: Path,
+    config: RunConfig,
+    engine: str,
+    quiet: bool,
+    memory_limit: int | None = None,
+    buckets: int | None = None,
 ) -> RunSummary:
     if engine not in pipeline.ENGINES:
         msg = f"--engine {engine!r}: expected one of {', '.join(pipeline.ENGINES)}"
@@ -109,6 +115,8 @@ def _run_with_progress(
             out,
             config,
             engine=engine,  # checked above
+            memory_limit=memory_limit,
+            buckets=buckets,
             progress=lambda text: progress.update(task, description=text),
         )
 
@@ -125,11 +133,27 @@ def run(
     timezone: TimezoneOption = "UTC",
     column: ColumnOption = None,
     engine: EngineOption = "auto",
+    memory_limit: Annotated[
+        str | None,
+        typer.Option(
+            "--memory-limit",
+            help="Memory budget, e.g. 8GiB: logs that need more are processed in user "
+            "buckets on disk (same tables, bounded memory).",
+        ),
+    ] = None,
+    buckets: Annotated[
+        int | None,
+        typer.Option("--buckets", help="Force this many user buckets (1: one in-memory pass)."),
+    ] = None,
     quiet: QuietOption = False,
 ) -> None:
     """Compute sessions, searches, CTR tables and quarantine from EVENTS into OUT."""
     config = run_config(gap, gap_rule, timezone, column)
-    summary = _run_with_progress(events, out, config, engine, quiet)
+    if buckets is not None and buckets < 1:
+        msg = f"--buckets must be at least 1; got {buckets}"
+        raise ConfigError(msg)
+    limit = parse_size(memory_limit) if memory_limit else None
+    summary = _run_with_progress(events, out, config, engine, quiet, limit, buckets)
     out_console.print(report.summary_table(summary, title=f"ctr-batch run → {out}"))
 
 

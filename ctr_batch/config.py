@@ -34,6 +34,26 @@ def parse_duration(text: str) -> timedelta:
     return sum((timedelta(**{_UNITS[unit]: float(n)}) for n, unit in parts), timedelta())
 
 
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)?")
+_SIZE_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+               "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}  # fmt: skip
+
+
+def parse_size(text: str) -> int:
+    """Parse a memory size such as ``8GiB``, ``500MB`` or ``1073741824`` (bytes).
+
+    Examples
+    --------
+    >>> parse_size("1.5GiB")
+    1610612736
+    """
+    match = _SIZE.fullmatch(text.strip().lower())
+    if not match or float(match.group(1)) <= 0:
+        msg = f"size {text!r}: expected a positive number and unit, e.g. 8GiB, 500MB"
+        raise ConfigError(msg)
+    return int(float(match.group(1)) * _SIZE_UNITS[match.group(2) or "b"])
+
+
 def format_duration(value: timedelta) -> str:
     """Format a duration the way ``parse_duration`` reads it.
 

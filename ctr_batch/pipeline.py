@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
-from ctr_batch import aggregate
-from ctr_batch.read import scan_events
+from ctr_batch import aggregate, buckets
+from ctr_batch.buckets import bucket_count
+from ctr_batch.read import ScannedEvents, scan_events
 from ctr_batch.schema import (
     CTR_BY_QUERY_TABLE,
     CTR_DAILY_TABLE,
@@ -27,15 +29,16 @@ from ctr_batch.schema import (
 from ctr_batch.segment import segment
 from ctr_batch.sessionize import sessionize
 from ctr_batch.sql_engine import compute_tables_duckdb
-from ctr_batch.summary import RunSummary, summarize, summary_frame
+from ctr_batch.summary import RunSummary, summarize, summarize_parts, summary_frame
 from ctr_batch.validate import flag_rows, split_valid
-from ctr_batch.write import write_tables
+from ctr_batch.write import publish, write_partition, write_tables
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from ctr_batch.config import RunConfig
 
+PolarsEngine = Literal["auto", "in-memory", "streaming"]
 Engine = Literal["auto", "in-memory", "streaming", "duckdb"]
 ENGINES: tuple[Engine, ...] = ("auto", "in-memory", "streaming", "duckdb")
 Progress = Callable[[str], None]
@@ -47,7 +50,8 @@ def compute_tables(
     *,
     dedupe: bool = True,
     sources: pl.LazyFrame | None = None,
-    engine: Engine = "auto",
+    duplicates: pl.LazyFrame | None = None,
+    engine: PolarsEngine = "auto",
 ) -> dict[str, pl.DataFrame]:
     """Compute every output table from normalized events.
 
@@ -62,13 +66,16 @@ def compute_tables(
         Set repeated ``event_id`` values aside (when the input has that column).
     sources
         ``_file`` → ``source_file`` and first ``_seq`` of each file, for the quarantine table.
+    duplicates
+        ``_seq`` of rows known to repeat an earlier ``event_id`` (replaces `dedupe`).
     engine
         Polars engine; results are the same on every engine.
     """
     if SEQ not in events.collect_schema():
         events = events.with_row_index(SEQ).with_columns(pl.col(SEQ).cast(pl.Int64))
     # Materialize at the two points where the plan branches, so no branch recomputes another.
-    valid, rejected = split_valid(flag_rows(events, dedupe=dedupe).collect(engine=engine).lazy())
+    flagged = flag_rows(events, dedupe=dedupe, duplicates=duplicates)
+    valid, rejected = split_valid(flagged.collect(engine=engine).lazy())
     quarantine = quarantine_rows(rejected, sources).collect(engine=engine)
     segmented = segment(sessionize(valid, gap=config.gap, gap_rule=config.gap_rule))
     events_by_segment = segmented.collect(engine=engine).lazy()
@@ -107,12 +114,7 @@ def compute(
     step("checking input files")
     scanned = scan_events(sources, column_map=dict(config.column_map))
     step(f"computing tables from {scanned.rows:,} rows in {len(scanned.sources)} file(s)")
-    dedupe, files = scanned.has_event_id, scanned.source_table()
-    tables = (
-        compute_tables_duckdb(scanned.frame, config, dedupe=dedupe, sources=files)
-        if engine == "duckdb"
-        else compute_tables(scanned.frame, config, engine=engine, dedupe=dedupe, sources=files)
-    )
+    tables = _compute_scanned(scanned, config, engine)
     return tables, summarize(tables, scanned.rows)
 
 
@@ -122,20 +124,75 @@ def run(
     config: RunConfig,
     *,
     engine: Engine = "auto",
+    memory_limit: int | None = None,
+    buckets: int | None = None,
     progress: Progress | None = None,
 ) -> RunSummary:
     """Read events, compute every table and write them under `out`.
 
-    Nothing is written unless every input file passes the schema checks and every table
-    is computed.
+    With `buckets` > 1, or when the events would not fit in `memory_limit` bytes, users are
+    hashed into buckets on disk and computed bucket by bucket (``buckets.py``): the same
+    tables, in bounded memory. Nothing is written unless every input file passes the schema
+    checks and every table is computed.
     """
     started = time.perf_counter()
-    tables, summary = compute(sources, config, engine=engine, progress=progress)
-    summary = dataclasses.replace(summary, seconds=time.perf_counter() - started)
+    step = progress or (lambda _: None)
+    step("checking input files")
+    scanned = scan_events(sources, column_map=dict(config.column_map))
+    count = buckets or bucket_count(scanned, memory_limit)
+    if count > 1 and engine != "duckdb":
+        return _run_bucketed(scanned, out, config, count, step, started, sources)
+    step(f"computing tables from {scanned.rows:,} rows in {len(scanned.sources)} file(s)")
+    tables = _compute_scanned(scanned, config, engine)
+    summary = dataclasses.replace(
+        summarize(tables, scanned.rows), seconds=time.perf_counter() - started
+    )
     tables[RUN_SUMMARY_TABLE] = summary_frame(summary, config, sources)
-    if progress:
-        progress(f"writing {len(tables)} tables to {out}")
-    written = write_tables(tables, out)
+    step(f"writing {len(tables)} tables to {out}")
+    return dataclasses.replace(summary, tables=write_tables(tables, out))
+
+
+def _compute_scanned(
+    scanned: ScannedEvents, config: RunConfig, engine: Engine
+) -> dict[str, pl.DataFrame]:
+    dedupe, files = scanned.has_event_id, scanned.source_table()
+    if engine == "duckdb":
+        return compute_tables_duckdb(scanned.frame, config, dedupe=dedupe, sources=files)
+    return compute_tables(scanned.frame, config, engine=engine, dedupe=dedupe, sources=files)
+
+
+def _run_bucketed(
+    scanned: ScannedEvents,
+    out: Path,
+    config: RunConfig,
+    count: int,
+    step: Progress,
+    started: float,
+    sources: Sequence[str | Path],
+) -> RunSummary:
+    """Partition users into `count` buckets on disk, compute each, publish the tables."""
+    token = uuid.uuid4().hex[:12]
+    workdir, staging = out / f".buckets-{token}", out / f".staging-{token}"
+    try:
+        step(f"partitioning {scanned.rows:,} rows into {count} user buckets")
+        buckets.partition(scanned, workdir, count)
+        counts = buckets.compute_buckets(
+            workdir, staging, config, compute_tables, sources=scanned.source_table(),
+            on_bucket=lambda done, total: step(f"computed bucket {done} of {total}"),
+        )  # fmt: skip
+        buckets.remove(workdir)
+        step("aggregating daily and per-query tables")
+        tables = buckets.aggregate_parts(staging)
+        summary = summarize_parts(staging, tables, counts["quarantined"], scanned.rows)
+        summary = dataclasses.replace(summary, seconds=time.perf_counter() - started)
+        tables[RUN_SUMMARY_TABLE] = summary_frame(summary, config, sources)
+        for name, frame in tables.items():
+            write_partition(frame, staging / name)
+        step(f"publishing tables in {out}")
+        written = publish(staging, out)
+    finally:
+        buckets.remove(workdir)
+        buckets.remove(staging)
     return dataclasses.replace(summary, tables=written)
 
 

@@ -70,9 +70,7 @@ def summarize(tables: dict[str, pl.DataFrame], rows_read: int) -> RunSummary:
         first_day=days.min(),  # type: ignore[arg-type]
         last_day=days.max(),  # type: ignore[arg-type]
     )
-    if summary.rows_processed + summary.rows_quarantined != rows_read:
-        msg = f"row accounting broken: {summary}"  # a bug, never bad input
-        raise AssertionError(msg)
+    _check_accounting(summary)
     return summary
 
 
@@ -104,3 +102,37 @@ def summary_frame(
     return pl.DataFrame(
         [row], schema_overrides={"ctr": pl.Float64, "first_day": pl.Date, "last_day": pl.Date}
     )
+
+
+def summarize_parts(
+    staging: Path, tables: dict[str, pl.DataFrame], quarantined: pl.DataFrame, rows_read: int
+) -> RunSummary:
+    """Like ``summarize``, for tables written as parts under `staging` (bucketed runs)."""
+    sessions = pl.scan_parquet(staging / SESSIONS_TABLE / "*.parquet")
+    searches = pl.scan_parquet(staging / SEARCHES_TABLE / "*.parquet")
+    session_counts, search_counts = pl.collect_all(
+        [
+            sessions.select(pl.len().alias("n"), pl.col(N_EVENTS).sum().alias("events")),
+            searches.select(pl.len().alias("n"), pl.col("clicked").sum().alias("clicked")),
+        ],
+        engine="streaming",
+    )
+    days = tables[CTR_DAILY_TABLE][DATE]
+    summary = RunSummary(
+        rows_read=rows_read,
+        rows_processed=int(session_counts["events"].item() or 0),
+        quarantined=dict.fromkeys(REASONS, 0) | dict(quarantined.rows()),
+        sessions=int(session_counts["n"].item()),
+        searches=int(search_counts["n"].item()),
+        clicked_searches=int(search_counts["clicked"].item() or 0),
+        first_day=days.min(),  # type: ignore[arg-type]
+        last_day=days.max(),  # type: ignore[arg-type]
+    )
+    _check_accounting(summary)
+    return summary
+
+
+def _check_accounting(summary: RunSummary) -> None:
+    if summary.rows_processed + summary.rows_quarantined != summary.rows_read:
+        msg = f"row accounting broken: {summary}"  # a bug, never bad input
+        raise AssertionError(msg)

@@ -19,6 +19,8 @@ from ctr_batch.schema import (
     EventType,
 )
 
+_KNOWN_DUPLICATE = "_known_duplicate"
+
 
 def row_problem() -> pl.Expr:
     """Reason a row cannot be processed (first that applies), or null when it can.
@@ -54,9 +56,26 @@ def repeated_event_id() -> pl.Expr:
     return ok & pl.col(EVENT_ID).is_not_null() & (pl.col(SEQ) != first_ok_seq)
 
 
-def flag_rows(events: pl.LazyFrame, *, dedupe: bool = True) -> pl.LazyFrame:
-    """Add ``reason``: why a row cannot be processed, or null when it can."""
+def flag_rows(
+    events: pl.LazyFrame, *, dedupe: bool = True, duplicates: pl.LazyFrame | None = None
+) -> pl.LazyFrame:
+    """Add ``reason``: why a row cannot be processed, or null when it can.
+
+    `duplicates`, when given, holds the ``_seq`` of the rows already known to repeat an
+    earlier ``event_id`` (found by a pass over all the input, see ``buckets.py``); then
+    `dedupe` is not computed here.
+    """
     checked = events.with_columns(row_problem())
+    if duplicates is not None:
+        known = duplicates.select(SEQ, pl.lit(True).alias(_KNOWN_DUPLICATE))
+        marked = checked.join(known, on=SEQ, how="left", maintain_order="left")
+        repeated = pl.col(REASON).is_null() & pl.col(_KNOWN_DUPLICATE).fill_null(False)
+        return marked.with_columns(
+            pl.when(repeated)
+            .then(pl.lit(DUPLICATE_EVENT_ID))
+            .otherwise(pl.col(REASON))
+            .alias(REASON)
+        ).drop(_KNOWN_DUPLICATE)
     if not dedupe:
         return checked
     return checked.with_columns(

@@ -63,3 +63,24 @@ def write_partition(frame: pl.DataFrame, folder: Path) -> Path:
     finally:
         temporary.unlink(missing_ok=True)
     return folder / PART_FILE
+
+
+def publish(staging: Path, out: Path) -> dict[str, Path]:
+    """Move every table folder of `staging` into `out`, replacing the folder there.
+
+    Each swap is two renames (old folder aside, new folder in); a reader sees the old table or
+    the new one, except for the instant between the renames, when the folder is absent.
+    """
+    replaced = out / f".replaced-{uuid.uuid4().hex[:12]}"
+    replaced.mkdir()
+    published = {}
+    try:
+        for folder in sorted(p for p in staging.iterdir() if p.is_dir()):
+            target = out / folder.name
+            if target.exists():
+                target.rename(replaced / folder.name)
+            folder.rename(target)
+            published[folder.name] = target
+    finally:
+        shutil.rmtree(replaced, ignore_errors=True)
+    return published

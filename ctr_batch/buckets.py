@@ -1,0 +1,164 @@
+"""Out-of-core execution: hash users into buckets on disk, then compute bucket by bucket.
+
+Sessions never span users, so the events of each user bucket are an independent unit of
+work: ``compute_tables`` takes a bucket's events (Arrow in) and returns its tables (Arrow
+out), and the buckets could as well run on a cluster. Memory is bounded by the largest bucket,
+not by the log:
+
+1. *partition*: one streaming pass writes every row to ``users/_bucket=b/`` by a hash of
+   ``user_id``, and the ``(event_id, _seq)`` of processable rows to ``ids/_bucket=b/`` by a
+   hash of ``event_id``;
+2. *duplicates*: per id bucket, the rows repeating an earlier ``event_id`` (so duplicates
+   are found across all users, exactly as in one pass);
+3. *compute*: per user bucket, the ordinary pipeline; its searches, sessions and quarantine
+   are written as parts of the output tables at once;
+4. *aggregate*: ``ctr_daily`` and ``ctr_by_query`` from the written parts, streaming.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from typing import TYPE_CHECKING, Literal
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from ctr_batch import aggregate
+from ctr_batch.schema import (
+    CTR_BY_QUERY_TABLE,
+    CTR_DAILY_TABLE,
+    EVENT_COLUMNS,
+    EVENT_ID,
+    QUARANTINE_TABLE,
+    REASON,
+    SEARCHES_TABLE,
+    SEQ,
+    SESSIONS_TABLE,
+    USER_ID,
+)
+from ctr_batch.validate import row_problem
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from ctr_batch.config import RunConfig
+    from ctr_batch.read import ScannedEvents
+
+    ComputeTables = Callable[..., dict[str, pl.DataFrame]]
+
+BUCKET = "_bucket"
+MEMORY_PER_PARQUET_BYTE = 8  # peak RSS / uncompressed Parquet bytes, measured on generated logs
+_SPILL_COMPRESSION: Literal["lz4"] = "lz4"  # temporary files: fast to write and read
+
+
+def estimated_memory(scanned: ScannedEvents) -> int:
+    """Bytes one in-memory pass over the events needs, from the files' Parquet footers."""
+    size = 0
+    for source in scanned.sources:
+        metadata = pq.read_metadata(source.path)
+        for group in range(metadata.num_row_groups):
+            row_group = metadata.row_group(group)
+            size += sum(
+                row_group.column(c).total_uncompressed_size for c in range(row_group.num_columns)
+            )
+    return size * MEMORY_PER_PARQUET_BYTE
+
+
+def bucket_count(scanned: ScannedEvents, memory_limit: int | None) -> int:
+    """Buckets needed so that one bucket fits in `memory_limit` bytes (1: no bucketing)."""
+    if memory_limit is None:
+        return 1
+    return max(1, math.ceil(estimated_memory(scanned) / memory_limit))
+
+
+def partition(scanned: ScannedEvents, workdir: Path, buckets: int) -> None:
+    """Write the events to user buckets and processable event ids to id buckets, in one pass."""
+    events = scanned.frame
+    by_user = events.with_columns(_hash_bucket(USER_ID, buckets))
+    sinks = [_sink(by_user, workdir / "users")]
+    if scanned.has_event_id:
+        ids = (
+            events.filter(row_problem().is_null() & pl.col(EVENT_ID).is_not_null())
+            .select(EVENT_ID, SEQ)
+            .with_columns(_hash_bucket(EVENT_ID, buckets))
+        )
+        sinks.append(_sink(ids, workdir / "ids"))
+    pl.collect_all(sinks, engine="streaming")
+
+
+def duplicate_rows(workdir: Path) -> pl.LazyFrame | None:
+    """``_seq`` of every processable row whose ``event_id`` an earlier processable row had."""
+    folder = workdir / "ids"
+    if not folder.exists():
+        return None
+    parts = []
+    for bucket in _bucket_folders(folder):
+        ids = pl.scan_parquet(bucket / "*.parquet")
+        first = pl.col(SEQ).min().over(EVENT_ID)
+        parts.append(ids.filter(pl.col(SEQ) != first).select(SEQ).collect())
+    return pl.concat(parts).lazy() if parts else pl.LazyFrame(schema={SEQ: pl.Int64})
+
+
+def compute_buckets(
+    workdir: Path,
+    staging: Path,
+    config: RunConfig,
+    compute_tables: ComputeTables,
+    *,
+    sources: pl.LazyFrame,
+    on_bucket: Callable[[int, int], None] | None = None,
+) -> dict[str, pl.DataFrame]:
+    """Compute every user bucket, writing its parts; return per-bucket counts for the summary."""
+    duplicates = duplicate_rows(workdir)
+    folders = _bucket_folders(workdir / "users")
+    counts = []
+    for index, folder in enumerate(folders):
+        events = pl.scan_parquet(folder / "*.parquet").drop(BUCKET, strict=False)
+        tables = compute_tables(
+            events.select(*EVENT_COLUMNS, SEQ, "_file"), config, dedupe=False,
+            sources=sources, duplicates=duplicates,
+        )  # fmt: skip
+        for name in (SEARCHES_TABLE, SESSIONS_TABLE, QUARANTINE_TABLE):
+            (staging / name).mkdir(parents=True, exist_ok=True)
+            tables[name].write_parquet(staging / name / f"part-{index:05d}.parquet")
+        counts.append(tables[QUARANTINE_TABLE].group_by(REASON).len())
+        if on_bucket:
+            on_bucket(index + 1, len(folders))
+    for name in (SEARCHES_TABLE, SESSIONS_TABLE, QUARANTINE_TABLE):
+        (staging / name).mkdir(parents=True, exist_ok=True)
+    return {"quarantined": pl.concat(counts).group_by(REASON).agg(pl.col("len").sum())}
+
+
+def aggregate_parts(staging: Path) -> dict[str, pl.DataFrame]:
+    """``ctr_daily`` and ``ctr_by_query`` from the written searches and sessions parts."""
+    searches = pl.scan_parquet(staging / SEARCHES_TABLE / "*.parquet")
+    sessions = pl.scan_parquet(staging / SESSIONS_TABLE / "*.parquet")
+    daily, by_query = pl.collect_all(
+        [aggregate.ctr_daily(searches, sessions), aggregate.ctr_by_query(searches)],
+        engine="streaming",
+    )
+    return {CTR_DAILY_TABLE: daily, CTR_BY_QUERY_TABLE: by_query}
+
+
+def remove(workdir: Path) -> None:
+    """Delete the bucket files."""
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _hash_bucket(column: str, buckets: int) -> pl.Expr:
+    return (pl.col(column).hash(seed=0) % buckets).cast(pl.UInt32).alias(BUCKET)
+
+
+def _sink(frame: pl.LazyFrame, folder: Path) -> pl.LazyFrame:
+    target = pl.PartitionBy(folder, key=BUCKET, include_key=False)
+    sink: pl.LazyFrame = frame.sink_parquet(
+        target, compression=_SPILL_COMPRESSION, mkdir=True, lazy=True
+    )
+    return sink
+
+
+def _bucket_folders(folder: Path) -> list[Path]:
+    found = [p for p in folder.iterdir() if p.is_dir() and p.name.startswith(f"{BUCKET}=")]
+    return sorted(found, key=lambda p: int(p.name.split("=", 1)[1]))

@@ -1,0 +1,76 @@
+"""Out-of-core runs in user buckets give the tables of one in-memory pass (issue 6)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+
+from ctr_batch.buckets import bucket_count
+from ctr_batch.config import RunConfig
+from ctr_batch.generate import generate_events, write_events
+from ctr_batch.pipeline import run
+from ctr_batch.read import scan_events
+from ctr_batch.samples import sample
+from tests.strategies import GAP, event_logs, to_frame
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+KEYS = {
+    "sessions": ["session_id"],
+    "searches": ["session_id", "search_index"],
+    "ctr_daily": ["date"],
+    "ctr_by_query": ["query"],
+    "quarantine": ["source_file", "source_row"],
+}
+
+
+def assert_same_outputs(a: Path, b: Path) -> None:
+    for table, key in KEYS.items():
+        left = pl.read_parquet(a / table / "*.parquet").sort(key, nulls_last=True)
+        right = pl.read_parquet(b / table / "*.parquet").sort(key, nulls_last=True)
+        assert left.equals(right), table
+    summary = [pl.read_parquet(o / "run_summary" / "*.parquet") for o in (a, b)]
+    columns = ["rows_read", "rows_processed", "rows_quarantined", "sessions", "searches"]
+    assert summary[0].select(columns).equals(summary[1].select(columns))
+
+
+@settings(max_examples=25, deadline=None)
+@given(rows=event_logs)
+def test_buckets_equal_one_pass_on_random_logs(tmp_path_factory, rows) -> None:  # type: ignore[no-untyped-def]
+    root = tmp_path_factory.mktemp("b")
+    to_frame(rows).write_parquet(root / "events.parquet")
+    run([root / "events.parquet"], root / "one", RunConfig(gap=GAP))
+    run([root / "events.parquet"], root / "three", RunConfig(gap=GAP), buckets=3)
+    assert_same_outputs(root / "one", root / "three")
+
+
+def test_buckets_equal_one_pass_on_a_generated_log(tmp_path: Path) -> None:
+    frame = generate_events(events=30_000, users=300, days=3, seed=2, bad_row_rate=0.01)
+    write_events(frame, tmp_path / "events")
+    run([tmp_path / "events"], tmp_path / "one", RunConfig())
+    run([tmp_path / "events"], tmp_path / "seven", RunConfig(), buckets=7)
+    assert_same_outputs(tmp_path / "one", tmp_path / "seven")
+    assert len(list((tmp_path / "seven" / "searches").iterdir())) == 7
+    assert not [p for p in tmp_path.joinpath("seven").iterdir() if p.name.startswith(".")]
+
+
+def test_duplicate_ids_across_users_and_buckets(tmp_path: Path) -> None:
+    frame = generate_events(events=2_000, users=50, days=1, seed=4)
+    reused = frame.with_columns(pl.lit("same-id").alias("event_id"))  # one id, many users
+    reused.write_parquet(tmp_path / "events.parquet")
+    run([tmp_path / "events.parquet"], tmp_path / "one", RunConfig())
+    run([tmp_path / "events.parquet"], tmp_path / "five", RunConfig(), buckets=5)
+    assert_same_outputs(tmp_path / "one", tmp_path / "five")
+    kept = pl.read_parquet(tmp_path / "five" / "sessions" / "*.parquet")["n_events"].sum()
+    assert kept == 1
+
+
+@pytest.mark.parametrize(("limit", "expected"), [(None, 1), (10**12, 1), (1, None)])
+def test_bucket_count_follows_the_memory_limit(limit: int | None, expected: int | None) -> None:
+    scanned = scan_events([sample("sample").path])
+    count = bucket_count(scanned, limit)
+    assert count == expected if expected is not None else count > 100
