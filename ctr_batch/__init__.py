@@ -10,9 +10,11 @@ from ctr_batch.generate import generate_events, write_events
 from ctr_batch.pipeline import compute, compute_tables, run
 from ctr_batch.query import run_checks, run_query, run_sql
 from ctr_batch.read import scan_events
+from ctr_batch.reconcile import reconcile
 from ctr_batch.segment import segment
 from ctr_batch.sessionize import sessionize
 from ctr_batch.sql_engine import compute_tables_duckdb
+from ctr_batch.stream import simulate_stream
 from ctr_batch.summary import RunSummary
 from ctr_batch.validate import flag_rows, split_valid
 
@@ -32,6 +34,7 @@ __all__ = [
     "flag_rows",
     "generate_events",
     "parse_duration",
+    "reconcile",
     "run",
     "run_checks",
     "run_query",
@@ -39,6 +42,7 @@ __all__ = [
     "scan_events",
     "segment",
     "sessionize",
+    "simulate_stream",
     "split_valid",
     "write_events",
 ]

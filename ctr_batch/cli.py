@@ -18,7 +18,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from ctr_batch import cli_sql, pipeline, report
+from ctr_batch import cli_sql, cli_stream, pipeline, report
 from ctr_batch.backfill import BackfillConfig, DayReport, days_between
 from ctr_batch.backfill import backfill as run_backfill
 from ctr_batch.cli_common import (
@@ -274,6 +274,8 @@ app.command()(cli_sql.sql)
 app.command()(cli_sql.query)
 app.command()(cli_sql.check)
 app.command(name="export-duckdb")(cli_sql.export_duckdb)
+app.command(name="simulate-stream")(cli_stream.simulate_stream)
+app.command()(cli_stream.validate)
 
 
 def main() -> None:

@@ -176,3 +176,48 @@ def test_backfill_command_and_rerun(tmp_path: Path) -> None:
     code, _, stderr = invoke(*args, "--end", "2026-10-01")
     assert code == 3
     assert "before --start" in stderr
+
+
+@pytest.mark.parametrize("command", ["simulate-stream", "validate"])
+def test_stream_commands_help(command: str) -> None:
+    code, out, _ = invoke(command, "--help")
+    assert code == 0
+    assert "Usage" in out
+
+
+def test_simulate_then_validate(tmp_path: Path) -> None:
+    frame = pl.read_parquet(sample("sample").path / "**" / "*.parquet")
+    moved = list(range(frame.height))
+    for i in range(0, frame.height - 30, 25):  # some events arrive a few rows late
+        moved[i], moved[i + 30] = moved[i + 30], moved[i]
+    events = tmp_path / "events.parquet"
+    frame[moved].write_parquet(events)
+    code, _, stderr = invoke("run", str(events), "--out", str(tmp_path / "batch"), "-q")
+    assert code == 0, stderr
+    code, stdout, stderr = invoke("simulate-stream", str(events), "--out", str(tmp_path / "sim"))
+    assert code == 0, stderr
+    assert "late" in stdout
+    stream = str(tmp_path / "sim" / "searches")
+    mismatches = tmp_path / "mismatches.parquet"
+    args = ["validate", "--batch", str(tmp_path / "batch"), "--stream", stream]
+    code, stdout, _ = invoke(*args, "--events", str(events), "--mismatches", str(mismatches))
+    assert code == 0, stdout
+    assert "PASSED" in stdout
+    assert set(pl.read_parquet(mismatches)["cause"]) <= {
+        "late_drop",
+        "arrival_order",
+        "merge_bridge",
+        "late_drop+arrival_order",
+    }
+    code, stdout, _ = invoke(*args)  # without events nothing explains the differences
+    assert code == 1
+    assert "FAILED" in stdout
+
+
+def test_validate_bad_stream_file(tmp_path: Path) -> None:
+    pl.DataFrame({"x": [1]}).write_parquet(tmp_path / "stream.parquet")
+    code, _, stderr = invoke("validate", "--batch", str(tmp_path), "--stream",
+                             str(tmp_path / "stream.parquet"))  # fmt: skip
+    assert code == 3
+    assert "stream.parquet" in stderr
+    assert stderr.count("\n") == 1

@@ -1,0 +1,144 @@
+"""Streaming commands: ``simulate-stream`` and ``validate`` (parse, call, print)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ctr_batch import report
+from ctr_batch.cli_common import (
+    ColumnOption,
+    GapRuleOption,
+    key_values,
+    one_line_errors,
+    out_console,
+)
+from ctr_batch.config import parse_duration
+from ctr_batch.errors import ConfigError
+from ctr_batch.reconcile import reconcile, summary_rows, write_mismatches
+from ctr_batch.stream import run_simulation
+from ctr_batch.stream_output import load_stream_output
+
+WaitOption = Annotated[
+    str,
+    typer.Option(
+        "--wait",
+        help="EventClock wait_for_system_duration: how far behind a user's newest event an "
+        "event may arrive before it is late and dropped.",
+    ),
+]
+ArrivalOption = Annotated[
+    str | None,
+    typer.Option(
+        "--arrival-column",
+        help="Column giving arrival order (ingest time, offset); default: file order.",
+    ),
+]
+STREAM_FORMATS = ("parquet", "jsonl", "csv")
+MISMATCH_COLUMNS = ("record", "user_id", "search_time", "query", "column", "batch_value",
+                    "stream_value", "difference", "cause")  # fmt: skip
+
+
+@one_line_errors
+def simulate_stream(
+    events: Annotated[list[str], typer.Argument(help="Parquet file(s), directories or globs.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")],
+    gap: Annotated[str, typer.Option("--gap", help="SessionWindower gap.")] = "30m",
+    wait: WaitOption = "0s",
+    arrival_column: ArrivalOption = None,
+    gap_rule: GapRuleOption = "inclusive",
+    column: ColumnOption = None,
+) -> None:
+    """Predict exactly what the Bytewax search-session dataflow emits for EVENTS."""
+    summary = run_simulation(
+        events,
+        out,
+        gap=parse_duration(gap),
+        wait=parse_duration(wait),
+        arrival=arrival_column,
+        column_map=key_values("--column", column),
+        gap_rule=gap_rule,  # type: ignore[arg-type]  # checked by the simulation
+    )
+    table = Table(title=f"ctr-batch simulate-stream → {out}", show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value", justify="right")
+    for what, value in (
+        ("rows read", summary.rows_read),
+        ("quarantined", summary.quarantined),
+        ("late (dropped by the stream)", summary.late),
+        ("sessions", summary.sessions),
+        ("searches", summary.searches),
+        ("sessions replayed sequentially (out of order)", summary.sequential_sessions),
+    ):
+        table.add_row(what, f"{value:,}")
+    table.add_row("CTR", f"{summary.ctr:.3f}" if summary.ctr is not None else "-")
+    out_console.print(table)
+
+
+@one_line_errors
+def validate(
+    batch: Annotated[Path, typer.Option("--batch", help="Output directory of ctr-batch run.")],
+    stream: Annotated[Path, typer.Option("--stream", help="The streaming job's output.")],
+    events: Annotated[
+        list[str] | None,
+        typer.Option("--events", help="The events both jobs read: explains each difference."),
+    ] = None,
+    gap: Annotated[
+        str | None, typer.Option("--gap", help="Stream's gap (default: the batch run's).")
+    ] = None,
+    wait: WaitOption = "0s",
+    arrival_column: ArrivalOption = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="Stream output format: parquet, jsonl or csv."),
+    ] = None,
+    tolerance: Annotated[
+        float, typer.Option("--tolerance", help="Absolute tolerance on numeric values.")
+    ] = 1e-9,
+    stream_column: Annotated[
+        list[str] | None,
+        typer.Option("--column", help="Map a stream output column: NAME=SOURCE."),
+    ] = None,
+    mismatches: Annotated[
+        Path | None,
+        typer.Option("--mismatches", help="Write the mismatch table here (Parquet)."),
+    ] = None,
+    rows: Annotated[int, typer.Option("--rows", help="Mismatches to show.")] = 10,
+) -> None:
+    """Compare a streaming job's output with the batch truth; explain every difference."""
+    if fmt is not None and fmt not in STREAM_FORMATS:
+        msg = f"--format {fmt!r}: expected one of {', '.join(STREAM_FORMATS)}"
+        raise ConfigError(msg)
+    kind, frame = load_stream_output(
+        stream,
+        fmt,  # type: ignore[arg-type]  # checked above
+        key_values("--column", stream_column),
+    )
+    result = reconcile(
+        batch,
+        frame,
+        kind,
+        tolerance=tolerance,
+        events=events,
+        gap=parse_duration(gap) if gap else None,
+        wait=parse_duration(wait),
+        arrival=arrival_column,
+    )
+    table = Table(title=f"validate {stream} against {batch}", show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value", justify="right")
+    for what, value in summary_rows(result):
+        table.add_row(what, value)
+    out_console.print(table)
+    out_console.print(report.frame_table(result.daily, "per day", limit=rows))
+    if not result.mismatches.is_empty():
+        shown = result.mismatches.select(MISMATCH_COLUMNS)
+        out_console.print(report.frame_table(shown, "mismatches", limit=rows))
+    if mismatches is not None:
+        write_mismatches(result, mismatches)
+        out_console.print(f"mismatch table written to {mismatches}")
+    if not result.passed:
+        raise typer.Exit(1)

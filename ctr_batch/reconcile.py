@@ -1,0 +1,336 @@
+"""Compare a streaming job's output with the batch tables, and explain every difference.
+
+``reconcile`` matches the stream's records (per search, per session or per day; see
+``stream_output.load_stream_output``) with the batch's, counts what matches, is missing, extra
+or different, and lists one row per difference. Given the events, it simulates the stream and
+names a cause for each difference (``reconcile_causes``). The batch's gap and gap rule come from
+its ``run_summary``; the stream's rule is given, or else inclusive (Bytewax >= 0.20) unless the
+exclusive rule (Bytewax 0.19, Beam) leaves fewer differences unexplained, so a gap-rule mismatch
+is found in either direction. It also gives per-day deltas with a 95 % Wilson interval for the
+**stream's** CTR: a batch CTR outside it differs from the stream by more than binomial noise on
+the stream's sample would explain.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from ctr_batch.config import RunConfig
+from ctr_batch.diff import (
+    COLUMN,
+    DIFFERENCE,
+    EXTRA,
+    LEFT_VALUE,
+    MISSING,
+    OCCURRENCE,
+    RIGHT_VALUE,
+    VALUE_MISMATCH,
+    differences,
+)
+from ctr_batch.errors import InputError
+from ctr_batch.reconcile_causes import (
+    CAUSE,
+    DETAIL,
+    SIMULATED_VALUE,
+    UNEXPLAINED,
+    Rungs,
+    StreamSettings,
+    build_rungs,
+    cause_details,
+    explain,
+)
+from ctr_batch.reconcile_daily import daily_deltas
+from ctr_batch.reconcile_views import KEYS, VALUES, batch_searches, view
+from ctr_batch.schema import (
+    DATE,
+    N_SEARCHES,
+    QUERY,
+    SEARCH_TIME,
+    SEARCHES_TABLE,
+    SESSION_START,
+    SESSIONS_TABLE,
+    TIME_DTYPE,
+    USER_ID,
+)
+from ctr_batch.stream import stream_input
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
+
+    from ctr_batch.config import GapRule
+    from ctr_batch.stream_output import StreamKind
+
+RECORD = "record"
+MISMATCH_SCHEMA = pl.Schema(
+    {
+        RECORD: pl.String(),
+        USER_ID: pl.String(),
+        SESSION_START: TIME_DTYPE,
+        SEARCH_TIME: TIME_DTYPE,
+        QUERY: pl.String(),
+        DATE: pl.Date(),
+        OCCURRENCE: pl.UInt32(),
+        COLUMN: pl.String(),
+        LEFT_VALUE: pl.String(),
+        RIGHT_VALUE: pl.String(),
+        SIMULATED_VALUE: pl.String(),
+        DIFFERENCE: pl.String(),
+        CAUSE: pl.String(),
+        DETAIL: pl.String(),
+    }
+)
+_NOT_ANALYSED = "no events given: causes not analysed"
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileResult:
+    """Outcome of comparing a stream's output with the batch tables."""
+
+    kind: StreamKind
+    batch_records: int
+    stream_records: int
+    matched: int
+    missing_in_stream: int
+    extra_in_stream: int
+    value_mismatch: int  # records in both with at least one differing value
+    mismatches: pl.DataFrame  # MISMATCH_SCHEMA: one row per difference
+    daily: pl.DataFrame  # DAILY_SCHEMA: per-day batch vs stream figures
+    tolerance: float
+    analysed: bool  # events were given, so causes were looked for
+    stream_gap_rule: GapRule | None = None
+
+    @property
+    def unexplained(self) -> int:
+        """Differences (beyond the tolerance) with no known cause."""
+        return int((self.mismatches[CAUSE] == UNEXPLAINED).sum())
+
+    @property
+    def passed(self) -> bool:
+        """True when every difference beyond the tolerance has a known cause."""
+        return self.unexplained == 0
+
+    @property
+    def causes(self) -> dict[str, int]:
+        """Number of differences per cause."""
+        counts = self.mismatches.group_by(CAUSE).len().sort(CAUSE)
+        return {str(cause): int(n) for cause, n in counts.iter_rows()}
+
+
+def load_batch(batch_out: Path) -> tuple[pl.DataFrame, pl.DataFrame, RunConfig | None]:
+    """Batch ``searches`` and ``sessions`` under `batch_out`, and its settings when recorded."""
+    tables = []
+    for table in (SEARCHES_TABLE, SESSIONS_TABLE):
+        files = sorted((batch_out / table).rglob("*.parquet"))
+        if not files:
+            msg = f"{batch_out / table}: no batch table found (run `ctr-batch run` first)"
+            raise InputError(msg)
+        tables.append(pl.read_parquet(files, hive_partitioning=False))
+    summaries = sorted((batch_out / "run_summary").rglob("*.parquet"))
+    if not summaries:
+        return tables[0], tables[1], None
+    row = pl.read_parquet(summaries[-1]).row(0, named=True)
+    if row.get("gap_us") is None:
+        return tables[0], tables[1], None
+    config = RunConfig(
+        gap=timedelta(microseconds=row["gap_us"]),
+        gap_rule=row.get("gap_rule") or "inclusive",
+        timezone=row.get("timezone") or "UTC",
+    )
+    return tables[0], tables[1], config
+
+
+@dataclass(frozen=True, slots=True)
+class _Fields:
+    """What is compared: the kind, its key and value columns present, and the rows in scope."""
+
+    kind: StreamKind
+    keys: tuple[str, ...]
+    values: tuple[str, ...]
+    scope: pl.Expr
+    timezone: str
+
+    @classmethod
+    def of(cls, kind: StreamKind, stream: pl.DataFrame, timezone: str) -> _Fields:
+        present = set(stream.columns)
+        keys = tuple(c for c in KEYS[kind] if c in present)
+        values = tuple(c for c in VALUES[kind] if c in present)
+        # A per-session stream without any search-less session only reports sessions with one.
+        only_with_search = (
+            kind == "sessions" and N_SEARCHES in present and stream.height > 0
+        ) and bool((stream[N_SEARCHES] > 0).all())
+        scope = pl.col(N_SEARCHES) > 0 if only_with_search else pl.lit(True)
+        return cls(kind, keys, values, scope, timezone)
+
+    def shape(self, searches: pl.DataFrame, sessions: pl.DataFrame) -> pl.DataFrame:
+        """Records of this kind, in scope, with the compared columns only."""
+        records = view(self.kind, searches, sessions, timezone=self.timezone)
+        return records.filter(self.scope).select(*self.keys, *self.values)
+
+
+def reconcile(
+    batch_out: Path,
+    stream: pl.DataFrame,
+    kind: StreamKind,
+    *,
+    tolerance: float = 1e-9,
+    events: Sequence[str | Path] | None = None,
+    gap: timedelta | None = None,
+    wait: timedelta = timedelta(0),
+    arrival: str | None = None,
+    column_map: Mapping[str, str] | None = None,
+    stream_gap_rule: GapRule | None = None,
+) -> ReconcileResult:
+    """Compare `stream` (from ``load_stream_output``) with the batch tables under `batch_out`.
+
+    Parameters
+    ----------
+    tolerance
+        Numbers closer than this are equal (CTRs read back from text, say).
+    events
+        The events both jobs read; when given, every difference gets a cause.
+    gap, wait, arrival
+        The stream's settings (``SessionWindower(gap)``, ``EventClock(wait)``, arrival-order
+        column); `gap` defaults to the batch run's (its ``run_summary``), else 30 minutes.
+    column_map
+        Input column names of the events, as for ``ctr-batch run``.
+    stream_gap_rule
+        ``inclusive`` (Bytewax >= 0.20) or ``exclusive``; default: inclusive, unless exclusive
+        leaves fewer differences unexplained (the rule used is in the result).
+    """
+    searches, sessions, recorded = load_batch(batch_out)
+    batch_config = recorded or RunConfig(gap=gap or timedelta(minutes=30))
+    fields = _Fields.of(kind, stream, batch_config.timezone)
+    batch = (batch_searches(searches, sessions), sessions)
+    batch_view = fields.shape(*batch)
+    stream_view = stream.select(*fields.keys, *fields.values)
+    found = differences(
+        batch_view, stream_view, keys=fields.keys, values=fields.values, tolerance=tolerance
+    )
+    settings, rungs = None, None
+    if events is None:
+        found = found.with_columns(
+            pl.lit(UNEXPLAINED).alias(CAUSE),
+            pl.lit(_NOT_ANALYSED).alias(DETAIL),
+            pl.lit(None, dtype=pl.String).alias(SIMULATED_VALUE),
+        )
+    else:
+        frame, _ = stream_input(events, arrival=arrival, column_map=column_map)
+        settings = StreamSettings(gap or batch_config.gap, wait, "inclusive", arrival)
+        found, settings, rungs = _explain_best(
+            found,
+            frame,
+            batch_config,
+            settings,
+            stream_gap_rule,
+            (fields, batch_view, stream_view, tolerance),
+        )
+    daily = daily_deltas(
+        kind,
+        batch=batch,
+        stream=stream,
+        simulated=None if rungs is None else rungs.simulated,
+        timezone=fields.timezone,
+    )
+    return _result(fields, found, (batch_view.height, stream.height), daily, tolerance, settings)
+
+
+def _explain_best(
+    found: pl.DataFrame,
+    events: pl.LazyFrame,
+    batch_config: RunConfig,
+    settings: StreamSettings,
+    forced_rule: GapRule | None,
+    comparison: tuple[_Fields, pl.DataFrame, pl.DataFrame, float],
+) -> tuple[pl.DataFrame, StreamSettings, Rungs]:
+    """Explain `found` with the stream's gap rule, trying both when it is not given."""
+    fields, batch_view, stream_view, tolerance = comparison
+    rules: tuple[GapRule, ...] = (forced_rule,) if forced_rule else ("inclusive", "exclusive")
+    best: tuple[int, pl.DataFrame, StreamSettings, Rungs] | None = None
+    for rule in rules:
+        tried = dataclasses.replace(settings, gap_rule=rule)
+        rungs = build_rungs(events, batch_config, tried)
+        middle = [rungs.batch_rerun, rungs.stream_rule, rungs.on_time, rungs.simulated]
+        explained = explain(
+            found,
+            kind=fields.kind,
+            keys=fields.keys,
+            values=fields.values,
+            ladder=[batch_view, *(fields.shape(*pair) for pair in middle), stream_view],
+            rungs=rungs,
+            details=cause_details(batch_config, tried),
+            tolerance=tolerance,
+            timezone=fields.timezone,
+        )
+        unexplained = int((explained[CAUSE] == UNEXPLAINED).sum())
+        if best is None or unexplained < best[0]:
+            best = (unexplained, explained, tried, rungs)
+        if unexplained == 0:
+            break
+    assert best is not None  # at least one rule was tried
+    return best[1], best[2], best[3]
+
+
+def _result(
+    fields: _Fields,
+    found: pl.DataFrame,
+    sizes: tuple[int, int],
+    daily: pl.DataFrame,
+    tolerance: float,
+    settings: StreamSettings | None,
+) -> ReconcileResult:
+    kinds = found[DIFFERENCE]
+    differing = found.filter(kinds == VALUE_MISMATCH).select(*fields.keys, OCCURRENCE).unique()
+    missing, extra = int((kinds == MISSING).sum()), int((kinds == EXTRA).sum())
+    table = found.with_columns(pl.lit(fields.kind).alias(RECORD))
+    absent = [name for name in MISMATCH_SCHEMA.names() if name not in table.columns]
+    table = table.with_columns(pl.lit(None).alias(name) for name in absent)
+    return ReconcileResult(
+        kind=fields.kind,
+        batch_records=sizes[0],
+        stream_records=sizes[1],
+        matched=sizes[0] - missing - differing.height,
+        missing_in_stream=missing,
+        extra_in_stream=extra,
+        value_mismatch=differing.height,
+        mismatches=table.select(MISMATCH_SCHEMA.names()).cast(MISMATCH_SCHEMA),
+        daily=daily,
+        tolerance=tolerance,
+        analysed=settings is not None,
+        stream_gap_rule=None if settings is None else settings.gap_rule,
+    )
+
+
+def write_mismatches(result: ReconcileResult, path: Path) -> Path:
+    """Write the mismatch table (``MISMATCH_SCHEMA``) as one Parquet file, even when empty."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    result.mismatches.write_parquet(path)
+    return path
+
+
+def summary_rows(result: ReconcileResult) -> list[tuple[str, str]]:
+    """(label, value) pairs summing up a comparison, for printing."""
+    rows = [
+        ("stream records", f"{result.stream_records:,} ({result.kind})"),
+        ("batch records", f"{result.batch_records:,}"),
+        ("matched", f"{result.matched:,}"),
+        ("missing in stream", f"{result.missing_in_stream:,}"),
+        ("extra in stream", f"{result.extra_in_stream:,}"),
+        ("value mismatches", f"{result.value_mismatch:,} records"),
+        ("tolerance", f"{result.tolerance:g}"),
+    ]
+    if result.analysed:
+        rows.append(("stream gap rule", str(result.stream_gap_rule)))
+        rows += [(f"cause: {cause}", f"{n:,}") for cause, n in result.causes.items()]
+    else:
+        rows.append(("causes", "not analysed (no events given)"))
+    worst = result.daily.select(pl.col("delta").abs().max()).item()
+    rows.append(("largest daily delta", "n/a" if worst is None else f"{worst:.6f}"))
+    rows.append(("unexplained differences", f"{result.unexplained:,}"))
+    rows.append(("result", "PASSED" if result.passed else "FAILED"))
+    return rows
