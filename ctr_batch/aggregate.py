@@ -97,8 +97,9 @@ def first_click_positions(candidates: pl.LazyFrame) -> pl.LazyFrame:
 def searches(segmented: pl.LazyFrame, *, timezone: str = "UTC") -> pl.LazyFrame:
     """One row per search segment: clicks, CTR, results size and first-click details.
 
-    Each search row is joined, by segment number, with its segment's first results list,
-    first click and click count: row filters and joins, no per-group Python.
+    Each search row is joined, by segment number, with figures of its segment's first results
+    list, first click and click count: row filters and joins, no per-group Python. The joins
+    keep the order of the search rows, which is already segment order.
     """
     in_search = pl.col(SEARCH_INDEX) > 0
     search_rows = segmented.filter(pl.col(IS_SEARCH)).select(
@@ -117,20 +118,16 @@ def searches(segmented: pl.LazyFrame, *, timezone: str = "UTC") -> pl.LazyFrame:
     first_clicks = clicks.filter(pl.col(FIRST_CLICK)).select(
         SEGMENT, pl.col(EVENT_TIME).alias(_FIRST_CLICK_TIME), pl.col(ITEM).alias(_CLICKED_ITEM)
     )
-    clicked_results = first_results.join(first_clicks, on=SEGMENT, how="inner")
-    joined = (
-        search_rows.join(first_results, on=SEGMENT, how="left")
-        .join(click_counts, on=SEGMENT, how="left")
-        .join(first_clicks, on=SEGMENT, how="left")
-        .join(first_click_positions(clicked_results), on=SEGMENT, how="left")
-    )
+    positions = first_click_positions(first_results.join(first_clicks, on=SEGMENT))
+    sizes = first_results.select(SEGMENT, pl.col(_RESULT_ITEMS).list.len().alias(N_RESULTS))
+    joined = search_rows
+    for figures in (sizes, click_counts, first_clicks.drop(_CLICKED_ITEM), positions):
+        joined = joined.join(figures, on=SEGMENT, how="left", maintain_order="left")
     n_clicks = pl.col(N_CLICKS).fill_null(0)
     return (
-        joined.sort(SEGMENT)
-        .with_columns(
+        joined.with_columns(
             session_id(),
             n_clicks,
-            pl.col(_RESULT_ITEMS).list.len().alias(N_RESULTS),
             (n_clicks > 0).alias(CLICKED),
             (n_clicks > 0).cast(pl.Float64).alias(CTR),
             (pl.col(_FIRST_CLICK_TIME) - pl.col(SEARCH_TIME)).alias(TIME_TO_FIRST_CLICK),
