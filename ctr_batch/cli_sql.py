@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from ctr_batch import query as sql_layer
 from ctr_batch import report
 from ctr_batch.cli_common import err_console, key_values, one_line_errors, out_console
 from ctr_batch.errors import ConfigError
@@ -61,6 +60,8 @@ def sql(
     rows: RowsOption = 50,
 ) -> None:
     """Run SQL over the tables of OUT (DuckDB; each table is a view of the same name)."""
+    from ctr_batch import query as sql_layer  # DuckDB loads only for SQL commands
+
     frame = sql_layer.run_sql(out, statement, key_values("--param", param) or None)
     _emit(frame, "result", fmt, output, rows)
 
@@ -78,6 +79,8 @@ def query(
     rows: RowsOption = 50,
 ) -> None:
     """Run a curated query of queries/ by name over the tables of OUT."""
+    from ctr_batch import query as sql_layer
+
     if list_:
         out_console.print(_query_list())
         return
@@ -95,6 +98,8 @@ def check(
     examples: Annotated[int, typer.Option("--examples", help="Offending rows to show.")] = 5,
 ) -> None:
     """Run every invariant of queries/checks/; exit 1 when any returns rows."""
+    from ctr_batch import query as sql_layer
+
     results = sql_layer.run_checks(out, key_values("--param", param))
     table = Table(title=f"checks on {out}", title_justify="left")
     table.add_column("check")
@@ -117,12 +122,16 @@ def export_duckdb(
     db: Annotated[Path, typer.Argument(help="DuckDB database file to create.")],
 ) -> None:
     """Write a DuckDB database file with one view per table of OUT (absolute paths)."""
+    from ctr_batch import query as sql_layer
+
     views = sql_layer.export_duckdb(out, db)
     out_console.print(f"wrote {db} with views: {', '.join(views)}")
     out_console.print(f"try: duckdb {db} -c 'SELECT * FROM ctr_daily'")
 
 
 def _query_list() -> Table:
+    from ctr_batch import query as sql_layer
+
     table = Table(title="curated queries (ctr-batch query NAME OUT)", title_justify="left")
     for column in ("name", "purpose", "grain", "params"):
         table.add_column(column)

@@ -18,9 +18,6 @@ from ctr_batch.cli_common import (
 )
 from ctr_batch.config import parse_duration
 from ctr_batch.errors import ConfigError
-from ctr_batch.reconcile import reconcile, summary_rows, write_mismatches
-from ctr_batch.stream import run_simulation
-from ctr_batch.stream_output import load_stream_output
 
 WaitOption = Annotated[
     str,
@@ -53,6 +50,8 @@ def simulate_stream(
     column: ColumnOption = None,
 ) -> None:
     """Predict exactly what the Bytewax search-session dataflow emits for EVENTS."""
+    from ctr_batch.stream import run_simulation  # loads only for this command
+
     summary = run_simulation(
         events,
         out,
@@ -109,6 +108,9 @@ def validate(
     rows: Annotated[int, typer.Option("--rows", help="Mismatches to show.")] = 10,
 ) -> None:
     """Compare a streaming job's output with the batch truth; explain every difference."""
+    from ctr_batch.reconcile import reconcile, summary_rows, write_mismatches
+    from ctr_batch.stream_output import load_stream_output
+
     if fmt is not None and fmt not in STREAM_FORMATS:
         msg = f"--format {fmt!r}: expected one of {', '.join(STREAM_FORMATS)}"
         raise ConfigError(msg)

@@ -28,7 +28,6 @@ from ctr_batch.schema import (
 )
 from ctr_batch.segment import segment
 from ctr_batch.sessionize import sessionize
-from ctr_batch.sql_engine import compute_tables_duckdb
 from ctr_batch.summary import RunSummary, summarize, summarize_parts, summary_frame
 from ctr_batch.validate import flag_rows, split_valid
 from ctr_batch.write import publish, write_partition, write_tables
@@ -157,6 +156,8 @@ def _compute_scanned(
 ) -> dict[str, pl.DataFrame]:
     dedupe, files = scanned.has_event_id, scanned.source_table()
     if engine == "duckdb":
+        from ctr_batch.sql_engine import compute_tables_duckdb  # DuckDB loads only when asked
+
         return compute_tables_duckdb(scanned.frame, config, dedupe=dedupe, sources=files)
     return compute_tables(scanned.frame, config, engine=engine, dedupe=dedupe, sources=files)
 

@@ -10,6 +10,7 @@ from ctr_batch.schema import (
     EVENT_TIME,
     EVENT_TYPE,
     EVENT_TYPES,
+    FILE_INDEX,
     NULL_EVENT_TIME,
     NULL_USER_ID,
     REASON,
@@ -89,7 +90,13 @@ def flag_rows(
 def split_valid(
     flagged: pl.LazyFrame,
 ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """Split flagged events into processable rows (``event_type`` as an Enum) and rejected rows."""
-    valid = flagged.filter(pl.col(REASON).is_null()).drop(REASON)
+    """Split flagged events into processable rows and rejected rows.
+
+    Processable rows keep only what the later stages read (``event_type`` as an Enum, no
+    ``event_id`` or file index), so the sort that follows moves less data.
+    """
+    valid = flagged.filter(pl.col(REASON).is_null()).drop(
+        REASON, EVENT_ID, FILE_INDEX, strict=False
+    )
     rejected = flagged.filter(pl.col(REASON).is_not_null())
     return valid.with_columns(pl.col(EVENT_TYPE).cast(EventType)), rejected

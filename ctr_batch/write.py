@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -13,6 +13,12 @@ if TYPE_CHECKING:
     import polars as pl
 
 PART_FILE = "part-0.parquet"
+# zstd level 1: nearly the size of the default level, written in about two thirds of the time
+PARQUET_OPTIONS: dict[str, Any] = {
+    "compression": "zstd",
+    "compression_level": 1,
+    "statistics": True,
+}
 
 
 def write_tables(tables: Mapping[str, pl.DataFrame], out: Path) -> dict[str, Path]:
@@ -33,7 +39,7 @@ def write_tables(tables: Mapping[str, pl.DataFrame], out: Path) -> dict[str, Pat
     staging.mkdir()
     try:
         for name, frame in tables.items():
-            frame.write_parquet(staging / f"{name}.parquet", statistics=True)
+            frame.write_parquet(staging / f"{name}.parquet", **PARQUET_OPTIONS)
         for name in tables:
             _replace_table(staging / f"{name}.parquet", out / name)
     finally:
@@ -58,7 +64,7 @@ def write_partition(frame: pl.DataFrame, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     temporary = folder / f".{PART_FILE}.{uuid.uuid4().hex[:12]}.tmp"
     try:
-        frame.write_parquet(temporary, statistics=True)
+        frame.write_parquet(temporary, **PARQUET_OPTIONS)
         _replace_table(temporary, folder)
     finally:
         temporary.unlink(missing_ok=True)

@@ -1,12 +1,29 @@
-"""The public API is exactly ``__all__``, sorted."""
+"""The public API is exactly ``__all__``, sorted, and every name resolves."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
 
 import ctr_batch
 
 
-def test_all_is_sorted_and_complete() -> None:
+def test_all_is_sorted_and_resolves() -> None:
     assert ctr_batch.__all__ == sorted(ctr_batch.__all__)
-    public = {name for name in vars(ctr_batch) if not name.startswith("_")}
-    modules = {name for name, value in vars(ctr_batch).items() if type(value).__name__ == "module"}
-    assert public - modules - {"annotations"} == set(ctr_batch.__all__) - {"__version__"}
+    for name in ctr_batch.__all__:
+        assert getattr(ctr_batch, name) is not None
+    assert dir(ctr_batch) == ctr_batch.__all__
+    assert sorted([*ctr_batch._HOMES, "__version__"]) == ctr_batch.__all__
+
+
+def test_unknown_name() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = ctr_batch.nope  # type: ignore[attr-defined]
+
+
+def test_run_does_not_load_duckdb_or_the_stream_modules() -> None:
+    code = "import sys, ctr_batch.cli; print(sorted(m for m in sys.modules if m in {'duckdb', 'ctr_batch.reconcile', 'ctr_batch.stream'}))"  # noqa: E501
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
