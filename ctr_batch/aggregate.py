@@ -25,6 +25,7 @@ from ctr_batch.schema import (
     MEAN_FIRST_CLICK_POSITION,
     N_CLICKS,
     N_EVENTS,
+    N_ITEMS,
     N_RESULTS,
     N_SEARCHES,
     QUERY,
@@ -33,6 +34,7 @@ from ctr_batch.schema import (
     SEARCHES,
     SEARCHES_SCHEMA,
     SEGMENT,
+    SEQ,
     SESSION,
     SESSION_END,
     SESSION_ID,
@@ -48,6 +50,7 @@ from ctr_batch.schema import (
 _FIRST_CLICK_TIME = "_first_click_time"
 _CLICKED_ITEM = "_clicked_item"
 _RESULT_ITEMS = "_result_items"
+_RESULTS_SEQ = "_results_seq"
 
 
 def session_id() -> pl.Expr:
@@ -94,12 +97,15 @@ def first_click_positions(candidates: pl.LazyFrame) -> pl.LazyFrame:
     return matches.group_by(SEGMENT).agg(pl.col(FIRST_CLICK_POSITION).min()).sort(SEGMENT)
 
 
-def searches(segmented: pl.LazyFrame, *, timezone: str = "UTC") -> pl.LazyFrame:
+def searches(
+    segmented: pl.LazyFrame, result_lists: pl.LazyFrame, *, timezone: str = "UTC"
+) -> pl.LazyFrame:
     """One row per search segment: clicks, CTR, results size and first-click details.
 
     Each search row is joined, by segment number, with figures of its segment's first results
-    list, first click and click count: row filters and joins, no per-group Python. The joins
-    keep the order of the search rows, which is already segment order.
+    event, first click and click count: row filters and joins, no per-group Python. The joins
+    keep the order of the search rows, which is already segment order. `result_lists` maps
+    ``_seq`` to ``items`` for results events: the lists are only read for clicked segments.
     """
     in_search = pl.col(SEARCH_INDEX) > 0
     search_rows = segmented.filter(pl.col(IS_SEARCH)).select(
@@ -111,17 +117,24 @@ def searches(segmented: pl.LazyFrame, *, timezone: str = "UTC") -> pl.LazyFrame:
         QUERY,
     )
     first_results = segmented.filter(pl.col(FIRST_RESULTS) & in_search).select(
-        SEGMENT, pl.col(ITEMS).alias(_RESULT_ITEMS)
+        SEGMENT, pl.col(SEQ).alias(_RESULTS_SEQ), pl.col(N_ITEMS).alias(N_RESULTS)
     )
     clicks = segmented.filter(pl.col(IS_CLICK) & in_search)
     click_counts = clicks.group_by(SEGMENT).agg(pl.len().cast(pl.UInt32).alias(N_CLICKS))
     first_clicks = clicks.filter(pl.col(FIRST_CLICK)).select(
         SEGMENT, pl.col(EVENT_TIME).alias(_FIRST_CLICK_TIME), pl.col(ITEM).alias(_CLICKED_ITEM)
     )
-    positions = first_click_positions(first_results.join(first_clicks, on=SEGMENT))
-    sizes = first_results.select(SEGMENT, pl.col(_RESULT_ITEMS).list.len().alias(N_RESULTS))
+    lists = result_lists.select(
+        pl.col(SEQ).alias(_RESULTS_SEQ), pl.col(ITEMS).alias(_RESULT_ITEMS)
+    )
+    clicked_lists = first_results.join(first_clicks, on=SEGMENT).join(lists, on=_RESULTS_SEQ)
     joined = search_rows
-    for figures in (sizes, click_counts, first_clicks.drop(_CLICKED_ITEM), positions):
+    for figures in (
+        first_results.drop(_RESULTS_SEQ),
+        click_counts,
+        first_clicks.drop(_CLICKED_ITEM),
+        first_click_positions(clicked_lists),
+    ):
         joined = joined.join(figures, on=SEGMENT, how="left", maintain_order="left")
     n_clicks = pl.col(N_CLICKS).fill_null(0)
     return (

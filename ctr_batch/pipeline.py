@@ -29,7 +29,7 @@ from ctr_batch.schema import (
 from ctr_batch.segment import segment
 from ctr_batch.sessionize import sessionize
 from ctr_batch.summary import RunSummary, summarize, summarize_parts, summary_frame
-from ctr_batch.validate import flag_rows, split_valid
+from ctr_batch.validate import flag_rows, result_lists, slim, split_valid
 from ctr_batch.write import publish, write_partition, write_tables
 
 if TYPE_CHECKING:
@@ -74,13 +74,16 @@ def compute_tables(
         events = events.with_row_index(SEQ).with_columns(pl.col(SEQ).cast(pl.Int64))
     # Materialize at the two points where the plan branches, so no branch recomputes another.
     flagged = flag_rows(events, dedupe=dedupe, duplicates=duplicates)
-    valid, rejected = split_valid(flagged.collect(engine=engine).lazy())
+    flagged_rows = flagged.collect(engine=engine).lazy()
+    valid, rejected = split_valid(flagged_rows)
     quarantine = quarantine_rows(rejected, sources).collect(engine=engine)
-    segmented = segment(sessionize(valid, gap=config.gap, gap_rule=config.gap_rule))
+    segmented = segment(sessionize(slim(valid), gap=config.gap, gap_rule=config.gap_rule))
     events_by_segment = segmented.collect(engine=engine).lazy()
     searches, sessions = pl.collect_all(
         [
-            aggregate.searches(events_by_segment, timezone=config.timezone),
+            aggregate.searches(
+                events_by_segment, result_lists(flagged_rows), timezone=config.timezone
+            ),
             aggregate.sessions(events_by_segment, timezone=config.timezone),
         ],
         engine=engine,

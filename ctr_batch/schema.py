@@ -43,6 +43,7 @@ IS_SEARCH = "_is_search"
 IS_CLICK = "_is_click"
 FIRST_RESULTS = "_first_results"  # the segment's first `results` event
 FIRST_CLICK = "_first_click"  # the segment's first `click` event
+N_ITEMS = "_n_items"  # length of a results event's list; the lists themselves stay aside
 
 # --- quarantine reasons -------------------------------------------------------------------------
 NULL_USER_ID = "null_user_id"

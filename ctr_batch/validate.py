@@ -11,9 +11,12 @@ from ctr_batch.schema import (
     EVENT_TYPE,
     EVENT_TYPES,
     FILE_INDEX,
+    ITEMS,
+    N_ITEMS,
     NULL_EVENT_TIME,
     NULL_USER_ID,
     REASON,
+    RESULTS,
     SEQ,
     UNKNOWN_EVENT_TYPE,
     USER_ID,
@@ -90,13 +93,25 @@ def flag_rows(
 def split_valid(
     flagged: pl.LazyFrame,
 ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """Split flagged events into processable rows and rejected rows.
-
-    Processable rows keep only what the later stages read (``event_type`` as an Enum, no
-    ``event_id`` or file index), so the sort that follows moves less data.
-    """
-    valid = flagged.filter(pl.col(REASON).is_null()).drop(
-        REASON, EVENT_ID, FILE_INDEX, strict=False
-    )
+    """Split flagged events into processable rows (``event_type`` as an Enum) and rejected rows."""
+    valid = flagged.filter(pl.col(REASON).is_null()).drop(REASON)
     rejected = flagged.filter(pl.col(REASON).is_not_null())
     return valid.with_columns(pl.col(EVENT_TYPE).cast(EventType)), rejected
+
+
+def slim(valid: pl.LazyFrame) -> pl.LazyFrame:
+    """Only what sessions and segments need, so the sort that follows moves less data.
+
+    Result lists become their length, ``_n_items`` (the lists stay aside, see
+    ``result_lists``); ``event_id`` and the file index are dropped.
+    """
+    return valid.select(
+        pl.exclude(EVENT_ID, FILE_INDEX, ITEMS),
+        pl.col(ITEMS).list.len().cast(pl.UInt32).alias(N_ITEMS),
+    )
+
+
+def result_lists(flagged: pl.LazyFrame) -> pl.LazyFrame:
+    """``_seq`` and ``items`` of the processable ``results`` events."""
+    is_results = pl.col(REASON).is_null() & (pl.col(EVENT_TYPE) == RESULTS)
+    return flagged.filter(is_results).select(SEQ, ITEMS)
