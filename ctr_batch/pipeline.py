@@ -29,7 +29,15 @@ from ctr_batch.schema import (
 from ctr_batch.segment import segment
 from ctr_batch.sessionize import sessionize
 from ctr_batch.summary import RunSummary, summarize, summarize_parts, summary_frame
-from ctr_batch.validate import flag_rows, result_lists, slim, split_valid
+from ctr_batch.validate import (
+    ids_distinct,
+    mark_known_duplicates,
+    mark_repeated,
+    result_lists,
+    row_problem,
+    slim,
+    split_valid,
+)
 from ctr_batch.write import publish, write_partition, write_tables
 
 if TYPE_CHECKING:
@@ -73,8 +81,7 @@ def compute_tables(
     if SEQ not in events.collect_schema():
         events = events.with_row_index(SEQ).with_columns(pl.col(SEQ).cast(pl.Int64))
     # Materialize at the two points where the plan branches, so no branch recomputes another.
-    flagged = flag_rows(events, dedupe=dedupe, duplicates=duplicates)
-    flagged_rows = flagged.collect(engine=engine).lazy()
+    flagged_rows = _flagged(events, dedupe, duplicates, engine).lazy()
     valid, rejected = split_valid(flagged_rows)
     quarantine = quarantine_rows(rejected, sources).collect(engine=engine)
     segmented = segment(sessionize(slim(valid), gap=config.gap, gap_rule=config.gap_rule))
@@ -102,6 +109,21 @@ def compute_tables(
         CTR_BY_QUERY_TABLE: by_query,
         QUARANTINE_TABLE: quarantine,
     }
+
+
+def _flagged(
+    events: pl.LazyFrame,
+    dedupe: bool,
+    duplicates: pl.LazyFrame | None,
+    engine: PolarsEngine,
+) -> pl.DataFrame:
+    """Events with ``reason``; duplicate detection runs only if some ids may repeat."""
+    checked = events.with_columns(row_problem()).collect(engine=engine)
+    if duplicates is not None:
+        return mark_known_duplicates(checked.lazy(), duplicates).collect(engine=engine)
+    if dedupe and not checked.select(ids_distinct()).item():
+        return mark_repeated(checked.lazy()).collect(engine=engine)
+    return checked
 
 
 def compute(

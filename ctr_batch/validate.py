@@ -60,6 +60,31 @@ def repeated_event_id() -> pl.Expr:
     return ok & pl.col(EVENT_ID).is_not_null() & (pl.col(SEQ) != first_ok_seq)
 
 
+def ids_distinct() -> pl.Expr:
+    """True when no two rows share an ``event_id``: their 64-bit hashes are all distinct.
+
+    A cheap test (one pass over fixed-width hashes) that lets a run skip duplicate detection
+    on logs without duplicates; equal hashes only mean ids *may* repeat.
+    """
+    ids = pl.col(EVENT_ID).drop_nulls()
+    return ids.hash(seed=0).n_unique() == ids.len()
+
+
+def mark_repeated(checked: pl.LazyFrame) -> pl.LazyFrame:
+    """Give ``duplicate_event_id`` to rows whose id an earlier processable row had."""
+    reason = pl.when(repeated_event_id()).then(pl.lit(DUPLICATE_EVENT_ID))
+    return checked.with_columns(reason.otherwise(pl.col(REASON)).alias(REASON))
+
+
+def mark_known_duplicates(checked: pl.LazyFrame, duplicates: pl.LazyFrame) -> pl.LazyFrame:
+    """Give ``duplicate_event_id`` to the rows listed (by ``_seq``) in `duplicates`."""
+    known = duplicates.select(SEQ, pl.lit(True).alias(_KNOWN_DUPLICATE))
+    marked = checked.join(known, on=SEQ, how="left", maintain_order="left")
+    repeated = pl.col(REASON).is_null() & pl.col(_KNOWN_DUPLICATE).fill_null(False)
+    reason = pl.when(repeated).then(pl.lit(DUPLICATE_EVENT_ID)).otherwise(pl.col(REASON))
+    return marked.with_columns(reason.alias(REASON)).drop(_KNOWN_DUPLICATE)
+
+
 def flag_rows(
     events: pl.LazyFrame, *, dedupe: bool = True, duplicates: pl.LazyFrame | None = None
 ) -> pl.LazyFrame:
@@ -71,23 +96,8 @@ def flag_rows(
     """
     checked = events.with_columns(row_problem())
     if duplicates is not None:
-        known = duplicates.select(SEQ, pl.lit(True).alias(_KNOWN_DUPLICATE))
-        marked = checked.join(known, on=SEQ, how="left", maintain_order="left")
-        repeated = pl.col(REASON).is_null() & pl.col(_KNOWN_DUPLICATE).fill_null(False)
-        return marked.with_columns(
-            pl.when(repeated)
-            .then(pl.lit(DUPLICATE_EVENT_ID))
-            .otherwise(pl.col(REASON))
-            .alias(REASON)
-        ).drop(_KNOWN_DUPLICATE)
-    if not dedupe:
-        return checked
-    return checked.with_columns(
-        pl.when(repeated_event_id())
-        .then(pl.lit(DUPLICATE_EVENT_ID))
-        .otherwise(pl.col(REASON))
-        .alias(REASON)
-    )
+        return mark_known_duplicates(checked, duplicates)
+    return mark_repeated(checked) if dedupe else checked
 
 
 def split_valid(

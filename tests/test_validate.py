@@ -9,7 +9,7 @@ import pytest
 
 from ctr_batch.config import RunConfig
 from ctr_batch.pipeline import compute_tables, summarize
-from ctr_batch.validate import flag_rows, split_valid
+from ctr_batch.validate import flag_rows, ids_distinct, split_valid
 from tests.conftest import events
 
 
@@ -88,3 +88,16 @@ def test_summarize_refuses_lost_rows() -> None:
     tables = compute_tables(events(("u", 0, "search")).lazy(), RunConfig())
     with pytest.raises(AssertionError, match="row accounting"):
         summarize(tables, rows_read=2)
+
+
+@pytest.mark.parametrize(
+    ("ids", "distinct"),
+    [
+        pytest.param(["a", "b", None, None], True, id="nulls-are-not-ids"),
+        pytest.param(["a", "b", "a"], False, id="repeat"),
+        pytest.param([None, None], True, id="no-ids"),
+    ],
+)
+def test_ids_distinct(ids: list[str | None], distinct: bool) -> None:
+    frame = pl.DataFrame({"event_id": ids}, schema={"event_id": pl.String})
+    assert frame.select(ids_distinct()).item() is distinct
