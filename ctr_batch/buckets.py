@@ -7,7 +7,8 @@ not by the log:
 
 1. *partition*: one streaming pass writes every row to ``users/_bucket=b/`` by a hash of
    ``user_id``, and the ``(event_id, _seq)`` of processable rows to ``ids/_bucket=b/`` by a
-   hash of ``event_id``;
+   hash of ``event_id`` (with at most ``RESCAN_LIMIT`` buckets and no repeated id, each
+   bucket is instead a filtered scan of the input, which is cheaper than the spill);
 2. *duplicates*: per id bucket, the rows repeating an earlier ``event_id`` (so duplicates
    are found across all users, exactly as in one pass);
 3. *compute*: per user bucket, the ordinary pipeline; its searches, sessions and quarantine
@@ -30,6 +31,7 @@ from ctr_batch.schema import (
     CTR_DAILY_TABLE,
     EVENT_COLUMNS,
     EVENT_ID,
+    FILE_INDEX,
     QUARANTINE_TABLE,
     REASON,
     SEARCHES_TABLE,
@@ -37,7 +39,7 @@ from ctr_batch.schema import (
     SESSIONS_TABLE,
     USER_ID,
 )
-from ctr_batch.validate import row_problem
+from ctr_batch.validate import ids_distinct, row_problem
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -49,8 +51,9 @@ if TYPE_CHECKING:
     ComputeTables = Callable[..., dict[str, pl.DataFrame]]
 
 BUCKET = "_bucket"
-MEMORY_PER_PARQUET_BYTE = 8  # peak RSS / uncompressed Parquet bytes, measured on generated logs
+MEMORY_PER_PARQUET_BYTE = 6  # peak RSS / uncompressed Parquet bytes, measured on generated logs
 _SPILL_COMPRESSION: Literal["lz4"] = "lz4"  # temporary files: fast to write and read
+RESCAN_LIMIT = 8  # up to this many buckets, rereading the input beats writing it to disk
 
 
 def estimated_memory(scanned: ScannedEvents) -> int:
@@ -73,62 +76,82 @@ def bucket_count(scanned: ScannedEvents, memory_limit: int | None) -> int:
     return max(1, math.ceil(estimated_memory(scanned) / memory_limit))
 
 
-def partition(scanned: ScannedEvents, workdir: Path, buckets: int) -> None:
-    """Write the events to user buckets and processable event ids to id buckets, in one pass."""
+def bucket_events(
+    scanned: ScannedEvents, workdir: Path, buckets: int
+) -> tuple[list[pl.LazyFrame], pl.LazyFrame | None]:
+    """The events of each user bucket, and the rows known to repeat an ``event_id``.
+
+    With few buckets and no repeated ids, each bucket is a filtered scan of the input (cheaper
+    than writing every row to disk once); otherwise the input is partitioned on disk.
+    """
+    distinct = not scanned.has_event_id or _ids_distinct(scanned.frame)
+    if distinct and buckets <= RESCAN_LIMIT:
+        in_bucket = [_hash_bucket(USER_ID, buckets) == b for b in range(buckets)]
+        return [scanned.frame.filter(condition) for condition in in_bucket], None
+    partition(scanned, workdir, buckets, ids=not distinct)
+    folders = _bucket_folders(workdir / "users")
+    frames = [pl.scan_parquet(folder / "*.parquet") for folder in folders]
+    return [frame.select(*EVENT_COLUMNS, SEQ, FILE_INDEX) for frame in frames], _duplicates(
+        workdir
+    )
+
+
+def partition(scanned: ScannedEvents, workdir: Path, buckets: int, *, ids: bool) -> None:
+    """Write the events to user buckets and (with `ids`) processable event ids to id buckets."""
     events = scanned.frame
-    by_user = events.with_columns(_hash_bucket(USER_ID, buckets))
-    sinks = [_sink(by_user, workdir / "users")]
-    if scanned.has_event_id:
-        ids = (
-            events.filter(row_problem().is_null() & pl.col(EVENT_ID).is_not_null())
-            .select(EVENT_ID, SEQ)
-            .with_columns(_hash_bucket(EVENT_ID, buckets))
-        )
-        sinks.append(_sink(ids, workdir / "ids"))
+    sinks = [
+        _sink(events.with_columns(_hash_bucket(USER_ID, buckets).alias(BUCKET)), workdir / "users")
+    ]
+    if ids:
+        processable = events.filter(row_problem().is_null() & pl.col(EVENT_ID).is_not_null())
+        by_id = processable.select(EVENT_ID, SEQ, _hash_bucket(EVENT_ID, buckets).alias(BUCKET))
+        sinks.append(_sink(by_id, workdir / "ids"))
     pl.collect_all(sinks, engine="streaming")
 
 
-def duplicate_rows(workdir: Path) -> pl.LazyFrame | None:
+def _ids_distinct(events: pl.LazyFrame) -> bool:
+    """True when no event_id repeats (then the id buckets are not needed)."""
+    distinct: bool = events.select(ids_distinct()).collect(engine="streaming").item()
+    return distinct
+
+
+def _duplicates(workdir: Path) -> pl.LazyFrame | None:
     """``_seq`` of every processable row whose ``event_id`` an earlier processable row had."""
     folder = workdir / "ids"
     if not folder.exists():
         return None
-    parts = []
+    parts = [pl.LazyFrame(schema={SEQ: pl.Int64})]
     for bucket in _bucket_folders(folder):
         ids = pl.scan_parquet(bucket / "*.parquet")
         first = pl.col(SEQ).min().over(EVENT_ID)
-        parts.append(ids.filter(pl.col(SEQ) != first).select(SEQ).collect())
-    return pl.concat(parts).lazy() if parts else pl.LazyFrame(schema={SEQ: pl.Int64})
+        parts.append(ids.filter(pl.col(SEQ) != first).select(SEQ))
+    return pl.concat(parts).collect().lazy()
 
 
 def compute_buckets(
-    workdir: Path,
+    frames: list[pl.LazyFrame],
+    duplicates: pl.LazyFrame | None,
     staging: Path,
     config: RunConfig,
     compute_tables: ComputeTables,
     *,
     sources: pl.LazyFrame,
     on_bucket: Callable[[int, int], None] | None = None,
-) -> dict[str, pl.DataFrame]:
-    """Compute every user bucket, writing its parts; return per-bucket counts for the summary."""
-    duplicates = duplicate_rows(workdir)
-    folders = _bucket_folders(workdir / "users")
-    counts = []
-    for index, folder in enumerate(folders):
-        events = pl.scan_parquet(folder / "*.parquet").drop(BUCKET, strict=False)
+) -> pl.DataFrame:
+    """Compute every user bucket, writing its parts; return quarantined rows per reason."""
+    counts = [pl.DataFrame(schema={REASON: pl.String, "len": pl.UInt32})]
+    for name in (SEARCHES_TABLE, SESSIONS_TABLE, QUARANTINE_TABLE):
+        (staging / name).mkdir(parents=True, exist_ok=True)
+    for index, events in enumerate(frames):
         tables = compute_tables(
-            events.select(*EVENT_COLUMNS, SEQ, "_file"), config, dedupe=False,
-            sources=sources, duplicates=duplicates,
-        )  # fmt: skip
+            events, config, dedupe=False, sources=sources, duplicates=duplicates
+        )
         for name in (SEARCHES_TABLE, SESSIONS_TABLE, QUARANTINE_TABLE):
-            (staging / name).mkdir(parents=True, exist_ok=True)
             tables[name].write_parquet(staging / name / f"part-{index:05d}.parquet")
         counts.append(tables[QUARANTINE_TABLE].group_by(REASON).len())
         if on_bucket:
-            on_bucket(index + 1, len(folders))
-    for name in (SEARCHES_TABLE, SESSIONS_TABLE, QUARANTINE_TABLE):
-        (staging / name).mkdir(parents=True, exist_ok=True)
-    return {"quarantined": pl.concat(counts).group_by(REASON).agg(pl.col("len").sum())}
+            on_bucket(index + 1, len(frames))
+    return pl.concat(counts).group_by(REASON).agg(pl.col("len").sum())
 
 
 def aggregate_parts(staging: Path) -> dict[str, pl.DataFrame]:
@@ -148,7 +171,7 @@ def remove(workdir: Path) -> None:
 
 
 def _hash_bucket(column: str, buckets: int) -> pl.Expr:
-    return (pl.col(column).hash(seed=0) % buckets).cast(pl.UInt32).alias(BUCKET)
+    return (pl.col(column).hash(seed=0) % buckets).cast(pl.UInt32)
 
 
 def _sink(frame: pl.LazyFrame, folder: Path) -> pl.LazyFrame:

@@ -200,16 +200,16 @@ def _run_bucketed(
     token = uuid.uuid4().hex[:12]
     workdir, staging = out / f".buckets-{token}", out / f".staging-{token}"
     try:
-        step(f"partitioning {scanned.rows:,} rows into {count} user buckets")
-        buckets.partition(scanned, workdir, count)
-        counts = buckets.compute_buckets(
-            workdir, staging, config, compute_tables, sources=scanned.source_table(),
+        step(f"hashing {scanned.rows:,} rows into {count} user buckets")
+        frames, duplicates = buckets.bucket_events(scanned, workdir, count)
+        quarantined = buckets.compute_buckets(
+            frames, duplicates, staging, config, compute_tables, sources=scanned.source_table(),
             on_bucket=lambda done, total: step(f"computed bucket {done} of {total}"),
         )  # fmt: skip
         buckets.remove(workdir)
         step("aggregating daily and per-query tables")
         tables = buckets.aggregate_parts(staging)
-        summary = summarize_parts(staging, tables, counts["quarantined"], scanned.rows)
+        summary = summarize_parts(staging, tables, quarantined, scanned.rows)
         summary = dataclasses.replace(summary, seconds=time.perf_counter() - started)
         tables[RUN_SUMMARY_TABLE] = summary_frame(summary, config, sources)
         for name, frame in tables.items():

@@ -74,3 +74,13 @@ def test_bucket_count_follows_the_memory_limit(limit: int | None, expected: int 
     scanned = scan_events([sample("sample").path])
     count = bucket_count(scanned, limit)
     assert count == expected if expected is not None else count > 100
+
+
+@pytest.mark.parametrize("count", [3, 12], ids=["filtered-rescans", "spilled-partitions"])
+def test_both_bucket_strategies_equal_one_pass(tmp_path: Path, count: int) -> None:
+    frame = generate_events(events=20_000, users=400, days=2, seed=8)  # no repeated ids
+    write_events(frame, tmp_path / "events")
+    run([tmp_path / "events"], tmp_path / "one", RunConfig())
+    run([tmp_path / "events"], tmp_path / "many", RunConfig(), buckets=count)
+    assert_same_outputs(tmp_path / "one", tmp_path / "many")
+    assert len(list((tmp_path / "many" / "sessions").iterdir())) == count
