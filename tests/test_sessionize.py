@@ -9,6 +9,7 @@ import pytest
 
 from ctr_batch.config import RunConfig
 from ctr_batch.pipeline import compute_tables
+from ctr_batch.sessionize import group_users, out_of_order
 from tests.conftest import events
 
 GAP = timedelta(seconds=10)
@@ -85,3 +86,25 @@ def test_engines_agree(engine: str) -> None:
     other = compute_tables(frame.lazy(), RunConfig(gap=GAP), engine=engine)  # type: ignore[arg-type]
     for name, table in default.items():
         assert table.equals(other[name]), name
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        pytest.param([("a", 0), ("b", 0), ("a", 5)], False, id="users-interleaved-in-time-order"),
+        pytest.param([("a", 5), ("a", 0)], True, id="later-event-first"),
+        pytest.param([("a", 5), ("b", 0)], False, id="different-users"),
+    ],
+)
+def test_out_of_order(rows: list[tuple[str, int]], expected: bool) -> None:
+    frame = events(*[(user, second, "click") for user, second in rows]).with_row_index("_seq")
+    grouped = group_users(frame.lazy().with_columns(pl.col("_seq").cast(pl.Int64))).collect()
+    assert grouped.select(out_of_order()).item() is expected
+
+
+def test_presorted_and_full_sort_agree() -> None:
+    frame = events(("a", 5, "click"), ("a", 0, "search", "q"), ("b", 1, "search", "r"))
+    disordered = compute_tables(frame.lazy(), RunConfig(gap=GAP))["searches"]
+    ordered = compute_tables(frame[[1, 2, 0]].lazy(), RunConfig(gap=GAP))["searches"]
+    assert disordered.drop("session_id").equals(ordered.drop("session_id"))
+    assert disordered["n_clicks"].to_list() == [1, 0]
