@@ -225,3 +225,9 @@ def test_checks_pass_on_partial_ranges_with_sessions_across_midnight(
     backfill([tmp_path / "events"], tmp_path / "out", *days, BackfillConfig())
     failures = {name: rows for name, rows in run_checks(tmp_path / "out").items() if rows.height}
     assert not failures
+
+
+def test_parallel_jobs_give_the_same_tables(log: Path, tmp_path: Path) -> None:
+    backfill([log], tmp_path / "one", *DAYS, BackfillConfig(jobs=1))
+    backfill([log], tmp_path / "two", *DAYS, BackfillConfig(jobs=2))
+    assert_same_tables(tmp_path / "one", tmp_path / "two")
