@@ -130,11 +130,11 @@ def export_duckdb(
 
 
 def _query_list() -> Table:
-    from ctr_batch import query as sql_layer
+    from ctr_batch.queryfile import list_queries
 
     table = Table(title="curated queries (ctr-batch query NAME OUT)", title_justify="left")
     for column in ("name", "purpose", "grain", "params"):
         table.add_column(column)
-    for item in sql_layer.list_queries():
+    for item in list_queries():
         table.add_row(item.name, item.purpose, item.grain, item.params_doc or "none")
     return table

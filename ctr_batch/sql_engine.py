@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import polars as pl
 
-from ctr_batch.query import QueryFile
+from ctr_batch.queryfile import QueryFile
 from ctr_batch.resources import queries_dir
 from ctr_batch.schema import (
     CTR_BY_QUERY_TABLE,

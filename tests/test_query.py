@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from ctr_batch import pipeline, query
+from ctr_batch import pipeline, query, queryfile
 from ctr_batch.config import RunConfig
 from ctr_batch.errors import ConfigError, InputError
 from ctr_batch.generate import generate_events, write_events
@@ -585,7 +585,7 @@ def test_missing_parameter(
         "SELECT * FROM ctr_by_query WHERE searches >= $min_searches::BIGINT LIMIT $n::BIGINT\n",
         encoding="utf-8",
     )
-    monkeypatch.setattr(query, "queries_dir", lambda: tmp_path)
+    monkeypatch.setattr(queryfile, "queries_dir", lambda: tmp_path)
     with pytest.raises(ConfigError) as caught:
         query.run_query("top_n", sample_out)
     assert one_line(caught) == (
