@@ -95,11 +95,17 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path("bench-data"))
     parser.add_argument("--skip-peer", action="store_true")
     parser.add_argument("--engines", default="auto")
+    parser.add_argument("--memory-limit", default="6GiB", help="passed to ctr-batch run")
     args = parser.parse_args()
-    tasks = ["scan", "sort", *(f"ctr-batch --engine {e}" for e in args.engines.split(","))]
+    tasks = [
+        "scan",
+        "sort",
+        *(f"ctr-batch --engine {e} --memory-limit {args.memory_limit}"
+          for e in args.engines.split(",")),
+    ]  # fmt: skip
     if not args.skip_peer:
         tasks.append("peer")
-    print(f"{'events':>7} {'task':<28} {'wall s':>8} {'cpu s':>8} {'RSS GiB':>8} "
+    print(f"{'events':>7} {'task':<50} {'wall s':>8} {'cpu s':>8} {'RSS GiB':>8} "
           f"{'Mev/s':>7} {'/peer':>6} {'/limit':>7}")  # fmt: skip
     for label in args.sizes.split(","):
         events = SIZES[label]
@@ -110,7 +116,7 @@ def main() -> None:
         for task, r in results.items():
             to_peer = f"{r['wall'] / peer:6.2f}" if peer else "     -"
             rate = events / r["wall"] / 1e6
-            print(f"{label:>7} {task:<28} {r['wall']:8.2f} {r['cpu']:8.2f} {r['rss_gib']:8.2f} "
+            print(f"{label:>7} {task:<50} {r['wall']:8.2f} {r['cpu']:8.2f} {r['rss_gib']:8.2f} "
                   f"{rate:7.2f} {to_peer} {r['wall'] / limit:7.2f}")  # fmt: skip
         sys.stdout.flush()
     print(
