@@ -83,6 +83,7 @@ DEMO_COLUMNS = {
         FIRST_CLICK_POSITION,
     ],
 }
+DEMO_ORDER = {SESSIONS_TABLE: [USER_ID, SESSION_START], SEARCHES_TABLE: [USER_ID, SEARCH_TIME]}
 
 app = typer.Typer(
     name="ctr-batch",
@@ -178,6 +179,7 @@ def demo(
         out_console.print(report.summary_table(summary, title="run summary"))
         for table, columns in DEMO_COLUMNS.items():
             frame = pl.read_parquet(target / table / "*.parquet").select(columns)
+            frame = frame.sort(DEMO_ORDER[table]) if table in DEMO_ORDER else frame
             out_console.print(report.frame_table(frame, table, limit=rows))
 
 

@@ -27,7 +27,7 @@ from ctr_batch.schema import (
     SOURCE_ROW,
 )
 from ctr_batch.segment import segment
-from ctr_batch.sessionize import group_users, out_of_order, sessionize
+from ctr_batch.sessionize import group_users, out_of_order, sessionize, users_interleaved
 from ctr_batch.summary import RunSummary, summarize, summarize_parts, summary_frame
 from ctr_batch.validate import (
     ids_distinct,
@@ -113,16 +113,23 @@ def compute_tables(
 def _segmented(valid: pl.LazyFrame, config: RunConfig, engine: PolarsEngine) -> pl.DataFrame:
     """Sessionized and segmented events.
 
-    Logs arrive roughly in time order, so a stable sort by user alone usually leaves each
-    user's events in (time, input) order, which is much cheaper than the full sort; a check
-    confirms it, and the full sort runs only when it fails.
+    Events are first grouped by a hash of the user (a stable sort, cheap on a fixed-width
+    key). Logs arrive roughly in time order, so this usually leaves each user's events in
+    (time, input) order already; a check confirms it, and the full sort runs only when it
+    fails. Should two users share a hash, the string itself is the key.
     """
-    by_user = group_users(valid).collect(engine=engine)
-    presorted = not by_user.select(out_of_order()).item()
-    sessions = sessionize(
-        by_user.lazy(), gap=config.gap, gap_rule=config.gap_rule, presorted=presorted
-    )
-    return segment(sessions).collect(engine=engine)
+    for hashed in (True, False):
+        by_user = group_users(valid, hashed=hashed).collect(engine=engine)
+        checks = by_user.select(users_interleaved().alias("mixed"), out_of_order().alias("late"))
+        interleaved, disordered = checks.row(0)
+        if interleaved:
+            continue
+        sessions = sessionize(
+            by_user.lazy(), gap=config.gap, gap_rule=config.gap_rule, presorted=not disordered
+        )
+        return segment(sessions).collect(engine=engine)
+    msg = "unreachable: user_id as the key never interleaves users"
+    raise AssertionError(msg)
 
 
 def _flagged(

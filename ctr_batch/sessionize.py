@@ -6,7 +6,15 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from ctr_batch.schema import EVENT_TIME, OPENS_SESSION, SEQ, SESSION, SESSION_START, USER_ID
+from ctr_batch.schema import (
+    EVENT_TIME,
+    OPENS_SESSION,
+    SEQ,
+    SESSION,
+    SESSION_START,
+    USER_ID,
+    USER_KEY,
+)
 
 if TYPE_CHECKING:
     from datetime import timedelta
@@ -33,9 +41,26 @@ def opens_session(gap: timedelta, gap_rule: GapRule = "inclusive") -> pl.Expr:
     return (new_user | too_idle).alias(OPENS_SESSION)
 
 
-def group_users(events: pl.LazyFrame) -> pl.LazyFrame:
-    """Stable sort by user: each user's events together, in their input order."""
-    return events.sort(USER_ID, maintain_order=True)
+def user_key(*, hashed: bool = True) -> pl.Expr:
+    """Sort key that keeps each user's events together: a 64-bit hash of ``user_id``.
+
+    A fixed-width key sorts much faster than the string. Two users sharing a hash could be
+    interleaved; ``users_interleaved`` detects it, and the caller then uses ``hashed=False``.
+    """
+    key = pl.col(USER_ID).hash(seed=0) if hashed else pl.col(USER_ID)
+    return key.alias(USER_KEY)
+
+
+def group_users(events: pl.LazyFrame, *, hashed: bool = True) -> pl.LazyFrame:
+    """Add ``_user_key`` and stable-sort by it: each user's events together, in input order."""
+    return events.with_columns(user_key(hashed=hashed)).sort(USER_KEY, maintain_order=True)
+
+
+def users_interleaved() -> pl.Expr:
+    """True when two users share a ``_user_key``, so their events may be interleaved."""
+    users = pl.col(USER_ID).ne_missing(pl.col(USER_ID).shift()).sum()
+    keys = pl.col(USER_KEY).ne_missing(pl.col(USER_KEY).shift()).sum()
+    return users != keys
 
 
 def out_of_order() -> pl.Expr:
@@ -62,13 +87,16 @@ def sessionize(
     gap_rule: GapRule = "inclusive",
     presorted: bool = False,
 ) -> pl.LazyFrame:
-    """Sort events by (user, time, input order); add ``_session`` and ``session_start``.
+    """Sort events by (user key, time, input order); add ``_session`` and ``session_start``.
 
     The sort gives every order-dependent expression downstream a total order, so the result
     never depends on file layout, batch size or thread count. `presorted` skips the sort for
-    events already in that order (see ``out_of_order``).
+    events already in that order (see ``group_users`` and ``out_of_order``). Without a
+    ``_user_key`` column, ``user_id`` itself is the key.
     """
-    ordered = events if presorted else events.sort(USER_ID, EVENT_TIME, SEQ)
+    if USER_KEY not in events.collect_schema():
+        events = events.with_columns(user_key(hashed=False))
+    ordered = events if presorted else events.sort(USER_KEY, EVENT_TIME, SEQ)
     ordered = ordered.with_columns(opens_session(gap, gap_rule))
     return ordered.with_columns(
         pl.col(OPENS_SESSION).cum_sum().cast(pl.UInt32).alias(SESSION),

@@ -47,7 +47,7 @@ def test_run_writes_every_table_readable_by_polars_and_duckdb(tmp_path: Path) ->
             params={"path": f"{out}/{table}/**/*.parquet"},
         ).fetchall()
         assert count == [(frame.height,)]
-    searches = pl.read_parquet(out / "searches")
+    searches = pl.read_parquet(out / "searches").sort("search_time")
     assert searches["ctr"].to_list() == [1.0, 1.0, 0.0]
 
 

@@ -7,9 +7,10 @@ from datetime import timedelta
 import polars as pl
 import pytest
 
+from ctr_batch import sessionize as sessionize_module
 from ctr_batch.config import RunConfig
 from ctr_batch.pipeline import compute_tables
-from ctr_batch.sessionize import group_users, out_of_order
+from ctr_batch.sessionize import group_users, out_of_order, users_interleaved
 from tests.conftest import events
 
 GAP = timedelta(seconds=10)
@@ -41,7 +42,7 @@ def test_gap_is_measured_from_previous_event_not_session_start() -> None:
 
 def test_users_never_share_a_session() -> None:
     frame = events(("a", 0, "search"), ("b", 1, "click"), ("a", 2, "click"))
-    sessions = compute_tables(frame.lazy(), RunConfig(gap=GAP))["sessions"]
+    sessions = compute_tables(frame.lazy(), RunConfig(gap=GAP))["sessions"].sort("user_id")
     assert sessions.select("user_id", "n_events", "n_clicks").rows() == [("a", 2, 1), ("b", 1, 1)]
 
 
@@ -104,7 +105,32 @@ def test_out_of_order(rows: list[tuple[str, int]], expected: bool) -> None:
 
 def test_presorted_and_full_sort_agree() -> None:
     frame = events(("a", 5, "click"), ("a", 0, "search", "q"), ("b", 1, "search", "r"))
-    disordered = compute_tables(frame.lazy(), RunConfig(gap=GAP))["searches"]
-    ordered = compute_tables(frame[[1, 2, 0]].lazy(), RunConfig(gap=GAP))["searches"]
+    disordered = compute_tables(frame.lazy(), RunConfig(gap=GAP))["searches"].sort("user_id")
+    ordered = compute_tables(frame[[1, 2, 0]].lazy(), RunConfig(gap=GAP))["searches"].sort(
+        "user_id"
+    )
     assert disordered.drop("session_id").equals(ordered.drop("session_id"))
     assert disordered["n_clicks"].to_list() == [1, 0]
+
+
+def test_users_sharing_a_hash_fall_back_to_the_string_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    frame = events(("a", 0, "search", "q"), ("b", 1, "search", "r"), ("a", 2, "click"),
+                   ("b", 3, "click"), ("a", 4, "click"))  # fmt: skip
+    expected = compute_tables(frame.lazy(), RunConfig(gap=GAP))["sessions"].sort("user_id")
+    real_key = sessionize_module.user_key
+
+    def colliding_key(*, hashed: bool = True) -> pl.Expr:  # every user gets the same "hash"
+        return pl.lit(7, pl.UInt64).alias("_user_key") if hashed else real_key(hashed=False)
+
+    monkeypatch.setattr(sessionize_module, "user_key", colliding_key)
+    got = compute_tables(frame.lazy(), RunConfig(gap=GAP))["sessions"].sort("user_id")
+    assert got.equals(expected)
+    assert got["n_clicks"].to_list() == [2, 1]
+
+
+def test_users_interleaved_detects_shared_keys() -> None:
+    frame = pl.DataFrame({"user_id": ["a", "b", "a"], "_user_key": [1, 1, 1]})
+    assert frame.select(users_interleaved()).item() is True
+    assert frame.sort("user_id").select(users_interleaved()).item() is True  # a|b share a key
+    alone = pl.DataFrame({"user_id": ["a", "a", "b"], "_user_key": [1, 1, 2]})
+    assert alone.select(users_interleaved()).item() is False
