@@ -119,7 +119,7 @@ class ReconcileResult:
     def causes(self) -> dict[str, int]:
         """Number of differences per cause."""
         counts = self.mismatches.group_by(CAUSE).len().sort(CAUSE)
-        return {str(cause): int(n) for cause, n in counts.iter_rows()}
+        return {str(cause): int(n) for cause, n in counts.rows()}
 
 
 def load_batch(batch_out: Path) -> tuple[pl.DataFrame, pl.DataFrame, RunConfig | None]:
