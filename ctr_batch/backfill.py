@@ -202,8 +202,8 @@ def compute_day(
 ) -> tuple[dict[str, pl.DataFrame], dict[str, Any]]:
     """Tables of one day, computed from the events of its window, plus figures about it."""
     if not files:
-        empty = compute_tables(pl.LazyFrame(schema=EVENTS_SCHEMA), config.run)
-        return _day_tables(empty, day), _day_record(empty, day, 0, 0)
+        empty = _day_tables(compute_tables(pl.LazyFrame(schema=EVENTS_SCHEMA), config.run), day)
+        return empty, _day_record(empty, 0, 0)
     scanned = scan_events(files, column_map=dict(config.run.column_map))
     sources = scanned.source_table()
     window = _window_rows(scanned.frame, sources, day, config).collect().lazy()
@@ -217,15 +217,14 @@ def compute_day(
         [home_quarantine, quarantine_rows(misplaced, sources).collect()]
     ).sort(SOURCE_FILE, SOURCE_ROW)
     home_rows = window.filter(pl.col(_HOME_DAY) == day).select(pl.len()).collect().item()
-    return _day_tables(tables, day), _day_record(
-        tables, day, home_rows, _split(tables, day, config)
-    )
+    day_tables = _day_tables(tables, day)
+    split = _split(day_tables[SESSIONS_TABLE], day, config)
+    return day_tables, _day_record(day_tables, home_rows, split)
 
 
-def _split(tables: dict[str, pl.DataFrame], day: date, config: BackfillConfig) -> int:
+def _split(sessions: pl.DataFrame, day: date, config: BackfillConfig) -> int:
     """Sessions of `day` that reach past the lookback: cut at the window edge."""
     start, end = day_bounds(day, config.run.timezone)
-    sessions = tables[SESSIONS_TABLE].filter(pl.col(DATE) == day)
     outside = (pl.col(SESSION_START) < start - config.lookback) | (
         pl.col(SESSION_END) >= end + config.lookback
     )
@@ -286,12 +285,10 @@ def _day_tables(tables: dict[str, pl.DataFrame], day: date) -> dict[str, pl.Data
     }
 
 
-def _day_record(
-    tables: dict[str, pl.DataFrame], day: date, home_rows: int, split: int
-) -> dict[str, Any]:
-    searches = tables[SEARCHES_TABLE].filter(pl.col(DATE) == day)
-    sessions = tables[SESSIONS_TABLE].filter(pl.col(DATE) == day)
-    quarantine = tables[QUARANTINE_TABLE]
+def _day_record(day_tables: dict[str, pl.DataFrame], home_rows: int, split: int) -> dict[str, Any]:
+    """Figures of one day's tables for the manifest."""
+    searches, sessions = day_tables[SEARCHES_TABLE], day_tables[SESSIONS_TABLE]
+    quarantine = day_tables[QUARANTINE_TABLE]
     return {
         "rows_home": home_rows,
         "rows_quarantined": quarantine.height,
