@@ -5,21 +5,20 @@ from __future__ import annotations
 import polars as pl
 
 from ctr_batch.schema import (
+    CLICK,
     CLICKED,
     CLICKED_SEARCHES,
     CLICKS,
     CLICKS_PER_SEARCH,
+    CLICKS_SO_FAR,
     CTR,
     CTR_BY_QUERY_SCHEMA,
     CTR_DAILY_SCHEMA,
     DATE,
     DURATION,
     EVENT_TIME,
-    FIRST_CLICK,
+    EVENT_TYPE,
     FIRST_CLICK_POSITION,
-    FIRST_RESULTS,
-    IS_CLICK,
-    IS_SEARCH,
     ITEM,
     ITEMS,
     MEAN_FIRST_CLICK_POSITION,
@@ -28,16 +27,23 @@ from ctr_batch.schema import (
     N_ITEMS,
     N_RESULTS,
     N_SEARCHES,
+    NEXT_CLICK_ROW,
+    NEXT_RESULTS_ROW,
+    OPENS_SESSION,
     QUERY,
+    ROW,
+    SEARCH,
     SEARCH_INDEX,
     SEARCH_TIME,
     SEARCHES,
     SEARCHES_SCHEMA,
-    SEGMENT,
+    SEARCHES_SO_FAR,
+    SEGMENT_LAST_ROW,
     SEQ,
-    SESSION,
     SESSION_END,
+    SESSION_FIRST_ROW,
     SESSION_ID,
+    SESSION_LAST_ROW,
     SESSION_SEARCHES,
     SESSION_START,
     SESSIONS,
@@ -74,19 +80,19 @@ def local_date(column: str, timezone: str) -> pl.Expr:
 
 
 def first_click_positions(candidates: pl.LazyFrame) -> pl.LazyFrame:
-    """1-based rank of ``_clicked_item`` in ``_result_items``, per segment (absent: no row).
+    """1-based rank of ``_clicked_item`` in ``_result_items`` per search ``_row`` (if found).
 
     Explodes the result lists, which is far faster than evaluating an expression per list.
 
     Examples
     --------
-    >>> df = pl.LazyFrame({"_segment": [1, 2, 3], "_result_items": [["a", "b", "b"], ["a"], None],
+    >>> df = pl.LazyFrame({"_row": [1, 2, 3], "_result_items": [["a", "b", "b"], ["a"], None],
     ...                    "_clicked_item": ["b", "z", "a"]})
     >>> first_click_positions(df).collect().rows()
     [(1, 2)]
     """
     ranked = candidates.select(
-        SEGMENT,
+        ROW,
         _RESULT_ITEMS,
         _CLICKED_ITEM,
         pl.int_ranges(1, pl.col(_RESULT_ITEMS).list.len() + 1, dtype=pl.UInt32).alias(
@@ -94,55 +100,57 @@ def first_click_positions(candidates: pl.LazyFrame) -> pl.LazyFrame:
         ),
     ).explode(_RESULT_ITEMS, FIRST_CLICK_POSITION)
     matches = ranked.filter(pl.col(_RESULT_ITEMS) == pl.col(_CLICKED_ITEM))
-    return matches.group_by(SEGMENT).agg(pl.col(FIRST_CLICK_POSITION).min()).sort(SEGMENT)
+    return matches.group_by(ROW).agg(pl.col(FIRST_CLICK_POSITION).min()).sort(ROW)
 
 
 def searches(
-    segmented: pl.LazyFrame, result_lists: pl.LazyFrame, *, timezone: str = "UTC"
+    segmented: pl.LazyFrame,
+    result_lists: pl.LazyFrame,
+    sessions: pl.LazyFrame,
+    *,
+    timezone: str = "UTC",
 ) -> pl.LazyFrame:
     """One row per search segment: clicks, CTR, results size and first-click details.
 
-    Each search row is joined, by segment number, with figures of its segment's first results
-    event, first click and click count: row filters and joins, no per-group Python. The joins
-    keep the order of the search rows, which is already segment order. `result_lists` maps
-    ``_seq`` to ``items`` for results events: the lists are only read for clicked segments.
+    Each search row looks up its segment's first results event, first click and click count
+    through the row pointers of ``segment`` (gathers, no joins, no per-group Python). Then
+    `result_lists` (``_seq`` → ``items`` of results events) gives the clicked rank, read only
+    for clicked segments, and `sessions` (from ``sessions``) the session id.
     """
-    in_search = pl.col(SEARCH_INDEX) > 0
-    search_rows = segmented.filter(pl.col(IS_SEARCH)).select(
-        SEGMENT,
-        USER_ID,
-        SESSION_START,
-        SEARCH_INDEX,
-        pl.col(EVENT_TIME).alias(SEARCH_TIME),
-        QUERY,
-    )
-    first_results = segmented.filter(pl.col(FIRST_RESULTS) & in_search).select(
-        SEGMENT, pl.col(SEQ).alias(_RESULTS_SEQ), pl.col(N_ITEMS).alias(N_RESULTS)
-    )
-    clicks = segmented.filter(pl.col(IS_CLICK) & in_search)
-    click_counts = clicks.group_by(SEGMENT).agg(pl.len().cast(pl.UInt32).alias(N_CLICKS))
-    first_clicks = clicks.filter(pl.col(FIRST_CLICK)).select(
-        SEGMENT, pl.col(EVENT_TIME).alias(_FIRST_CLICK_TIME), pl.col(ITEM).alias(_CLICKED_ITEM)
+    at_search = pl.col(EVENT_TYPE) == SEARCH
+    last = pl.col(SEGMENT_LAST_ROW)
+
+    def first_in_segment(pointer: str) -> pl.Expr:
+        return pl.when(pl.col(pointer) <= last).then(pl.col(pointer)).filter(at_search)
+
+    results_row, click_row = first_in_segment(NEXT_RESULTS_ROW), first_in_segment(NEXT_CLICK_ROW)
+    clicks = pl.col(CLICKS_SO_FAR)
+    rows = segmented.select(
+        pl.col(ROW, SESSION_FIRST_ROW, USER_ID, SEARCH_INDEX).filter(at_search),
+        pl.col(EVENT_TIME).filter(at_search).alias(SEARCH_TIME),
+        pl.col(QUERY).filter(at_search),
+        pl.col(N_ITEMS).gather(results_row).alias(N_RESULTS),
+        pl.col(SEQ).gather(results_row).alias(_RESULTS_SEQ),
+        (clicks.gather(last.filter(at_search)) - clicks.filter(at_search)).alias(N_CLICKS),
+        pl.col(EVENT_TIME).gather(click_row).alias(_FIRST_CLICK_TIME),
+        pl.col(ITEM).gather(click_row).alias(_CLICKED_ITEM),
     )
     lists = result_lists.select(
         pl.col(SEQ).alias(_RESULTS_SEQ), pl.col(ITEMS).alias(_RESULT_ITEMS)
     )
-    clicked_lists = first_results.join(first_clicks, on=SEGMENT).join(lists, on=_RESULTS_SEQ)
-    joined = search_rows
-    for figures in (
-        first_results.drop(_RESULTS_SEQ),
-        click_counts,
-        first_clicks.drop(_CLICKED_ITEM),
-        first_click_positions(clicked_lists),
-    ):
-        joined = joined.join(figures, on=SEGMENT, how="left", maintain_order="left")
-    n_clicks = pl.col(N_CLICKS).fill_null(0)
+    clicked = rows.filter(pl.col(_CLICKED_ITEM).is_not_null()).select(
+        ROW, _RESULTS_SEQ, _CLICKED_ITEM
+    )
+    positions = first_click_positions(clicked.join(lists, on=_RESULTS_SEQ))
+    session_ids = sessions.select(SESSION_FIRST_ROW, SESSION_ID)
+    joined = rows.join(positions, on=ROW, how="left", maintain_order="left").join(
+        session_ids, on=SESSION_FIRST_ROW, how="left", maintain_order="left"
+    )
+    clicked_any = pl.col(N_CLICKS) > 0
     return (
         joined.with_columns(
-            session_id(),
-            n_clicks,
-            (n_clicks > 0).alias(CLICKED),
-            (n_clicks > 0).cast(pl.Float64).alias(CTR),
+            clicked_any.alias(CLICKED),
+            clicked_any.cast(pl.Float64).alias(CTR),
             (pl.col(_FIRST_CLICK_TIME) - pl.col(SEARCH_TIME)).alias(TIME_TO_FIRST_CLICK),
             local_date(SEARCH_TIME, timezone),
         )
@@ -152,24 +160,35 @@ def searches(
 
 
 def sessions(segmented: pl.LazyFrame, *, timezone: str = "UTC") -> pl.LazyFrame:
-    """One row per session: span, event/search/click counts and clicks per search."""
-    per_session = segmented.group_by(SESSION).agg(
-        pl.col(USER_ID).first(),
-        pl.col(SESSION_START).first(),
-        pl.col(EVENT_TIME).max().alias(SESSION_END),
-        pl.len().alias(N_EVENTS),
-        pl.col(IS_SEARCH).sum().alias(N_SEARCHES),
-        pl.col(IS_CLICK).sum().alias(N_CLICKS),
+    """One row per session: span, event/search/click counts and clicks per search.
+
+    Read at each session's first row, with lookups at its last row. The first column,
+    ``_session_first_row``, is what ``searches`` joins on; drop it before writing.
+    """
+    opens = pl.col(OPENS_SESSION)
+    first, last = pl.col(ROW).filter(opens), pl.col(SESSION_LAST_ROW).filter(opens)
+
+    def within_session(running: str, flag: pl.Expr) -> pl.Expr:
+        before_first = pl.col(running) - flag.cast(pl.UInt32)
+        return pl.col(running).gather(last) - before_first.filter(opens)
+
+    per_session = segmented.select(
+        first.alias(SESSION_FIRST_ROW),
+        pl.col(USER_ID).filter(opens),
+        pl.col(EVENT_TIME).filter(opens).alias(SESSION_START),
+        pl.col(EVENT_TIME).gather(last).alias(SESSION_END),
+        (last - first + 1).alias(N_EVENTS),
+        within_session(SEARCHES_SO_FAR, pl.col(EVENT_TYPE) == SEARCH).alias(N_SEARCHES),
+        within_session(CLICKS_SO_FAR, pl.col(EVENT_TYPE) == CLICK).alias(N_CLICKS),
     )
     return (
-        per_session.sort(SESSION)
-        .with_columns(
+        per_session.with_columns(
             session_id(),
             (pl.col(SESSION_END) - pl.col(SESSION_START)).alias(DURATION),
             _ratio(pl.col(N_CLICKS), pl.col(N_SEARCHES)).alias(CLICKS_PER_SEARCH),
             local_date(SESSION_START, timezone),
         )
-        .select(SESSIONS_SCHEMA.names())
+        .select(SESSION_FIRST_ROW, *SESSIONS_SCHEMA.names())
         .cast(SESSIONS_SCHEMA)
     )
 

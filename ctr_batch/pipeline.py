@@ -22,12 +22,19 @@ from ctr_batch.schema import (
     RUN_SUMMARY_TABLE,
     SEARCHES_TABLE,
     SEQ,
+    SESSION_FIRST_ROW,
     SESSIONS_TABLE,
     SOURCE_FILE,
     SOURCE_ROW,
 )
 from ctr_batch.segment import segment
-from ctr_batch.sessionize import group_users, out_of_order, sessionize, users_interleaved
+from ctr_batch.sessionize import (
+    USER_KEYS,
+    group_users,
+    out_of_order,
+    sessionize,
+    users_interleaved,
+)
 from ctr_batch.summary import RunSummary, summarize, summarize_parts, summary_frame
 from ctr_batch.validate import (
     ids_distinct,
@@ -84,16 +91,18 @@ def compute_tables(
     flagged_rows = _flagged(events, dedupe, duplicates, engine).lazy()
     valid, rejected = split_valid(flagged_rows)
     quarantine = quarantine_rows(rejected, sources).collect(engine=engine)
-    events_by_segment = _segmented(slim(valid), config, engine).lazy()
-    searches, sessions = pl.collect_all(
-        [
-            aggregate.searches(
-                events_by_segment, result_lists(flagged_rows), timezone=config.timezone
-            ),
-            aggregate.sessions(events_by_segment, timezone=config.timezone),
-        ],
-        engine=engine,
+    # From the sort on, every stage depends on row order: the in-memory engine runs them.
+    events_by_segment = _segmented(slim(valid).collect(engine=engine), config).lazy()
+    sessions = aggregate.sessions(events_by_segment, timezone=config.timezone).collect(
+        engine="in-memory"
     )
+    searches = aggregate.searches(
+        events_by_segment,
+        result_lists(flagged_rows),
+        sessions.lazy(),
+        timezone=config.timezone,
+    ).collect(engine="in-memory")
+    sessions = sessions.drop(SESSION_FIRST_ROW)
     daily, by_query = pl.collect_all(
         [
             aggregate.ctr_daily(searches.lazy(), sessions.lazy()),
@@ -110,16 +119,17 @@ def compute_tables(
     }
 
 
-def _segmented(valid: pl.LazyFrame, config: RunConfig, engine: PolarsEngine) -> pl.DataFrame:
+def _segmented(valid: pl.DataFrame, config: RunConfig) -> pl.DataFrame:
     """Sessionized and segmented events.
 
-    Events are first grouped by a hash of the user (a stable sort, cheap on a fixed-width
-    key). Logs arrive roughly in time order, so this usually leaves each user's events in
-    (time, input) order already; a check confirms it, and the full sort runs only when it
-    fails. Should two users share a hash, the string itself is the key.
+    Events are first grouped by user with the cheapest key of ``USER_KEYS``. Logs arrive
+    roughly in time order, so this usually leaves each user's events in (time, input) order
+    already; a check confirms it, and the full sort runs only when it fails. Should two users
+    share a key, the next kind of key is tried; the last, ``user_id`` itself, never fails.
     """
-    for hashed in (True, False):
-        by_user = group_users(valid, hashed=hashed).collect(engine=engine)
+    events = valid.rechunk().lazy()  # gathers from one chunk are much faster
+    for kind in USER_KEYS:
+        by_user = group_users(events, kind=kind, rows=valid.height).collect(engine="in-memory")
         checks = by_user.select(users_interleaved().alias("mixed"), out_of_order().alias("late"))
         interleaved, disordered = checks.row(0)
         if interleaved:
@@ -127,7 +137,7 @@ def _segmented(valid: pl.LazyFrame, config: RunConfig, engine: PolarsEngine) -> 
         sessions = sessionize(
             by_user.lazy(), gap=config.gap, gap_rule=config.gap_rule, presorted=not disordered
         )
-        return segment(sessions).collect(engine=engine)
+        return segment(sessions).collect(engine="in-memory")
     msg = "unreachable: user_id as the key never interleaves users"
     raise AssertionError(msg)
 

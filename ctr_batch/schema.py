@@ -35,14 +35,18 @@ SOURCE_ROW = "source_row"
 REASON = "reason"
 
 # --- working columns of the stages (never written) -----------------------------------------------
-SESSION = "_session"  # session number, increasing in (user key, time, input) order
-SEGMENT = "_segment"  # search-segment number, increasing in the same order
+# Rows are in (user key, time, input) order from sessionize on; `_row` numbers them, and the other
+# `_*_row` columns point at rows of that order, so stages pick values with `gather` (no joins).
 USER_KEY = "_user_key"  # integer stand-in for user_id used to sort and group
+ROW = "_row"  # position in (user key, time, input) order
 OPENS_SESSION = "_opens_session"
-IS_SEARCH = "_is_search"
-IS_CLICK = "_is_click"
-FIRST_RESULTS = "_first_results"  # the segment's first `results` event
-FIRST_CLICK = "_first_click"  # the segment's first `click` event
+SESSION_FIRST_ROW = "_session_first_row"  # row of the session's first event
+SESSION_LAST_ROW = "_session_last_row"  # row of the session's last event
+SEGMENT_LAST_ROW = "_segment_last_row"  # row of the search segment's last event
+NEXT_CLICK_ROW = "_next_click_row"  # first `click` row at or after this one
+NEXT_RESULTS_ROW = "_next_results_row"  # first `results` row at or after this one
+CLICKS_SO_FAR = "_clicks_so_far"  # clicks up to and including this row
+SEARCHES_SO_FAR = "_searches_so_far"  # searches up to and including this row
 N_ITEMS = "_n_items"  # length of a results event's list; the lists themselves stay aside
 
 # --- quarantine reasons -------------------------------------------------------------------------

@@ -6,16 +6,17 @@ import polars as pl
 
 from ctr_batch.schema import (
     CLICK,
+    CLICKS_SO_FAR,
     EVENT_TYPE,
-    FIRST_CLICK,
-    FIRST_RESULTS,
-    IS_CLICK,
-    IS_SEARCH,
+    NEXT_CLICK_ROW,
+    NEXT_RESULTS_ROW,
     OPENS_SESSION,
     RESULTS,
+    ROW,
     SEARCH,
     SEARCH_INDEX,
-    SEGMENT,
+    SEARCHES_SO_FAR,
+    SEGMENT_LAST_ROW,
 )
 
 
@@ -38,21 +39,34 @@ def search_index() -> pl.Expr:
     return count_within(pl.col(EVENT_TYPE) == SEARCH, pl.col(OPENS_SESSION)).alias(SEARCH_INDEX)
 
 
-def segment(sessions: pl.LazyFrame) -> pl.LazyFrame:
-    """Add ``search_index``, a segment number and flags for each segment's first results/click.
+def next_row(flag: pl.Expr) -> pl.Expr:
+    """The first row at or after each row where `flag` holds (null if none follows).
 
-    Expects the output of ``sessionize`` (sorted, with ``_opens_session``). Segment 0 of a
-    session (events before its first search) gets a number too; it has no search.
+    Examples
+    --------
+    >>> df = pl.DataFrame({"_row": [0, 1, 2, 3], "f": [False, True, False, False]})
+    >>> df.select(next_row(pl.col("f")))["_row"].to_list()
+    [1, 1, None, None]
+    """
+    return pl.when(flag).then(pl.col(ROW)).backward_fill()
+
+
+def segment(sessions: pl.LazyFrame) -> pl.LazyFrame:
+    """Add ``search_index`` and what per-search figures need, as row pointers and counts.
+
+    Expects the output of ``sessionize``. A segment starts at a session's first event and at
+    every search; segment 0 of a session (events before its first search) has no search.
+    Each row gets the last row of its segment, the next ``click`` and ``results`` rows, and
+    running counts of clicks and searches: a segment's or a session's figures are then
+    differences and lookups at its first and last rows.
     """
     is_search = pl.col(EVENT_TYPE) == SEARCH
-    segment_starts = pl.col(OPENS_SESSION) | is_search
-    is_results = pl.col(EVENT_TYPE) == RESULTS
-    is_click = pl.col(EVENT_TYPE) == CLICK
+    segment_ends = (pl.col(OPENS_SESSION) | is_search).shift(-1, fill_value=True)
     return sessions.with_columns(
         search_index(),
-        segment_starts.cum_sum().cast(pl.UInt32).alias(SEGMENT),
-        is_search.alias(IS_SEARCH),
-        is_click.alias(IS_CLICK),
-        (is_results & (count_within(is_results, segment_starts) == 1)).alias(FIRST_RESULTS),
-        (is_click & (count_within(is_click, segment_starts) == 1)).alias(FIRST_CLICK),
+        next_row(segment_ends).alias(SEGMENT_LAST_ROW),
+        next_row(pl.col(EVENT_TYPE) == CLICK).alias(NEXT_CLICK_ROW),
+        next_row(pl.col(EVENT_TYPE) == RESULTS).alias(NEXT_RESULTS_ROW),
+        (pl.col(EVENT_TYPE) == CLICK).cum_sum().alias(CLICKS_SO_FAR),
+        is_search.cum_sum().alias(SEARCHES_SO_FAR),
     )

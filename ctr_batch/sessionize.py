@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
 from ctr_batch.schema import (
     EVENT_TIME,
     OPENS_SESSION,
+    ROW,
     SEQ,
-    SESSION,
-    SESSION_START,
+    SESSION_FIRST_ROW,
+    SESSION_LAST_ROW,
     USER_ID,
     USER_KEY,
 )
@@ -41,19 +42,54 @@ def opens_session(gap: timedelta, gap_rule: GapRule = "inclusive") -> pl.Expr:
     return (new_user | too_idle).alias(OPENS_SESSION)
 
 
-def user_key(*, hashed: bool = True) -> pl.Expr:
-    """Sort key that keeps each user's events together: a 64-bit hash of ``user_id``.
+UserKey = Literal["packed", "hash", "string"]
+USER_KEYS: tuple[UserKey, ...] = ("packed", "hash", "string")  # fastest first
+_ORDER = "_order"
 
-    A fixed-width key sorts much faster than the string. Two users sharing a hash could be
-    interleaved; ``users_interleaved`` detects it, and the caller then uses ``hashed=False``.
+
+def row_bits(rows: int) -> int:
+    """Bits that hold a row number below `rows` (at least 1).
+
+    Examples
+    --------
+    >>> [row_bits(n) for n in (0, 2, 3, 1_000_000)]
+    [1, 1, 2, 20]
     """
-    key = pl.col(USER_ID).hash(seed=0) if hashed else pl.col(USER_ID)
-    return key.alias(USER_KEY)
+    return max(1, (rows - 1).bit_length())
 
 
-def group_users(events: pl.LazyFrame, *, hashed: bool = True) -> pl.LazyFrame:
-    """Add ``_user_key`` and stable-sort by it: each user's events together, in input order."""
-    return events.with_columns(user_key(hashed=hashed)).sort(USER_KEY, maintain_order=True)
+def user_key(kind: UserKey = "hash", rows: int = 0) -> pl.Expr:
+    """Sort key that keeps each user's events together.
+
+    ``"hash"`` is a 64-bit hash of ``user_id``; ``"packed"`` is that hash with its low
+    ``row_bits(rows)`` bits cleared, so that a row number fits beside it (see
+    ``group_users``); ``"string"`` is ``user_id`` itself. Two users sharing a hashed key
+    could be interleaved: ``users_interleaved`` detects it, and the caller then takes the next
+    kind in ``USER_KEYS``.
+    """
+    hashed = pl.col(USER_ID).hash(seed=0)
+    if kind == "string":
+        return pl.col(USER_ID).alias(USER_KEY)
+    if kind == "hash":
+        return hashed.alias(USER_KEY)
+    high_bits = (2**64 - 1) ^ (2 ** row_bits(rows) - 1)
+    return (hashed & pl.lit(high_bits, dtype=pl.UInt64)).alias(USER_KEY)
+
+
+def group_users(events: pl.LazyFrame, *, kind: UserKey = "hash", rows: int = 0) -> pl.LazyFrame:
+    """Add ``_user_key`` and order rows by it, each user's events in input order.
+
+    The ``"packed"`` key (for at most `rows` rows) is the fastest: key and row number share
+    one 64-bit word, and sorting those words by value (not by index) gives the order.
+    The other kinds use a stable sort.
+    """
+    keyed = events.with_columns(user_key(kind, rows))
+    if kind != "packed":
+        return keyed.sort(USER_KEY, maintain_order=True)
+    row_mask = 2 ** row_bits(rows) - 1
+    word = pl.col(USER_KEY) | pl.int_range(pl.len(), dtype=pl.UInt64)
+    order = (word.sort() & pl.lit(row_mask, dtype=pl.UInt64)).cast(pl.get_index_type())
+    return keyed.with_columns(order.alias(_ORDER)).select(pl.exclude(_ORDER).gather(_ORDER))
 
 
 def users_interleaved() -> pl.Expr:
@@ -87,21 +123,23 @@ def sessionize(
     gap_rule: GapRule = "inclusive",
     presorted: bool = False,
 ) -> pl.LazyFrame:
-    """Sort events by (user key, time, input order); add ``_session`` and ``session_start``.
+    """Sort events by (user key, time, input order); number the rows and mark the sessions.
 
-    The sort gives every order-dependent expression downstream a total order, so the result
-    never depends on file layout, batch size or thread count. `presorted` skips the sort for
-    events already in that order (see ``group_users`` and ``out_of_order``). Without a
-    ``_user_key`` column, ``user_id`` itself is the key.
+    Adds ``_row``, ``_opens_session`` and, on every row, the rows of its session's first and
+    last events. The sort gives every order-dependent expression downstream a total order, so
+    the result never depends on file layout, batch size or thread count. `presorted` skips the
+    sort for events already in that order (see ``group_users`` and ``out_of_order``). Without
+    a ``_user_key`` column, ``user_id`` itself is the key.
     """
     if USER_KEY not in events.collect_schema():
-        events = events.with_columns(user_key(hashed=False))
+        events = events.with_columns(user_key("string"))
     ordered = events if presorted else events.sort(USER_KEY, EVENT_TIME, SEQ)
-    ordered = ordered.with_columns(opens_session(gap, gap_rule))
+    row, opens = pl.col(ROW), pl.col(OPENS_SESSION)
+    closes = opens.shift(-1, fill_value=True)
     return ordered.with_columns(
-        pl.col(OPENS_SESSION).cum_sum().cast(pl.UInt32).alias(SESSION),
-        pl.when(pl.col(OPENS_SESSION))
-        .then(pl.col(EVENT_TIME))
-        .forward_fill()
-        .alias(SESSION_START),
+        pl.int_range(pl.len(), dtype=pl.get_index_type()).alias(ROW),
+        opens_session(gap, gap_rule),
+    ).with_columns(
+        pl.when(opens).then(row).forward_fill().alias(SESSION_FIRST_ROW),
+        pl.when(closes).then(row).backward_fill().alias(SESSION_LAST_ROW),
     )

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
 
 import polars as pl
 import pytest
 
-from ctr_batch import sessionize as sessionize_module
 from ctr_batch.config import RunConfig
 from ctr_batch.pipeline import compute_tables
 from ctr_batch.sessionize import group_users, out_of_order, users_interleaved
 from tests.conftest import events
 
 GAP = timedelta(seconds=10)
+# the module, not the function `ctr_batch.sessionize` that the package exports
+sessionize_module = importlib.import_module("ctr_batch.sessionize")
 
 
 def session_sizes(frame: pl.DataFrame, **settings: object) -> list[int]:
@@ -113,19 +115,36 @@ def test_presorted_and_full_sort_agree() -> None:
     assert disordered["n_clicks"].to_list() == [1, 0]
 
 
-def test_users_sharing_a_hash_fall_back_to_the_string_key(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("colliding", [("packed",), ("packed", "hash")], ids=["packed", "hashes"])
+def test_users_sharing_a_key_fall_back_to_the_next_key(
+    monkeypatch: pytest.MonkeyPatch, colliding: tuple[str, ...]
+) -> None:
     frame = events(("a", 0, "search", "q"), ("b", 1, "search", "r"), ("a", 2, "click"),
                    ("b", 3, "click"), ("a", 4, "click"))  # fmt: skip
     expected = compute_tables(frame.lazy(), RunConfig(gap=GAP))["sessions"].sort("user_id")
     real_key = sessionize_module.user_key
+    tried: list[str] = []
 
-    def colliding_key(*, hashed: bool = True) -> pl.Expr:  # every user gets the same "hash"
-        return pl.lit(7, pl.UInt64).alias("_user_key") if hashed else real_key(hashed=False)
+    def colliding_key(kind: str = "hash", rows: int = 0) -> pl.Expr:  # users share a key
+        tried.append(kind)
+        if kind in colliding:
+            return pl.lit(2**63, pl.UInt64).alias("_user_key")  # low (row) bits clear
+        return real_key(kind, rows)  # type: ignore[arg-type]
 
     monkeypatch.setattr(sessionize_module, "user_key", colliding_key)
     got = compute_tables(frame.lazy(), RunConfig(gap=GAP))["sessions"].sort("user_id")
     assert got.equals(expected)
     assert got["n_clicks"].to_list() == [2, 1]
+    assert tried == ["packed", "hash", "string"][: len(colliding) + 1]
+
+
+def test_packed_key_orders_by_user_then_input_order() -> None:
+    users = [f"u{i % 37}" for i in range(1000)]
+    frame = pl.LazyFrame({"user_id": users, "_seq": range(1000)})
+    got = group_users(frame, kind="packed", rows=1000).collect()
+    assert got.select(users_interleaved()).item() is False
+    assert got.group_by("user_id").agg(pl.col("_seq").diff().min() > 0)["_seq"].all()
+    assert sorted(got["_seq"].to_list()) == list(range(1000))
 
 
 def test_users_interleaved_detects_shared_keys() -> None:
