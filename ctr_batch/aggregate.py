@@ -19,12 +19,12 @@ from ctr_batch.schema import (
     EVENT_TIME,
     EVENT_TYPE,
     FIRST_CLICK_POSITION,
+    INPUT_ROW,
     ITEM,
     ITEMS,
     MEAN_FIRST_CLICK_POSITION,
     N_CLICKS,
     N_EVENTS,
-    N_ITEMS,
     N_RESULTS,
     N_SEARCHES,
     NEXT_CLICK_ROW,
@@ -39,7 +39,6 @@ from ctr_batch.schema import (
     SEARCHES_SCHEMA,
     SEARCHES_SO_FAR,
     SEGMENT_LAST_ROW,
-    SEQ,
     SESSION_END,
     SESSION_FIRST_ROW,
     SESSION_ID,
@@ -56,7 +55,6 @@ from ctr_batch.schema import (
 _FIRST_CLICK_TIME = "_first_click_time"
 _CLICKED_ITEM = "_clicked_item"
 _RESULT_ITEMS = "_result_items"
-_RESULTS_SEQ = "_results_seq"
 
 
 def session_id() -> pl.Expr:
@@ -82,7 +80,8 @@ def local_date(column: str, timezone: str) -> pl.Expr:
 def first_click_positions(candidates: pl.LazyFrame) -> pl.LazyFrame:
     """1-based rank of ``_clicked_item`` in ``_result_items`` per search ``_row`` (if found).
 
-    Explodes the result lists, which is far faster than evaluating an expression per list.
+    Explodes the result lists, which is far faster than evaluating an expression per list;
+    `candidates` come in ``_row`` order, so the first match of a row is its lowest rank.
 
     Examples
     --------
@@ -100,12 +99,12 @@ def first_click_positions(candidates: pl.LazyFrame) -> pl.LazyFrame:
         ),
     ).explode(_RESULT_ITEMS, FIRST_CLICK_POSITION)
     matches = ranked.filter(pl.col(_RESULT_ITEMS) == pl.col(_CLICKED_ITEM))
-    return matches.group_by(ROW).agg(pl.col(FIRST_CLICK_POSITION).min()).sort(ROW)
+    return matches.select(ROW, FIRST_CLICK_POSITION).unique(ROW, keep="first", maintain_order=True)
 
 
 def searches(
     segmented: pl.LazyFrame,
-    result_lists: pl.LazyFrame,
+    by_input: pl.LazyFrame,
     sessions: pl.LazyFrame,
     *,
     timezone: str = "UTC",
@@ -113,10 +112,12 @@ def searches(
     """One row per search segment: clicks, CTR, results size and first-click details.
 
     Each search row looks up its segment's first results event, first click and click count
-    through the row pointers of ``segment`` (gathers, no joins, no per-group Python). Then
-    `result_lists` (``_seq`` → ``items`` of results events) gives the clicked rank, read only
-    for clicked segments, and `sessions` (from ``sessions``) the session id.
+    through the row pointers of ``segment`` (gathers, no joins, no per-group Python).
+    `by_input` holds ``query``, ``item`` and ``items`` in input order (``_input_row``): they
+    skip the sort and are gathered only where needed. `sessions` (from ``sessions``) gives
+    the session id.
     """
+    events = pl.concat([segmented, by_input.select(QUERY, ITEM, ITEMS)], how="horizontal")
     at_search = pl.col(EVENT_TYPE) == SEARCH
     last = pl.col(SEGMENT_LAST_ROW)
 
@@ -124,27 +125,25 @@ def searches(
         return pl.when(pl.col(pointer) <= last).then(pl.col(pointer)).filter(at_search)
 
     results_row, click_row = first_in_segment(NEXT_RESULTS_ROW), first_in_segment(NEXT_CLICK_ROW)
+    results_input = pl.col(INPUT_ROW).gather(results_row)
+    clicked_results_input = pl.when(click_row.is_not_null()).then(results_input)
     clicks = pl.col(CLICKS_SO_FAR)
-    rows = segmented.select(
+    rows = events.select(
         pl.col(ROW, SESSION_FIRST_ROW, USER_ID, SEARCH_INDEX).filter(at_search),
         pl.col(EVENT_TIME).filter(at_search).alias(SEARCH_TIME),
-        pl.col(QUERY).filter(at_search),
-        pl.col(N_ITEMS).gather(results_row).alias(N_RESULTS),
-        pl.col(SEQ).gather(results_row).alias(_RESULTS_SEQ),
+        pl.col(QUERY).gather(pl.col(INPUT_ROW).filter(at_search)),
+        pl.col(ITEMS).list.len().cast(pl.UInt32).gather(results_input).alias(N_RESULTS),
         (clicks.gather(last.filter(at_search)) - clicks.filter(at_search)).alias(N_CLICKS),
         pl.col(EVENT_TIME).gather(click_row).alias(_FIRST_CLICK_TIME),
-        pl.col(ITEM).gather(click_row).alias(_CLICKED_ITEM),
+        pl.col(ITEM).gather(pl.col(INPUT_ROW).gather(click_row)).alias(_CLICKED_ITEM),
+        pl.col(ITEMS).gather(clicked_results_input).alias(_RESULT_ITEMS),  # clicked only
     )
-    lists = result_lists.select(
-        pl.col(SEQ).alias(_RESULTS_SEQ), pl.col(ITEMS).alias(_RESULT_ITEMS)
-    )
-    clicked = rows.filter(pl.col(_CLICKED_ITEM).is_not_null()).select(
-        ROW, _RESULTS_SEQ, _CLICKED_ITEM
-    )
-    positions = first_click_positions(clicked.join(lists, on=_RESULTS_SEQ))
+    positions = first_click_positions(rows.filter(pl.col(_RESULT_ITEMS).is_not_null()))
     session_ids = sessions.select(SESSION_FIRST_ROW, SESSION_ID)
-    joined = rows.join(positions, on=ROW, how="left", maintain_order="left").join(
-        session_ids, on=SESSION_FIRST_ROW, how="left", maintain_order="left"
+    joined = (
+        rows.drop(_RESULT_ITEMS)
+        .join(positions, on=ROW, how="left", maintain_order="left")
+        .join(session_ids, on=SESSION_FIRST_ROW, how="left", maintain_order="left")
     )
     clicked_any = pl.col(N_CLICKS) > 0
     return (

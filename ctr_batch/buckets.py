@@ -111,7 +111,7 @@ def partition(scanned: ScannedEvents, workdir: Path, buckets: int, *, ids: bool)
 
 def _ids_distinct(events: pl.LazyFrame) -> bool:
     """True when no event_id repeats (then the id buckets are not needed)."""
-    distinct: bool = events.select(ids_distinct()).collect(engine="streaming").item()
+    distinct: bool = events.select(ids_distinct()).collect(engine="in-memory").item()
     return distinct
 
 

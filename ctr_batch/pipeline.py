@@ -17,8 +17,11 @@ from ctr_batch.schema import (
     CTR_BY_QUERY_TABLE,
     CTR_DAILY_TABLE,
     FILE_INDEX,
+    ITEM,
+    ITEMS,
     QUARANTINE_SCHEMA,
     QUARANTINE_TABLE,
+    QUERY,
     RUN_SUMMARY_TABLE,
     SEARCHES_TABLE,
     SEQ,
@@ -40,7 +43,6 @@ from ctr_batch.validate import (
     ids_distinct,
     mark_known_duplicates,
     mark_repeated,
-    result_lists,
     row_problem,
     slim,
     split_valid,
@@ -87,20 +89,19 @@ def compute_tables(
     """
     if SEQ not in events.collect_schema():
         events = events.with_row_index(SEQ).with_columns(pl.col(SEQ).cast(pl.Int64))
-    # Materialize at the two points where the plan branches, so no branch recomputes another.
-    flagged_rows = _flagged(events, dedupe, duplicates, engine).lazy()
-    valid, rejected = split_valid(flagged_rows)
-    quarantine = quarantine_rows(rejected, sources).collect(engine=engine)
+    flagged = _flagged(events, dedupe, duplicates, engine).lazy()
+    valid, rejected = split_valid(flagged)
+    quarantine, valid_rows = pl.collect_all(
+        [quarantine_rows(rejected, sources), slim(valid)], engine=engine
+    )
+    del flagged, valid, rejected  # only valid_rows are needed from here on
     # From the sort on, every stage depends on row order: the in-memory engine runs them.
-    events_by_segment = _segmented(slim(valid).collect(engine=engine), config).lazy()
-    sessions = aggregate.sessions(events_by_segment, timezone=config.timezone).collect(
+    segmented, by_input = _segmented(valid_rows, config)
+    sessions = aggregate.sessions(segmented.lazy(), timezone=config.timezone).collect(
         engine="in-memory"
     )
     searches = aggregate.searches(
-        events_by_segment,
-        result_lists(flagged_rows),
-        sessions.lazy(),
-        timezone=config.timezone,
+        segmented.lazy(), by_input.lazy(), sessions.lazy(), timezone=config.timezone
     ).collect(engine="in-memory")
     sessions = sessions.drop(SESSION_FIRST_ROW)
     daily, by_query = pl.collect_all(
@@ -119,17 +120,21 @@ def compute_tables(
     }
 
 
-def _segmented(valid: pl.DataFrame, config: RunConfig) -> pl.DataFrame:
-    """Sessionized and segmented events.
+def _segmented(valid: pl.DataFrame, config: RunConfig) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Sessionized and segmented events, and ``query``, ``item``, ``items`` in input order.
 
-    Events are first grouped by user with the cheapest key of ``USER_KEYS``. Logs arrive
-    roughly in time order, so this usually leaves each user's events in (time, input) order
-    already; a check confirms it, and the full sort runs only when it fails. Should two users
-    share a key, the next kind of key is tried; the last, ``user_id`` itself, never fails.
+    Only the columns that order and split sessions go through the sort; the others stay in
+    input order (``_input_row`` points there). Events are first grouped by user with the
+    cheapest key of ``USER_KEYS``. Logs arrive roughly in time order, so this usually leaves
+    each user's events in (time, input) order already; a check confirms it, and the full sort
+    runs only when it fails. Should two users share a key, the next kind of key is tried; the
+    last, ``user_id`` itself, never fails.
     """
-    events = valid.rechunk().lazy()  # gathers from one chunk are much faster
+    events = valid.rechunk()  # gathers from one chunk are much faster
+    by_input = events.select(QUERY, ITEM, ITEMS)
+    to_sort = events.drop(QUERY, ITEM, ITEMS).lazy()
     for kind in USER_KEYS:
-        by_user = group_users(events, kind=kind, rows=valid.height).collect(engine="in-memory")
+        by_user = group_users(to_sort, kind=kind, rows=events.height).collect(engine="in-memory")
         checks = by_user.select(users_interleaved().alias("mixed"), out_of_order().alias("late"))
         interleaved, disordered = checks.row(0)
         if interleaved:
@@ -137,7 +142,7 @@ def _segmented(valid: pl.DataFrame, config: RunConfig) -> pl.DataFrame:
         sessions = sessionize(
             by_user.lazy(), gap=config.gap, gap_rule=config.gap_rule, presorted=not disordered
         )
-        return segment(sessions).collect(engine="in-memory")
+        return segment(sessions).collect(engine="in-memory"), by_input
     msg = "unreachable: user_id as the key never interleaves users"
     raise AssertionError(msg)
 

@@ -39,6 +39,7 @@ REASON = "reason"
 # `_*_row` columns point at rows of that order, so stages pick values with `gather` (no joins).
 USER_KEY = "_user_key"  # integer stand-in for user_id used to sort and group
 ROW = "_row"  # position in (user key, time, input) order
+INPUT_ROW = "_input_row"  # position before that sort; query, item and items stay in that order
 OPENS_SESSION = "_opens_session"
 SESSION_FIRST_ROW = "_session_first_row"  # row of the session's first event
 SESSION_LAST_ROW = "_session_last_row"  # row of the session's last event
@@ -47,7 +48,6 @@ NEXT_CLICK_ROW = "_next_click_row"  # first `click` row at or after this one
 NEXT_RESULTS_ROW = "_next_results_row"  # first `results` row at or after this one
 CLICKS_SO_FAR = "_clicks_so_far"  # clicks up to and including this row
 SEARCHES_SO_FAR = "_searches_so_far"  # searches up to and including this row
-N_ITEMS = "_n_items"  # length of a results event's list; the lists themselves stay aside
 
 # --- quarantine reasons -------------------------------------------------------------------------
 NULL_USER_ID = "null_user_id"

@@ -8,6 +8,7 @@ import polars as pl
 
 from ctr_batch.schema import (
     EVENT_TIME,
+    INPUT_ROW,
     OPENS_SESSION,
     ROW,
     SEQ,
@@ -44,7 +45,6 @@ def opens_session(gap: timedelta, gap_rule: GapRule = "inclusive") -> pl.Expr:
 
 UserKey = Literal["packed", "hash", "string"]
 USER_KEYS: tuple[UserKey, ...] = ("packed", "hash", "string")  # fastest first
-_ORDER = "_order"
 
 
 def row_bits(rows: int) -> int:
@@ -79,17 +79,19 @@ def user_key(kind: UserKey = "hash", rows: int = 0) -> pl.Expr:
 def group_users(events: pl.LazyFrame, *, kind: UserKey = "hash", rows: int = 0) -> pl.LazyFrame:
     """Add ``_user_key`` and order rows by it, each user's events in input order.
 
-    The ``"packed"`` key (for at most `rows` rows) is the fastest: key and row number share
-    one 64-bit word, and sorting those words by value (not by index) gives the order.
-    The other kinds use a stable sort.
+    ``_input_row`` keeps each row's position before the sort. The ``"packed"`` key (for at
+    most `rows` rows) is the fastest: key and row number share one 64-bit word, and sorting
+    those words by value (not by index) gives the order. The other kinds use a stable sort.
     """
     keyed = events.with_columns(user_key(kind, rows))
     if kind != "packed":
-        return keyed.sort(USER_KEY, maintain_order=True)
+        return keyed.with_row_index(INPUT_ROW).sort(USER_KEY, maintain_order=True)
     row_mask = 2 ** row_bits(rows) - 1
     word = pl.col(USER_KEY) | pl.int_range(pl.len(), dtype=pl.UInt64)
     order = (word.sort() & pl.lit(row_mask, dtype=pl.UInt64)).cast(pl.get_index_type())
-    return keyed.with_columns(order.alias(_ORDER)).select(pl.exclude(_ORDER).gather(_ORDER))
+    return keyed.with_columns(order.alias(INPUT_ROW)).select(
+        pl.col(INPUT_ROW), pl.exclude(INPUT_ROW).gather(INPUT_ROW)
+    )
 
 
 def users_interleaved() -> pl.Expr:

@@ -11,12 +11,9 @@ from ctr_batch.schema import (
     EVENT_TYPE,
     EVENT_TYPES,
     FILE_INDEX,
-    ITEMS,
-    N_ITEMS,
     NULL_EVENT_TIME,
     NULL_USER_ID,
     REASON,
-    RESULTS,
     SEQ,
     UNKNOWN_EVENT_TYPE,
     USER_ID,
@@ -110,18 +107,5 @@ def split_valid(
 
 
 def slim(valid: pl.LazyFrame) -> pl.LazyFrame:
-    """Only what sessions and segments need, so the sort that follows moves less data.
-
-    Result lists become their length, ``_n_items`` (the lists stay aside, see
-    ``result_lists``); ``event_id`` and the file index are dropped.
-    """
-    return valid.select(
-        pl.exclude(EVENT_ID, FILE_INDEX, ITEMS),
-        pl.col(ITEMS).list.len().cast(pl.UInt32).alias(N_ITEMS),
-    )
-
-
-def result_lists(flagged: pl.LazyFrame) -> pl.LazyFrame:
-    """``_seq`` and ``items`` of the processable ``results`` events."""
-    is_results = pl.col(REASON).is_null() & (pl.col(EVENT_TYPE) == RESULTS)
-    return flagged.filter(is_results).select(SEQ, ITEMS)
+    """Only what the stages need: ``event_id`` and the file index are dropped."""
+    return valid.select(pl.exclude(EVENT_ID, FILE_INDEX))
