@@ -22,6 +22,7 @@ from ctr_batch.schema import (
     QUARANTINE_SCHEMA,
     QUARANTINE_TABLE,
     QUERY,
+    REASON,
     RUN_SUMMARY_TABLE,
     SEARCHES_TABLE,
     SEQ,
@@ -89,10 +90,11 @@ def compute_tables(
     """
     if SEQ not in events.collect_schema():
         events = events.with_row_index(SEQ).with_columns(pl.col(SEQ).cast(pl.Int64))
-    flagged = _flagged(events, dedupe, duplicates, engine).lazy()
-    valid, rejected = split_valid(flagged)
+    flagged = _flagged(events, dedupe, duplicates, engine)
+    any_rejected = flagged.get_column(REASON).null_count() < flagged.height
+    valid, rejected = split_valid(flagged.lazy(), any_rejected=any_rejected)
     quarantine, valid_rows = pl.collect_all(
-        [quarantine_rows(rejected, sources), slim(valid)], engine=engine
+        [quarantine_rows(rejected, sources), slim(valid)], engine="in-memory"
     )
     del flagged, valid, rejected  # only valid_rows are needed from here on
     # From the sort on, every stage depends on row order: the in-memory engine runs them.
@@ -130,11 +132,10 @@ def _segmented(valid: pl.DataFrame, config: RunConfig) -> tuple[pl.DataFrame, pl
     runs only when it fails. Should two users share a key, the next kind of key is tried; the
     last, ``user_id`` itself, never fails.
     """
-    events = valid.rechunk()  # gathers from one chunk are much faster
-    by_input = events.select(QUERY, ITEM, ITEMS)
-    to_sort = events.drop(QUERY, ITEM, ITEMS).lazy()
+    by_input = valid.select(QUERY, ITEM, ITEMS).rechunk()
+    to_sort = valid.drop(QUERY, ITEM, ITEMS).rechunk().lazy()  # one chunk: faster gathers
     for kind in USER_KEYS:
-        by_user = group_users(to_sort, kind=kind, rows=events.height).collect(engine="in-memory")
+        by_user = group_users(to_sort, kind=kind, rows=valid.height).collect(engine="in-memory")
         checks = by_user.select(users_interleaved().alias("mixed"), out_of_order().alias("late"))
         interleaved, disordered = checks.row(0)
         if interleaved:

@@ -98,11 +98,16 @@ def flag_rows(
 
 
 def split_valid(
-    flagged: pl.LazyFrame,
+    flagged: pl.LazyFrame, *, any_rejected: bool = True
 ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """Split flagged events into processable rows (``event_type`` as an Enum) and rejected rows."""
-    valid = flagged.filter(pl.col(REASON).is_null()).drop(REASON)
-    rejected = flagged.filter(pl.col(REASON).is_not_null())
+    """Split flagged events into processable rows (``event_type`` as an Enum) and rejected rows.
+
+    With `any_rejected` false (every ``reason`` is null), no filter runs: the processable rows
+    are the flagged rows themselves, not a copy.
+    """
+    ok = pl.col(REASON).is_null()
+    valid = (flagged.filter(ok) if any_rejected else flagged).drop(REASON)
+    rejected = flagged.filter(ok.not_() if any_rejected else pl.lit(value=False))
     return valid.with_columns(pl.col(EVENT_TYPE).cast(EventType)), rejected
 
 
