@@ -37,7 +37,6 @@ from ctr_batch.schema import (
     SEARCH_TIME,
     SEARCHES,
     SEARCHES_SCHEMA,
-    SEARCHES_SO_FAR,
     SEGMENT_LAST_ROW,
     SESSION_END,
     SESSION_FIRST_ROW,
@@ -161,24 +160,21 @@ def searches(
 def sessions(segmented: pl.LazyFrame, *, timezone: str = "UTC") -> pl.LazyFrame:
     """One row per session: span, event/search/click counts and clicks per search.
 
-    Read at each session's first row, with lookups at its last row. The first column,
-    ``_session_first_row``, is what ``searches`` joins on; drop it before writing.
+    Read at each session's first row, with lookups at its last row: ``search_index`` there
+    is the session's search count. The first column, ``_session_first_row``, is what
+    ``searches`` joins on; drop it before writing.
     """
     opens = pl.col(OPENS_SESSION)
     first, last = pl.col(ROW).filter(opens), pl.col(SESSION_LAST_ROW).filter(opens)
-
-    def within_session(running: str, flag: pl.Expr) -> pl.Expr:
-        before_first = pl.col(running) - flag.cast(pl.UInt32)
-        return pl.col(running).gather(last) - before_first.filter(opens)
-
+    clicks_before = pl.col(CLICKS_SO_FAR) - (pl.col(EVENT_TYPE) == CLICK).cast(pl.UInt32)
     per_session = segmented.select(
         first.alias(SESSION_FIRST_ROW),
         pl.col(USER_ID).filter(opens),
         pl.col(EVENT_TIME).filter(opens).alias(SESSION_START),
         pl.col(EVENT_TIME).gather(last).alias(SESSION_END),
         (last - first + 1).alias(N_EVENTS),
-        within_session(SEARCHES_SO_FAR, pl.col(EVENT_TYPE) == SEARCH).alias(N_SEARCHES),
-        within_session(CLICKS_SO_FAR, pl.col(EVENT_TYPE) == CLICK).alias(N_CLICKS),
+        pl.col(SEARCH_INDEX).gather(last).alias(N_SEARCHES),
+        (pl.col(CLICKS_SO_FAR).gather(last) - clicks_before.filter(opens)).alias(N_CLICKS),
     )
     return (
         per_session.with_columns(

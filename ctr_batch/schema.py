@@ -47,7 +47,6 @@ SEGMENT_LAST_ROW = "_segment_last_row"  # row of the search segment's last event
 NEXT_CLICK_ROW = "_next_click_row"  # first `click` row at or after this one
 NEXT_RESULTS_ROW = "_next_results_row"  # first `results` row at or after this one
 CLICKS_SO_FAR = "_clicks_so_far"  # clicks up to and including this row
-SEARCHES_SO_FAR = "_searches_so_far"  # searches up to and including this row
 
 # --- quarantine reasons -------------------------------------------------------------------------
 NULL_USER_ID = "null_user_id"

@@ -15,7 +15,6 @@ from ctr_batch.schema import (
     ROW,
     SEARCH,
     SEARCH_INDEX,
-    SEARCHES_SO_FAR,
     SEGMENT_LAST_ROW,
 )
 
@@ -57,7 +56,7 @@ def segment(sessions: pl.LazyFrame) -> pl.LazyFrame:
     Expects the output of ``sessionize``. A segment starts at a session's first event and at
     every search; segment 0 of a session (events before its first search) has no search.
     Each row gets the last row of its segment, the next ``click`` and ``results`` rows, and
-    running counts of clicks and searches: a segment's or a session's figures are then
+    a running count of clicks: a segment's or a session's figures are then
     differences and lookups at its first and last rows.
     """
     is_search = pl.col(EVENT_TYPE) == SEARCH
@@ -68,5 +67,4 @@ def segment(sessions: pl.LazyFrame) -> pl.LazyFrame:
         next_row(pl.col(EVENT_TYPE) == CLICK).alias(NEXT_CLICK_ROW),
         next_row(pl.col(EVENT_TYPE) == RESULTS).alias(NEXT_RESULTS_ROW),
         (pl.col(EVENT_TYPE) == CLICK).cum_sum().alias(CLICKS_SO_FAR),
-        is_search.cum_sum().alias(SEARCHES_SO_FAR),
     )
