@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -24,7 +25,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 USERS_PER_EVENT = 0.02  # 10M events -> 200k users
 DAYS = 7
-SIZES = {"1M": 1_000_000, "10M": 10_000_000, "50M": 50_000_000}
+SIZES = {"1M": 1_000_000, "10M": 10_000_000, "50M": 50_000_000, "1B": 1_000_000_000}
+CHUNK = 50_000_000  # larger logs are built from chunks of this many events (disjoint users)
 
 CHILD = r"""
 import json, resource, sys, time
@@ -61,14 +63,44 @@ def ensure_log(cache: Path, label: str, events: int) -> Path:
     """Generate the log once; later runs reuse it."""
     log = cache / f"events-{label}"
     if not (log / ".complete").exists():
-        users = max(100, int(events * USERS_PER_EVENT))
-        subprocess.run(
-            [sys.executable, "-m", "ctr_batch", "generate", "--events", str(events),
-             "--users", str(users), "--days", str(DAYS), "--seed", "1", "--out", str(log)],
-            check=True,
-        )  # fmt: skip
+        if events <= CHUNK:
+            generate(log, events, seed=1)
+        else:
+            build_in_chunks(log, events)
         (log / ".complete").touch()
     return log
+
+
+def generate(log: Path, events: int, *, seed: int) -> None:
+    """``ctr-batch generate`` one log into `log` (day partitions)."""
+    users = max(100, int(events * USERS_PER_EVENT))
+    subprocess.run(
+        [sys.executable, "-m", "ctr_batch", "generate", "--events", str(events),
+         "--users", str(users), "--days", str(DAYS), "--seed", str(seed), "--out", str(log)],
+        check=True,
+    )  # fmt: skip
+
+
+def build_in_chunks(log: Path, events: int) -> None:
+    """A log too big to generate in memory: chunks of ``CHUNK`` events with disjoint users.
+
+    Chunk ``k`` is generated with seed ``k + 1`` and its ``user_id`` and ``event_id`` values get
+    the prefix ``c{k}-``, so chunks never share a user or an id; each chunk is one file.
+    """
+    import polars as pl  # only the builder needs it
+
+    for k in range(events // CHUNK):
+        part = log / f"chunk-{k:03d}.parquet"
+        if part.exists():
+            continue
+        scratch = log / f".scratch-{k:03d}"
+        generate(scratch, CHUNK, seed=k + 1)
+        prefixed = [(pl.lit(f"c{k}-") + pl.col(c)).alias(c) for c in ("user_id", "event_id")]
+        frame = pl.scan_parquet(scratch / "**/*.parquet", hive_partitioning=False)
+        frame.with_columns(prefixed).sink_parquet(log / f".{part.name}", mkdir=True)
+        (log / f".{part.name}").rename(part)
+        shutil.rmtree(scratch)
+        print(f"built {part} ({k + 1} of {events // CHUNK})", file=sys.stderr, flush=True)
 
 
 def measure(task: str, log: Path, out: Path) -> dict[str, float]:

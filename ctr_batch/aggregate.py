@@ -21,7 +21,6 @@ from ctr_batch.schema import (
     FIRST_CLICK_POSITION,
     INPUT_ROW,
     ITEM,
-    ITEMS,
     MEAN_FIRST_CLICK_POSITION,
     N_CLICKS,
     N_EVENTS,
@@ -106,17 +105,20 @@ def searches(
     by_input: pl.LazyFrame,
     sessions: pl.LazyFrame,
     *,
+    lists: pl.Series,
+    list_row: str = INPUT_ROW,
     timezone: str = "UTC",
 ) -> pl.LazyFrame:
     """One row per search segment: clicks, CTR, results size and first-click details.
 
     Each search row looks up its segment's first results event, first click and click count
     through the row pointers of ``segment`` (gathers, no joins, no per-group Python).
-    `by_input` holds ``query``, ``item`` and ``items`` in input order (``_input_row``): they
-    skip the sort and are gathered only where needed. `sessions` (from ``sessions``) gives
-    the session id.
+    `by_input` holds ``query`` and ``item`` in input order (``_input_row``): they skip the
+    sort and are gathered only where needed. `lists` holds the ``items`` lists, row ``i``
+    for the event whose `list_row` column is ``i`` (``_input_row``, or ``_seq`` for lists of
+    the whole input). `sessions` (from ``sessions``) gives the session id.
     """
-    events = pl.concat([segmented, by_input.select(QUERY, ITEM, ITEMS)], how="horizontal")
+    events = pl.concat([segmented, by_input.select(QUERY, ITEM)], how="horizontal")
     at_search = pl.col(EVENT_TYPE) == SEARCH
     last = pl.col(SEGMENT_LAST_ROW)
 
@@ -124,18 +126,18 @@ def searches(
         return pl.when(pl.col(pointer) <= last).then(pl.col(pointer)).filter(at_search)
 
     results_row, click_row = first_in_segment(NEXT_RESULTS_ROW), first_in_segment(NEXT_CLICK_ROW)
-    results_input = pl.col(INPUT_ROW).gather(results_row)
-    clicked_results_input = pl.when(click_row.is_not_null()).then(results_input)
-    clicks = pl.col(CLICKS_SO_FAR)
+    results_at = pl.col(list_row).gather(results_row)
+    clicked_results_at = pl.when(click_row.is_not_null()).then(results_at)
+    clicks, items = pl.col(CLICKS_SO_FAR), pl.lit(lists)
     rows = events.select(
         pl.col(ROW, SESSION_FIRST_ROW, USER_ID, SEARCH_INDEX).filter(at_search),
         pl.col(EVENT_TIME).filter(at_search).alias(SEARCH_TIME),
         pl.col(QUERY).gather(pl.col(INPUT_ROW).filter(at_search)),
-        pl.col(ITEMS).list.len().cast(pl.UInt32).gather(results_input).alias(N_RESULTS),
+        items.list.len().cast(pl.UInt32).gather(results_at).alias(N_RESULTS),
         (clicks.gather(last.filter(at_search)) - clicks.filter(at_search)).alias(N_CLICKS),
         pl.col(EVENT_TIME).gather(click_row).alias(_FIRST_CLICK_TIME),
         pl.col(ITEM).gather(pl.col(INPUT_ROW).gather(click_row)).alias(_CLICKED_ITEM),
-        pl.col(ITEMS).gather(clicked_results_input).alias(_RESULT_ITEMS),  # clicked only
+        items.gather(clicked_results_at).alias(_RESULT_ITEMS),  # clicked only
     )
     positions = first_click_positions(rows.filter(pl.col(_RESULT_ITEMS).is_not_null()))
     session_ids = sessions.select(SESSION_FIRST_ROW, SESSION_ID)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import shutil
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import polars as pl
@@ -32,6 +33,7 @@ from ctr_batch.schema import (
     EVENT_COLUMNS,
     EVENT_ID,
     FILE_INDEX,
+    ITEMS,
     QUARANTINE_TABLE,
     REASON,
     SEARCHES_TABLE,
@@ -76,24 +78,47 @@ def bucket_count(scanned: ScannedEvents, memory_limit: int | None) -> int:
     return max(1, math.ceil(estimated_memory(scanned) / memory_limit))
 
 
-def bucket_events(
-    scanned: ScannedEvents, workdir: Path, buckets: int
-) -> tuple[list[pl.LazyFrame], pl.LazyFrame | None]:
-    """The events of each user bucket, and the rows known to repeat an ``event_id``.
+@dataclass(frozen=True, slots=True)
+class Buckets:
+    """The events of each user bucket, and what every bucket shares.
 
-    With few buckets and no repeated ids, each bucket is a filtered scan of the input (cheaper
-    than writing every row to disk once); otherwise the input is partitioned on disk.
+    Attributes
+    ----------
+    frames
+        Each bucket's events.
+    duplicates
+        ``_seq`` of the rows known to repeat an earlier ``event_id`` (None: no repeats).
+    result_lists
+        ``items`` of every input row by ``_seq``, read once for all buckets; the frames
+        then have no ``items`` column. None when the frames carry their own.
     """
-    distinct = not scanned.has_event_id or _ids_distinct(scanned.frame)
-    if distinct and buckets <= RESCAN_LIMIT:
+
+    frames: list[pl.LazyFrame]
+    duplicates: pl.LazyFrame | None = None
+    result_lists: pl.Series | None = None
+
+
+def bucket_events(scanned: ScannedEvents, workdir: Path, buckets: int) -> Buckets:
+    """Split the events into user buckets.
+
+    With few buckets and no repeated ids, each bucket is a filtered scan of the input without
+    the result lists, which are read once and shared (rereading the rest is cheaper than
+    writing every row to disk); otherwise the input is partitioned on disk. Ids are checked
+    for repeats in one pass only with few buckets: with many, the log may not fit in memory,
+    and the id buckets find the repeats instead.
+    """
+    few = buckets <= RESCAN_LIMIT  # else the log may be far bigger than memory
+    distinct = not scanned.has_event_id or (few and _ids_distinct(scanned.frame))
+    if distinct and few:
+        lists = scanned.frame.select(ITEMS).collect(engine="in-memory").get_column(ITEMS)
         in_bucket = [_hash_bucket(USER_ID, buckets) == b for b in range(buckets)]
-        return [scanned.frame.filter(condition) for condition in in_bucket], None
+        lean = scanned.frame.drop(ITEMS)
+        return Buckets([lean.filter(condition) for condition in in_bucket], result_lists=lists)
     partition(scanned, workdir, buckets, ids=not distinct)
     folders = _bucket_folders(workdir / "users")
     frames = [pl.scan_parquet(folder / "*.parquet") for folder in folders]
-    return [frame.select(*EVENT_COLUMNS, SEQ, FILE_INDEX) for frame in frames], _duplicates(
-        workdir
-    )
+    columns = (*EVENT_COLUMNS, SEQ, FILE_INDEX)
+    return Buckets([frame.select(columns) for frame in frames], _duplicates(workdir))
 
 
 def partition(scanned: ScannedEvents, workdir: Path, buckets: int, *, ids: bool) -> None:
@@ -120,17 +145,16 @@ def _duplicates(workdir: Path) -> pl.LazyFrame | None:
     folder = workdir / "ids"
     if not folder.exists():
         return None
-    parts = [pl.LazyFrame(schema={SEQ: pl.Int64})]
-    for bucket in _bucket_folders(folder):
+    parts = [pl.DataFrame(schema={SEQ: pl.Int64})]
+    first = pl.col(SEQ).min().over(EVENT_ID)
+    for bucket in _bucket_folders(folder):  # one id bucket in memory at a time
         ids = pl.scan_parquet(bucket / "*.parquet")
-        first = pl.col(SEQ).min().over(EVENT_ID)
-        parts.append(ids.filter(pl.col(SEQ) != first).select(SEQ))
-    return pl.concat(parts).collect().lazy()
+        parts.append(ids.filter(pl.col(SEQ) != first).select(SEQ).collect(engine="in-memory"))
+    return pl.concat(parts).lazy()
 
 
 def compute_buckets(
-    frames: list[pl.LazyFrame],
-    duplicates: pl.LazyFrame | None,
+    buckets: Buckets,
     staging: Path,
     config: RunConfig,
     compute_tables: ComputeTables,
@@ -142,9 +166,15 @@ def compute_buckets(
     counts = [pl.DataFrame(schema={REASON: pl.String, "len": pl.UInt32})]
     for name in (SEARCHES_TABLE, SESSIONS_TABLE, QUARANTINE_TABLE):
         (staging / name).mkdir(parents=True, exist_ok=True)
+    frames = buckets.frames
     for index, events in enumerate(frames):
         tables = compute_tables(
-            events, config, dedupe=False, sources=sources, duplicates=duplicates
+            events,
+            config,
+            dedupe=False,
+            sources=sources,
+            duplicates=buckets.duplicates,
+            result_lists=buckets.result_lists,
         )
         for name in (SEARCHES_TABLE, SESSIONS_TABLE, QUARANTINE_TABLE):
             tables[name].write_parquet(staging / name / f"part-{index:05d}.parquet")

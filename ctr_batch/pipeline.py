@@ -17,6 +17,7 @@ from ctr_batch.schema import (
     CTR_BY_QUERY_TABLE,
     CTR_DAILY_TABLE,
     FILE_INDEX,
+    INPUT_ROW,
     ITEM,
     ITEMS,
     QUARANTINE_SCHEMA,
@@ -68,6 +69,7 @@ def compute_tables(
     dedupe: bool = True,
     sources: pl.LazyFrame | None = None,
     duplicates: pl.LazyFrame | None = None,
+    result_lists: pl.Series | None = None,
     engine: PolarsEngine = "auto",
 ) -> dict[str, pl.DataFrame]:
     """Compute every output table from normalized events.
@@ -85,6 +87,9 @@ def compute_tables(
         ``_file`` → ``source_file`` and first ``_seq`` of each file, for the quarantine table.
     duplicates
         ``_seq`` of rows known to repeat an earlier ``event_id`` (replaces `dedupe`).
+    result_lists
+        ``items`` of every input row, row ``i`` for ``_seq`` ``i``; then `events` need no
+        ``items`` column (the lists are the costliest column to read again and again).
     engine
         Polars engine; results are the same on every engine.
     """
@@ -93,18 +98,31 @@ def compute_tables(
     flagged = _flagged(events, dedupe, duplicates, engine)
     any_rejected = flagged.get_column(REASON).null_count() < flagged.height
     valid, rejected = split_valid(flagged.lazy(), any_rejected=any_rejected)
+    if result_lists is not None:  # quarantine rows keep every input column
+        rejected = rejected.with_columns(pl.lit(result_lists).gather(pl.col(SEQ)).alias(ITEMS))
     quarantine, valid_rows = pl.collect_all(
         [quarantine_rows(rejected, sources), slim(valid)], engine="in-memory"
     )
     del flagged, valid, rejected  # only valid_rows are needed from here on
     # From the sort on, every stage depends on row order: the in-memory engine runs them.
-    segmented, by_input = _segmented(valid_rows, config)
+    if result_lists is None:
+        lists, list_row = valid_rows.get_column(ITEMS).rechunk(), INPUT_ROW
+    else:
+        lists, list_row = result_lists, SEQ
+    segmented, by_input = _segmented(valid_rows.drop(ITEMS, strict=False), config)
+    del valid_rows
     sessions = aggregate.sessions(segmented.lazy(), timezone=config.timezone).collect(
         engine="in-memory"
     )
     searches = aggregate.searches(
-        segmented.lazy(), by_input.lazy(), sessions.lazy(), timezone=config.timezone
+        segmented.lazy(),
+        by_input.lazy(),
+        sessions.lazy(),
+        lists=lists,
+        list_row=list_row,
+        timezone=config.timezone,
     ).collect(engine="in-memory")
+    del lists
     sessions = sessions.drop(SESSION_FIRST_ROW)
     daily, by_query = pl.collect_all(
         [
@@ -123,7 +141,7 @@ def compute_tables(
 
 
 def _segmented(valid: pl.DataFrame, config: RunConfig) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Sessionized and segmented events, and ``query``, ``item``, ``items`` in input order.
+    """Sessionized and segmented events, and ``query`` and ``item`` in input order.
 
     Only the columns that order and split sessions go through the sort; the others stay in
     input order (``_input_row`` points there). Events are first grouped by user with the
@@ -132,8 +150,8 @@ def _segmented(valid: pl.DataFrame, config: RunConfig) -> tuple[pl.DataFrame, pl
     runs only when it fails. Should two users share a key, the next kind of key is tried; the
     last, ``user_id`` itself, never fails.
     """
-    by_input = valid.select(QUERY, ITEM, ITEMS).rechunk()
-    to_sort = valid.drop(QUERY, ITEM, ITEMS).rechunk().lazy()  # one chunk: faster gathers
+    by_input = valid.select(QUERY, ITEM).rechunk()
+    to_sort = valid.drop(QUERY, ITEM).rechunk().lazy()  # one chunk: faster gathers
     for kind in USER_KEYS:
         by_user = group_users(to_sort, kind=kind, rows=valid.height).collect(engine="in-memory")
         checks = by_user.select(users_interleaved().alias("mixed"), out_of_order().alias("late"))
@@ -238,9 +256,9 @@ def _run_bucketed(
     workdir, staging = out / f".buckets-{token}", out / f".staging-{token}"
     try:
         step(f"hashing {scanned.rows:,} rows into {count} user buckets")
-        frames, duplicates = buckets.bucket_events(scanned, workdir, count)
+        split = buckets.bucket_events(scanned, workdir, count)
         quarantined = buckets.compute_buckets(
-            frames, duplicates, staging, config, compute_tables, sources=scanned.source_table(),
+            split, staging, config, compute_tables, sources=scanned.source_table(),
             on_bucket=lambda done, total: step(f"computed bucket {done} of {total}"),
         )  # fmt: skip
         buckets.remove(workdir)

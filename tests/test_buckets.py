@@ -84,3 +84,15 @@ def test_both_bucket_strategies_equal_one_pass(tmp_path: Path, count: int) -> No
     run([tmp_path / "events"], tmp_path / "many", RunConfig(), buckets=count)
     assert_same_outputs(tmp_path / "one", tmp_path / "many")
     assert len(list((tmp_path / "many" / "sessions").iterdir())) == count
+
+
+def test_rescanned_buckets_keep_every_column_of_quarantined_rows(tmp_path: Path) -> None:
+    frame = generate_events(events=20_000, users=200, days=2, seed=5, bad_row_rate=0.02)
+    distinct_ids = frame.with_columns(pl.format("id-{}", pl.int_range(pl.len())).alias("event_id"))
+    distinct_ids.write_parquet(tmp_path / "events.parquet")  # rescans read lists once
+    run([tmp_path / "events.parquet"], tmp_path / "one", RunConfig())
+    run([tmp_path / "events.parquet"], tmp_path / "four", RunConfig(), buckets=4)
+    assert_same_outputs(tmp_path / "one", tmp_path / "four")
+    quarantine = pl.read_parquet(tmp_path / "four" / "quarantine" / "*.parquet")
+    assert quarantine.height > 0
+    assert quarantine["items"].is_not_null().any()
