@@ -7,8 +7,9 @@ not by the log:
 
 1. *partition*: one streaming pass writes every row to ``users/_bucket=b/`` by a hash of
    ``user_id``, and the ``(event_id, _seq)`` of processable rows to ``ids/_bucket=b/`` by a
-   hash of ``event_id`` (with at most ``RESCAN_LIMIT`` buckets and no repeated id, each
-   bucket is instead a filtered scan of the input, which is cheaper than the spill);
+   hash of ``event_id``. With at most ``RESCAN_LIMIT`` buckets and no repeated id, each
+   bucket is instead a filtered scan of the input without its costliest column, the result
+   lists: those are read once and shared by every bucket;
 2. *duplicates*: per id bucket, the rows repeating an earlier ``event_id`` (so duplicates
    are found across all users, exactly as in one pass);
 3. *compute*: per user bucket, the ordinary pipeline; its searches, sessions and quarantine
@@ -53,29 +54,58 @@ if TYPE_CHECKING:
     ComputeTables = Callable[..., dict[str, pl.DataFrame]]
 
 BUCKET = "_bucket"
-MEMORY_PER_PARQUET_BYTE = 6  # peak RSS / uncompressed Parquet bytes, measured on generated logs
+# Peak RSS per uncompressed Parquet byte, measured on generated logs (benchmarks/bench.py):
+MEMORY_PER_PARQUET_BYTE = 6  # one in-memory pass over every column
+MEMORY_PER_LEAN_BYTE = 9  # a rescanned bucket, per byte of its columns other than the lists
+MEMORY_PER_LIST_BYTE = 1.7  # the result lists, read once and held by every rescanned bucket
 _SPILL_COMPRESSION: Literal["lz4"] = "lz4"  # temporary files: fast to write and read
 RESCAN_LIMIT = 8  # up to this many buckets, rereading the input beats writing it to disk
 
 
-def estimated_memory(scanned: ScannedEvents) -> int:
-    """Bytes one in-memory pass over the events needs, from the files' Parquet footers."""
-    size = 0
-    for source in scanned.sources:
-        metadata = pq.read_metadata(source.path)
-        for group in range(metadata.num_row_groups):
-            row_group = metadata.row_group(group)
-            size += sum(
-                row_group.column(c).total_uncompressed_size for c in range(row_group.num_columns)
-            )
-    return size * MEMORY_PER_PARQUET_BYTE
+@dataclass(frozen=True, slots=True)
+class InputSize:
+    """Uncompressed Parquet bytes of the input, from the files' footers."""
+
+    lists: int  # nested columns: the result lists
+    rest: int
+
+    @classmethod
+    def of(cls, scanned: ScannedEvents) -> InputSize:
+        """Sum the column chunk sizes of every row group of every file."""
+        lists = rest = 0
+        for source in scanned.sources:
+            metadata = pq.read_metadata(source.path)
+            for group in range(metadata.num_row_groups):
+                row_group = metadata.row_group(group)
+                for index in range(row_group.num_columns):
+                    column = row_group.column(index)
+                    if "." in column.path_in_schema:
+                        lists += column.total_uncompressed_size
+                    else:
+                        rest += column.total_uncompressed_size
+        return cls(lists, rest)
+
+    def one_pass(self) -> float:
+        """Bytes one in-memory pass over the events needs."""
+        return (self.lists + self.rest) * MEMORY_PER_PARQUET_BYTE
+
+    def rescan_buckets(self, memory_limit: int) -> int | None:
+        """Rescanned buckets that fit in `memory_limit` beside the shared lists (None: none)."""
+        room = memory_limit - self.lists * MEMORY_PER_LIST_BYTE
+        count = math.ceil(self.rest * MEMORY_PER_LEAN_BYTE / room) if room > 0 else 0
+        return max(count, 1) if 0 < count <= RESCAN_LIMIT else None
+
+
+def fits_in_memory(scanned: ScannedEvents, memory_limit: int | None) -> bool:
+    """True when one in-memory pass over the events needs at most `memory_limit` bytes."""
+    return memory_limit is None or InputSize.of(scanned).one_pass() <= memory_limit
 
 
 def bucket_count(scanned: ScannedEvents, memory_limit: int | None) -> int:
-    """Buckets needed so that one bucket fits in `memory_limit` bytes (1: no bucketing)."""
+    """Spilled buckets needed so that one fits in `memory_limit` bytes (1: no bucketing)."""
     if memory_limit is None:
         return 1
-    return max(1, math.ceil(estimated_memory(scanned) / memory_limit))
+    return max(1, math.ceil(InputSize.of(scanned).one_pass() / memory_limit))
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +128,14 @@ class Buckets:
     result_lists: pl.Series | None = None
 
 
-def bucket_events(scanned: ScannedEvents, workdir: Path, buckets: int) -> Buckets:
-    """Split the events into user buckets.
+def bucket_events(
+    scanned: ScannedEvents,
+    workdir: Path,
+    *,
+    buckets: int | None = None,
+    memory_limit: int | None = None,
+) -> Buckets:
+    """Split the events into `buckets` user buckets, or as many as `memory_limit` needs.
 
     With few buckets and no repeated ids, each bucket is a filtered scan of the input without
     the result lists, which are read once and shared (rereading the rest is cheaper than
@@ -107,14 +143,21 @@ def bucket_events(scanned: ScannedEvents, workdir: Path, buckets: int) -> Bucket
     for repeats in one pass only with few buckets: with many, the log may not fit in memory,
     and the id buckets find the repeats instead.
     """
-    few = buckets <= RESCAN_LIMIT  # else the log may be far bigger than memory
-    distinct = not scanned.has_event_id or (few and _ids_distinct(scanned.frame))
-    if distinct and few:
+    if buckets is None and memory_limit is None:
+        msg = "give buckets or memory_limit"
+        raise ValueError(msg)
+    if buckets is None:
+        rescans = InputSize.of(scanned).rescan_buckets(memory_limit or 0)
+    else:
+        rescans = buckets if buckets <= RESCAN_LIMIT else None
+    distinct = not scanned.has_event_id or (rescans is not None and _ids_distinct(scanned.frame))
+    if rescans is not None and distinct:
         lists = scanned.frame.select(ITEMS).collect(engine="in-memory").get_column(ITEMS)
-        in_bucket = [_hash_bucket(USER_ID, buckets) == b for b in range(buckets)]
+        in_bucket = [_hash_bucket(USER_ID, rescans) == b for b in range(rescans)]
         lean = scanned.frame.drop(ITEMS)
         return Buckets([lean.filter(condition) for condition in in_bucket], result_lists=lists)
-    partition(scanned, workdir, buckets, ids=not distinct)
+    spills = buckets or bucket_count(scanned, memory_limit)
+    partition(scanned, workdir, spills, ids=not distinct)
     folders = _bucket_folders(workdir / "users")
     frames = [pl.scan_parquet(folder / "*.parquet") for folder in folders]
     columns = (*EVENT_COLUMNS, SEQ, FILE_INDEX)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal
 import polars as pl
 
 from ctr_batch import aggregate, buckets
-from ctr_batch.buckets import bucket_count
+from ctr_batch.buckets import fits_in_memory
 from ctr_batch.read import ScannedEvents, scan_events
 from ctr_batch.schema import (
     CTR_BY_QUERY_TABLE,
@@ -218,9 +218,12 @@ def run(
     step = progress or (lambda _: None)
     step("checking input files")
     scanned = scan_events(sources, column_map=dict(config.column_map))
-    count = buckets or bucket_count(scanned, memory_limit)
-    if count > 1 and engine != "duckdb":
-        return _run_bucketed(scanned, out, config, count, step, started, sources)
+    bucketed = (buckets or 1) > 1 or not fits_in_memory(scanned, memory_limit)
+    if bucketed and engine != "duckdb":
+        count = buckets if buckets and buckets > 1 else None
+        return _run_bucketed(
+            scanned, out, config, step, started, sources, count=count, memory_limit=memory_limit
+        )
     step(f"computing tables from {scanned.rows:,} rows in {len(scanned.sources)} file(s)")
     tables = _compute_scanned(scanned, config, engine)
     summary = dataclasses.replace(
@@ -246,17 +249,21 @@ def _run_bucketed(
     scanned: ScannedEvents,
     out: Path,
     config: RunConfig,
-    count: int,
     step: Progress,
     started: float,
     sources: Sequence[str | Path],
+    *,
+    count: int | None,
+    memory_limit: int | None,
 ) -> RunSummary:
-    """Partition users into `count` buckets on disk, compute each, publish the tables."""
+    """Split users into `count` buckets (None: as `memory_limit` needs), compute each, publish."""
     token = uuid.uuid4().hex[:12]
     workdir, staging = out / f".buckets-{token}", out / f".staging-{token}"
     try:
-        step(f"hashing {scanned.rows:,} rows into {count} user buckets")
-        split = buckets.bucket_events(scanned, workdir, count)
+        step(f"hashing {scanned.rows:,} rows into user buckets")
+        split = buckets.bucket_events(scanned, workdir, buckets=count, memory_limit=memory_limit)
+        how = "spilled to disk" if split.result_lists is None else "filtered rescans"
+        step(f"{len(split.frames)} user buckets ({how})")
         quarantined = buckets.compute_buckets(
             split, staging, config, compute_tables, sources=scanned.source_table(),
             on_bucket=lambda done, total: step(f"computed bucket {done} of {total}"),

@@ -8,7 +8,13 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 
-from ctr_batch.buckets import bucket_count
+from ctr_batch.buckets import (
+    MEMORY_PER_LEAN_BYTE,
+    MEMORY_PER_LIST_BYTE,
+    RESCAN_LIMIT,
+    InputSize,
+    bucket_count,
+)
 from ctr_batch.config import RunConfig
 from ctr_batch.generate import generate_events, write_events
 from ctr_batch.pipeline import run
@@ -96,3 +102,35 @@ def test_rescanned_buckets_keep_every_column_of_quarantined_rows(tmp_path: Path)
     quarantine = pl.read_parquet(tmp_path / "four" / "quarantine" / "*.parquet")
     assert quarantine.height > 0
     assert quarantine["items"].is_not_null().any()
+
+
+@pytest.mark.parametrize(
+    ("lists", "per_bucket", "expected"),
+    [
+        (0, 1.0, 1),  # everything fits in one rescan
+        (100, 1.0, 1),
+        (100, 0.5, 2),  # the shared lists take their room first, the rest is split
+        (100, 0.34, 3),
+        (100, 1 / RESCAN_LIMIT, RESCAN_LIMIT),
+        (100, 1 / (RESCAN_LIMIT + 1), None),  # too many rescans: spill instead
+        (10**6, 1.0, None),  # the lists alone fill the limit
+    ],
+)
+def test_rescan_buckets_leave_room_for_the_shared_lists(
+    lists: int, per_bucket: float, expected: int | None
+) -> None:
+    rest = 1000
+    limit = int(100 * MEMORY_PER_LIST_BYTE + rest * MEMORY_PER_LEAN_BYTE * per_bucket)
+    assert InputSize(lists, rest).rescan_buckets(limit) == expected
+
+
+def test_a_memory_limit_picks_rescans_that_fit_beside_the_lists(tmp_path: Path) -> None:
+    frame = generate_events(events=20_000, users=400, days=2, seed=9)  # no repeated ids
+    write_events(frame, tmp_path / "events")
+    size = InputSize.of(scan_events([tmp_path / "events"]))
+    limit = int(size.lists * MEMORY_PER_LIST_BYTE + size.rest * MEMORY_PER_LEAN_BYTE / 2.5)
+    assert limit < size.one_pass()
+    run([tmp_path / "events"], tmp_path / "one", RunConfig())
+    run([tmp_path / "events"], tmp_path / "limited", RunConfig(), memory_limit=limit)
+    assert_same_outputs(tmp_path / "one", tmp_path / "limited")
+    assert len(list((tmp_path / "limited" / "sessions").iterdir())) == 3
