@@ -100,23 +100,21 @@ def first_click_positions(candidates: pl.LazyFrame) -> pl.LazyFrame:
     return matches.select(ROW, FIRST_CLICK_POSITION).unique(ROW, keep="first", maintain_order=True)
 
 
-def searches(
+def search_rows(
     segmented: pl.LazyFrame,
     by_input: pl.LazyFrame,
-    sessions: pl.LazyFrame,
     *,
     lists: pl.Series,
     list_row: str = INPUT_ROW,
-    timezone: str = "UTC",
 ) -> pl.LazyFrame:
-    """One row per search segment: clicks, CTR, results size and first-click details.
+    """One row per search segment with what ``searches`` derives its figures from.
 
     Each search row looks up its segment's first results event, first click and click count
     through the row pointers of ``segment`` (gathers, no joins, no per-group Python).
     `by_input` holds ``query`` and ``item`` in input order (``_input_row``): they skip the
     sort and are gathered only where needed. `lists` holds the ``items`` lists, row ``i``
     for the event whose `list_row` column is ``i`` (``_input_row``, or ``_seq`` for lists of
-    the whole input). `sessions` (from ``sessions``) gives the session id.
+    the whole input); only clicked searches get theirs.
     """
     events = pl.concat([segmented, by_input.select(QUERY, ITEM)], how="horizontal")
     at_search = pl.col(EVENT_TYPE) == SEARCH
@@ -129,7 +127,7 @@ def searches(
     results_at = pl.col(list_row).gather(results_row)
     clicked_results_at = pl.when(click_row.is_not_null()).then(results_at)
     clicks, items = pl.col(CLICKS_SO_FAR), pl.lit(lists)
-    rows = events.select(
+    return events.select(
         pl.col(ROW, SESSION_FIRST_ROW, USER_ID, SEARCH_INDEX).filter(at_search),
         pl.col(EVENT_TIME).filter(at_search).alias(SEARCH_TIME),
         pl.col(QUERY).gather(pl.col(INPUT_ROW).filter(at_search)),
@@ -137,8 +135,16 @@ def searches(
         (clicks.gather(last.filter(at_search)) - clicks.filter(at_search)).alias(N_CLICKS),
         pl.col(EVENT_TIME).gather(click_row).alias(_FIRST_CLICK_TIME),
         pl.col(ITEM).gather(pl.col(INPUT_ROW).gather(click_row)).alias(_CLICKED_ITEM),
-        items.gather(clicked_results_at).alias(_RESULT_ITEMS),  # clicked only
+        items.gather(clicked_results_at).alias(_RESULT_ITEMS),
     )
+
+
+def searches(rows: pl.LazyFrame, sessions: pl.LazyFrame, *, timezone: str = "UTC") -> pl.LazyFrame:
+    """The searches table from ``search_rows``: CTR, first-click position and session id.
+
+    `rows` is read twice (positions, then the join), so pass it collected. `sessions` (from
+    ``sessions``) gives the session id.
+    """
     positions = first_click_positions(rows.filter(pl.col(_RESULT_ITEMS).is_not_null()))
     session_ids = sessions.select(SESSION_FIRST_ROW, SESSION_ID)
     joined = (

@@ -114,15 +114,14 @@ def compute_tables(
     sessions = aggregate.sessions(segmented.lazy(), timezone=config.timezone).collect(
         engine="in-memory"
     )
-    searches = aggregate.searches(
-        segmented.lazy(),
-        by_input.lazy(),
-        sessions.lazy(),
-        lists=lists,
-        list_row=list_row,
-        timezone=config.timezone,
+    rows = aggregate.search_rows(
+        segmented.lazy(), by_input.lazy(), lists=lists, list_row=list_row
     ).collect(engine="in-memory")
-    del lists
+    del segmented, by_input, lists
+    searches = aggregate.searches(rows.lazy(), sessions.lazy(), timezone=config.timezone).collect(
+        engine="in-memory"
+    )
+    del rows
     sessions = sessions.drop(SESSION_FIRST_ROW)
     daily, by_query = pl.collect_all(
         [
