@@ -100,17 +100,24 @@ def compute_tables(
     valid, rejected = split_valid(flagged.lazy(), any_rejected=any_rejected)
     if result_lists is not None:  # quarantine rows keep every input column
         rejected = rejected.with_columns(pl.lit(result_lists).gather(pl.col(SEQ)).alias(ITEMS))
-    quarantine, valid_rows = pl.collect_all(
-        [quarantine_rows(rejected, sources), slim(valid)], engine="in-memory"
-    )
-    del flagged, valid, rejected  # only valid_rows are needed from here on
-    # From the sort on, every stage depends on row order: the in-memory engine runs them.
+    wanted = [
+        quarantine_rows(rejected, sources),
+        valid.select(QUERY, ITEM),  # stays in input order
+        slim(valid).drop(QUERY, ITEM, ITEMS, strict=False),  # goes through the sort
+    ]
     if result_lists is None:
-        lists, list_row = valid_rows.get_column(ITEMS).rechunk(), INPUT_ROW
+        wanted.append(valid.select(ITEMS))
+    quarantine, by_input, to_sort, *own_lists = pl.collect_all(wanted, engine="in-memory")
+    del flagged, valid, rejected, wanted
+    # One chunk each (faster gathers); the input's chunks are released here.
+    by_input, to_sort = by_input.rechunk(), to_sort.rechunk()
+    if result_lists is None:
+        lists, list_row = own_lists.pop().to_series().rechunk(), INPUT_ROW
     else:
         lists, list_row = result_lists, SEQ
-    segmented, by_input = _segmented(valid_rows.drop(ITEMS, strict=False), config)
-    del valid_rows
+    # From the sort on, every stage depends on row order: the in-memory engine runs them.
+    segmented = _segmented(to_sort, config)
+    del to_sort
     sessions = aggregate.sessions(segmented.lazy(), timezone=config.timezone).collect(
         engine="in-memory"
     )
@@ -139,8 +146,8 @@ def compute_tables(
     }
 
 
-def _segmented(valid: pl.DataFrame, config: RunConfig) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Sessionized and segmented events, and ``query`` and ``item`` in input order.
+def _segmented(to_sort: pl.DataFrame, config: RunConfig) -> pl.DataFrame:
+    """Sessionized and segmented events.
 
     Only the columns that order and split sessions go through the sort; the others stay in
     input order (``_input_row`` points there). Events are first grouped by user with the
@@ -149,10 +156,10 @@ def _segmented(valid: pl.DataFrame, config: RunConfig) -> tuple[pl.DataFrame, pl
     runs only when it fails. Should two users share a key, the next kind of key is tried; the
     last, ``user_id`` itself, never fails.
     """
-    by_input = valid.select(QUERY, ITEM).rechunk()
-    to_sort = valid.drop(QUERY, ITEM).rechunk().lazy()  # one chunk: faster gathers
     for kind in USER_KEYS:
-        by_user = group_users(to_sort, kind=kind, rows=valid.height).collect(engine="in-memory")
+        by_user = group_users(to_sort.lazy(), kind=kind, rows=to_sort.height).collect(
+            engine="in-memory"
+        )
         checks = by_user.select(users_interleaved().alias("mixed"), out_of_order().alias("late"))
         interleaved, disordered = checks.row(0)
         if interleaved:
@@ -160,7 +167,7 @@ def _segmented(valid: pl.DataFrame, config: RunConfig) -> tuple[pl.DataFrame, pl
         sessions = sessionize(
             by_user.lazy(), gap=config.gap, gap_rule=config.gap_rule, presorted=not disordered
         )
-        return segment(sessions).collect(engine="in-memory"), by_input
+        return segment(sessions).collect(engine="in-memory")
     msg = "unreachable: user_id as the key never interleaves users"
     raise AssertionError(msg)
 

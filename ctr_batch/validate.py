@@ -63,8 +63,13 @@ def ids_distinct() -> pl.Expr:
     A cheap test (one pass over fixed-width hashes) that lets a run skip duplicate detection
     on logs without duplicates; equal hashes only mean ids *may* repeat.
     """
-    ids = pl.col(EVENT_ID).drop_nulls()
-    return ids.hash(seed=0).n_unique() == ids.len()
+    hashes = id_hashes()
+    return hashes.n_unique() == hashes.len()
+
+
+def id_hashes() -> pl.Expr:
+    """64-bit hashes of the non-null ``event_id`` values (see ``ids_distinct``)."""
+    return pl.col(EVENT_ID).drop_nulls().hash(seed=0)
 
 
 def mark_repeated(checked: pl.LazyFrame) -> pl.LazyFrame:
