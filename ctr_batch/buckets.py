@@ -56,8 +56,9 @@ if TYPE_CHECKING:
 BUCKET = "_bucket"
 # Peak RSS per uncompressed Parquet byte, measured on generated logs (benchmarks/bench.py):
 MEMORY_PER_PARQUET_BYTE = 6  # one in-memory pass over every column
-MEMORY_PER_LEAN_BYTE = 9  # a rescanned bucket, per byte of its columns other than the lists
-MEMORY_PER_LIST_BYTE = 1.7  # the result lists, read once and held by every rescanned bucket
+MEMORY_PER_SPILLED_BYTE = 8.5  # a spilled bucket (8.0 at 50M in 9 buckets, 8.1 at 1B in 58)
+MEMORY_PER_LEAN_BYTE = 10  # a rescanned bucket, per byte of its columns other than the lists
+MEMORY_PER_LIST_BYTE = 1.4  # the result lists, read once and held by every rescanned bucket
 _SPILL_COMPRESSION: Literal["lz4"] = "lz4"  # temporary files: fast to write and read
 RESCAN_LIMIT = 8  # up to this many buckets, rereading the input beats writing it to disk
 
@@ -89,6 +90,10 @@ class InputSize:
         """Bytes one in-memory pass over the events needs."""
         return (self.lists + self.rest) * MEMORY_PER_PARQUET_BYTE
 
+    def spilled_buckets(self, memory_limit: int) -> int:
+        """Spilled buckets needed so that computing one fits in `memory_limit` bytes."""
+        return max(1, math.ceil((self.lists + self.rest) * MEMORY_PER_SPILLED_BYTE / memory_limit))
+
     def rescan_buckets(self, memory_limit: int) -> int | None:
         """Rescanned buckets that fit in `memory_limit` beside the shared lists (None: none)."""
         room = memory_limit - self.lists * MEMORY_PER_LIST_BYTE
@@ -105,7 +110,7 @@ def bucket_count(scanned: ScannedEvents, memory_limit: int | None) -> int:
     """Spilled buckets needed so that one fits in `memory_limit` bytes (1: no bucketing)."""
     if memory_limit is None:
         return 1
-    return max(1, math.ceil(InputSize.of(scanned).one_pass() / memory_limit))
+    return InputSize.of(scanned).spilled_buckets(memory_limit)
 
 
 @dataclass(frozen=True, slots=True)
