@@ -51,9 +51,14 @@ class EventSource:
 class ScannedEvents:
     """Normalized events of all input files, plus what is known about the files."""
 
-    frame: pl.LazyFrame
+    files: tuple[pl.LazyFrame, ...]  # the normalized events of each file, in input order
     sources: tuple[EventSource, ...]
     has_event_id: bool
+
+    @property
+    def frame(self) -> pl.LazyFrame:
+        """The events of every file, in input order."""
+        return pl.concat(self.files, how="vertical")
 
     @property
     def rows(self) -> int:
@@ -111,7 +116,7 @@ def scan_events(
         scanned.append(EventSource(path, rows, offset))
         has_event_id |= mapping.get(EVENT_ID, EVENT_ID) in schema
         offset += rows
-    return ScannedEvents(pl.concat(frames, how="vertical"), tuple(scanned), has_event_id)
+    return ScannedEvents(tuple(frames), tuple(scanned), has_event_id)
 
 
 def _hidden(relative: Path) -> bool:

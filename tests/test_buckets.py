@@ -13,6 +13,7 @@ from ctr_batch.buckets import (
     MEMORY_PER_LIST_BYTE,
     RESCAN_LIMIT,
     InputSize,
+    _passes,
     bucket_count,
 )
 from ctr_batch.config import RunConfig
@@ -134,3 +135,25 @@ def test_a_memory_limit_picks_rescans_that_fit_beside_the_lists(tmp_path: Path) 
     run([tmp_path / "events"], tmp_path / "limited", RunConfig(), memory_limit=limit)
     assert_same_outputs(tmp_path / "one", tmp_path / "limited")
     assert len(list((tmp_path / "limited" / "sessions").iterdir())) == 3
+
+
+def test_spills_in_many_passes_equal_one_pass(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    frame = generate_events(events=12_000, users=150, days=3, seed=6, bad_row_rate=0.02)
+    write_events(frame, tmp_path / "events")  # 3 files: sliced, and their tails grouped
+    monkeypatch.setattr("ctr_batch.buckets.SPILL_PASS_ROWS", 1_500)
+    run([tmp_path / "events"], tmp_path / "one", RunConfig())
+    run([tmp_path / "events"], tmp_path / "spilled", RunConfig(), buckets=11)
+    assert_same_outputs(tmp_path / "one", tmp_path / "spilled")
+    quarantine = pl.read_parquet(tmp_path / "spilled" / "quarantine" / "*.parquet")
+    assert (quarantine["reason"] == "duplicate_event_id").any()
+
+
+@pytest.mark.parametrize("rows", [700, 1_500, 4_000, 10**6])
+def test_spill_passes_cover_every_row_once_in_order(tmp_path: Path, rows: int) -> None:
+    frame = generate_events(events=6_000, users=50, days=3, seed=7)
+    write_events(frame, tmp_path / "events")
+    scanned = scan_events([tmp_path / "events"])
+    passes = _passes(scanned, rows)
+    seqs = pl.concat([p.select("_seq").collect() for p in passes])["_seq"]
+    assert seqs.to_list() == list(range(scanned.rows))
+    assert (len(passes) > 1) == (rows < scanned.rows)
