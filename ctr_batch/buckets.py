@@ -19,15 +19,14 @@ not by the log:
 
 from __future__ import annotations
 
-import math
 import shutil
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import polars as pl
-import pyarrow.parquet as pq
 
 from ctr_batch import aggregate
+from ctr_batch.memory_plan import RESCAN_LIMIT, InputSize, bucket_count
 from ctr_batch.schema import (
     CTR_BY_QUERY_TABLE,
     CTR_DAILY_TABLE,
@@ -54,64 +53,8 @@ if TYPE_CHECKING:
     ComputeTables = Callable[..., dict[str, pl.DataFrame]]
 
 BUCKET = "_bucket"
-# Peak RSS per uncompressed Parquet byte, measured on generated logs (benchmarks/bench.py):
-MEMORY_PER_PARQUET_BYTE = 6  # one in-memory pass over every column
-MEMORY_PER_SPILLED_BYTE = 8.5  # a spilled bucket (8.0 at 50M in 9 buckets, 8.1 at 1B in 58)
-MEMORY_PER_LEAN_BYTE = 10  # a rescanned bucket, per byte of its columns other than the lists
-MEMORY_PER_LIST_BYTE = 1.4  # the result lists, read once and held by every rescanned bucket
 _SPILL_COMPRESSION: Literal["lz4"] = "lz4"  # temporary files: fast to write and read
-RESCAN_LIMIT = 8  # up to this many buckets, rereading the input beats writing it to disk
 SPILL_PASS_ROWS = 10_000_000  # rows per streaming pass that writes the spilled buckets
-
-
-@dataclass(frozen=True, slots=True)
-class InputSize:
-    """Uncompressed Parquet bytes of the input, from the files' footers."""
-
-    lists: int  # nested columns: the result lists
-    rest: int
-
-    @classmethod
-    def of(cls, scanned: ScannedEvents) -> InputSize:
-        """Sum the column chunk sizes of every row group of every file."""
-        lists = rest = 0
-        for source in scanned.sources:
-            metadata = pq.read_metadata(source.path)
-            for group in range(metadata.num_row_groups):
-                row_group = metadata.row_group(group)
-                for index in range(row_group.num_columns):
-                    column = row_group.column(index)
-                    if "." in column.path_in_schema:
-                        lists += column.total_uncompressed_size
-                    else:
-                        rest += column.total_uncompressed_size
-        return cls(lists, rest)
-
-    def one_pass(self) -> float:
-        """Bytes one in-memory pass over the events needs."""
-        return (self.lists + self.rest) * MEMORY_PER_PARQUET_BYTE
-
-    def spilled_buckets(self, memory_limit: int) -> int:
-        """Spilled buckets needed so that computing one fits in `memory_limit` bytes."""
-        return max(1, math.ceil((self.lists + self.rest) * MEMORY_PER_SPILLED_BYTE / memory_limit))
-
-    def rescan_buckets(self, memory_limit: int) -> int | None:
-        """Rescanned buckets that fit in `memory_limit` beside the shared lists (None: none)."""
-        room = memory_limit - self.lists * MEMORY_PER_LIST_BYTE
-        count = math.ceil(self.rest * MEMORY_PER_LEAN_BYTE / room) if room > 0 else 0
-        return max(count, 1) if 0 < count <= RESCAN_LIMIT else None
-
-
-def fits_in_memory(scanned: ScannedEvents, memory_limit: int | None) -> bool:
-    """True when one in-memory pass over the events needs at most `memory_limit` bytes."""
-    return memory_limit is None or InputSize.of(scanned).one_pass() <= memory_limit
-
-
-def bucket_count(scanned: ScannedEvents, memory_limit: int | None) -> int:
-    """Spilled buckets needed so that one fits in `memory_limit` bytes (1: no bucketing)."""
-    if memory_limit is None:
-        return 1
-    return InputSize.of(scanned).spilled_buckets(memory_limit)
 
 
 @dataclass(frozen=True, slots=True)

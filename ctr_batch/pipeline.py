@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal
 import polars as pl
 
 from ctr_batch import aggregate, buckets
-from ctr_batch.buckets import fits_in_memory
+from ctr_batch.memory_plan import fits_in_memory
 from ctr_batch.read import ScannedEvents, scan_events
 from ctr_batch.schema import (
     CTR_BY_QUERY_TABLE,

@@ -8,19 +8,12 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 
-from ctr_batch.buckets import (
-    MEMORY_PER_LEAN_BYTE,
-    MEMORY_PER_LIST_BYTE,
-    RESCAN_LIMIT,
-    InputSize,
-    _passes,
-    bucket_count,
-)
+from ctr_batch.buckets import _passes
 from ctr_batch.config import RunConfig
 from ctr_batch.generate import generate_events, write_events
+from ctr_batch.memory_plan import MEMORY_PER_LEAN_BYTE, MEMORY_PER_LIST_BYTE, InputSize
 from ctr_batch.pipeline import run
 from ctr_batch.read import scan_events
-from ctr_batch.samples import sample
 from tests.strategies import GAP, event_logs, to_frame
 
 if TYPE_CHECKING:
@@ -76,13 +69,6 @@ def test_duplicate_ids_across_users_and_buckets(tmp_path: Path) -> None:
     assert kept == 1
 
 
-@pytest.mark.parametrize(("limit", "expected"), [(None, 1), (10**12, 1), (1, None)])
-def test_bucket_count_follows_the_memory_limit(limit: int | None, expected: int | None) -> None:
-    scanned = scan_events([sample("sample").path])
-    count = bucket_count(scanned, limit)
-    assert count == expected if expected is not None else count > 100
-
-
 @pytest.mark.parametrize("count", [3, 12], ids=["filtered-rescans", "spilled-partitions"])
 def test_both_bucket_strategies_equal_one_pass(tmp_path: Path, count: int) -> None:
     frame = generate_events(events=20_000, users=400, days=2, seed=8)  # no repeated ids
@@ -103,26 +89,6 @@ def test_rescanned_buckets_keep_every_column_of_quarantined_rows(tmp_path: Path)
     quarantine = pl.read_parquet(tmp_path / "four" / "quarantine" / "*.parquet")
     assert quarantine.height > 0
     assert quarantine["items"].is_not_null().any()
-
-
-@pytest.mark.parametrize(
-    ("lists", "per_bucket", "expected"),
-    [
-        (0, 1.0, 1),  # everything fits in one rescan
-        (100, 1.0, 1),
-        (100, 0.5, 2),  # the shared lists take their room first, the rest is split
-        (100, 0.34, 3),
-        (100, 1 / RESCAN_LIMIT, RESCAN_LIMIT),
-        (100, 1 / (RESCAN_LIMIT + 1), None),  # too many rescans: spill instead
-        (10**6, 1.0, None),  # the lists alone fill the limit
-    ],
-)
-def test_rescan_buckets_leave_room_for_the_shared_lists(
-    lists: int, per_bucket: float, expected: int | None
-) -> None:
-    rest = 1000
-    limit = int(100 * MEMORY_PER_LIST_BYTE + rest * MEMORY_PER_LEAN_BYTE * per_bucket)
-    assert InputSize(lists, rest).rescan_buckets(limit) == expected
 
 
 def test_a_memory_limit_picks_rescans_that_fit_beside_the_lists(tmp_path: Path) -> None:
