@@ -10,8 +10,6 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import pyarrow.parquet as pq
-
 if TYPE_CHECKING:
     from ctr_batch.read import ScannedEvents
 
@@ -25,26 +23,16 @@ RESCAN_LIMIT = 8  # up to this many buckets, rereading the input beats writing i
 
 @dataclass(frozen=True, slots=True)
 class InputSize:
-    """Uncompressed Parquet bytes of the input, from the files' footers."""
+    """Uncompressed Parquet bytes of the input, from the files' footers (see ``read.py``)."""
 
     lists: int  # nested columns: the result lists
     rest: int
 
     @classmethod
     def of(cls, scanned: ScannedEvents) -> InputSize:
-        """Sum the column chunk sizes of every row group of every file."""
-        lists = rest = 0
-        for source in scanned.sources:
-            metadata = pq.read_metadata(source.path)
-            for group in range(metadata.num_row_groups):
-                row_group = metadata.row_group(group)
-                for index in range(row_group.num_columns):
-                    column = row_group.column(index)
-                    if "." in column.path_in_schema:
-                        lists += column.total_uncompressed_size
-                    else:
-                        rest += column.total_uncompressed_size
-        return cls(lists, rest)
+        """Sum the sizes every file's footer gave when it was scanned."""
+        lists = sum(source.list_bytes for source in scanned.sources)
+        return cls(lists, sum(source.other_bytes for source in scanned.sources))
 
     def one_pass(self) -> float:
         """Bytes one in-memory pass over the events needs."""

@@ -40,11 +40,17 @@ _EXPECTED = {
 
 @dataclass(frozen=True, slots=True)
 class EventSource:
-    """One input file: its path, its row count and where its rows start in input order."""
+    """One input file: its path, its row count and where its rows start in input order.
+
+    ``list_bytes`` and ``other_bytes`` are its uncompressed Parquet bytes in nested columns
+    (the result lists) and in the others, from the footer (see ``memory_plan``).
+    """
 
     path: Path
     rows: int
     offset: int
+    list_bytes: int = 0
+    other_bytes: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,9 +117,10 @@ def scan_events(
     mapping = dict(column_map or {})
     frames, scanned, offset, has_event_id = [], [], 0, False
     for index, path in enumerate(files):
-        schema, rows = _read_footer(path)
+        schema, metadata = _read_footer(path)
         frames.append(_scan_file(path, schema, mapping, index=index, offset=offset))
-        scanned.append(EventSource(path, rows, offset))
+        rows = metadata.num_rows
+        scanned.append(EventSource(path, rows, offset, *_uncompressed_bytes(metadata)))
         has_event_id |= mapping.get(EVENT_ID, EVENT_ID) in schema
         offset += rows
     return ScannedEvents(tuple(frames), tuple(scanned), has_event_id)
@@ -123,13 +130,27 @@ def _hidden(relative: Path) -> bool:
     return any(part.startswith((".", "_")) for part in relative.parts)
 
 
-def _read_footer(path: Path) -> tuple[pl.Schema, int]:
+def _read_footer(path: Path) -> tuple[pl.Schema, pq.FileMetaData]:
     try:
-        rows = pq.read_metadata(path).num_rows
+        metadata = pq.read_metadata(path)
         schema = pl.read_parquet_schema(path)
     except Exception as exc:  # any failure to parse the footer means the file is unusable
         raise InputError.unreadable(str(path), str(exc)) from None
-    return pl.Schema(schema), rows
+    return pl.Schema(schema), metadata
+
+
+def _uncompressed_bytes(metadata: pq.FileMetaData) -> tuple[int, int]:
+    """Uncompressed bytes of the nested (list) columns and of the others, over all row groups."""
+    lists = other = 0
+    for group in range(metadata.num_row_groups):
+        row_group = metadata.row_group(group)
+        for index in range(row_group.num_columns):
+            column = row_group.column(index)
+            if "." in column.path_in_schema:
+                lists += column.total_uncompressed_size
+            else:
+                other += column.total_uncompressed_size
+    return lists, other
 
 
 def _scan_file(
