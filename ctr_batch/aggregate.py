@@ -53,6 +53,7 @@ from ctr_batch.schema import (
 _FIRST_CLICK_TIME = "_first_click_time"
 _CLICKED_ITEM = "_clicked_item"
 _RESULT_ITEMS = "_result_items"
+_RESULTS_AT = "_results_at"
 
 
 def session_id() -> pl.Expr:
@@ -79,7 +80,7 @@ def first_click_positions(candidates: pl.LazyFrame) -> pl.LazyFrame:
     """1-based rank of ``_clicked_item`` in ``_result_items`` per search ``_row`` (if found).
 
     Explodes the result lists, which is far faster than evaluating an expression per list;
-    `candidates` come in ``_row`` order, so the first match of a row is its lowest rank.
+    explode keeps each list in order, so the first match of a row is its lowest rank.
 
     Examples
     --------
@@ -114,7 +115,7 @@ def search_rows(
     `by_input` holds ``query`` and ``item`` in input order (``_input_row``): they skip the
     sort and are gathered only where needed. `lists` holds the ``items`` lists, row ``i``
     for the event whose `list_row` column is ``i`` (``_input_row``, or ``_seq`` for lists of
-    the whole input); only clicked searches get theirs.
+    the whole input); clicked searches get the row of theirs, ``_results_at``.
     """
     events = pl.concat([segmented, by_input.select(QUERY, ITEM)], how="horizontal")
     at_search = pl.col(EVENT_TYPE) == SEARCH
@@ -135,20 +136,32 @@ def search_rows(
         (clicks.gather(last.filter(at_search)) - clicks.filter(at_search)).alias(N_CLICKS),
         pl.col(EVENT_TIME).gather(click_row).alias(_FIRST_CLICK_TIME),
         pl.col(ITEM).gather(pl.col(INPUT_ROW).gather(click_row)).alias(_CLICKED_ITEM),
-        items.gather(clicked_results_at).alias(_RESULT_ITEMS),
+        clicked_results_at.alias(_RESULTS_AT),
     )
 
 
-def searches(rows: pl.LazyFrame, sessions: pl.LazyFrame, *, timezone: str = "UTC") -> pl.LazyFrame:
+def searches(
+    rows: pl.LazyFrame,
+    sessions: pl.LazyFrame,
+    *,
+    lists: pl.Series,
+    timezone: str = "UTC",
+) -> pl.LazyFrame:
     """The searches table from ``search_rows``: CTR, first-click position and session id.
 
     `rows` is read twice (positions, then the join), so pass it collected. `sessions` (from
-    ``sessions``) gives the session id.
+    ``sessions``) gives the session id; `lists` are those given to ``search_rows``. Clicked
+    searches gather their lists in list order: reading the lists front to back is twice as
+    fast as jumping around them.
     """
-    positions = first_click_positions(rows.filter(pl.col(_RESULT_ITEMS).is_not_null()))
+    clicked = rows.filter(pl.col(_RESULTS_AT).is_not_null()).sort(_RESULTS_AT)
+    candidates = clicked.select(
+        ROW, _CLICKED_ITEM, pl.lit(lists).gather(pl.col(_RESULTS_AT)).alias(_RESULT_ITEMS)
+    )
+    positions = first_click_positions(candidates)
     session_ids = sessions.select(SESSION_FIRST_ROW, SESSION_ID)
     joined = (
-        rows.drop(_RESULT_ITEMS)
+        rows.drop(_RESULTS_AT)
         .join(positions, on=ROW, how="left", maintain_order="left")
         .join(session_ids, on=SESSION_FIRST_ROW, how="left", maintain_order="left")
     )

@@ -71,6 +71,7 @@ def compute_tables(
     duplicates: pl.LazyFrame | None = None,
     result_lists: pl.Series | None = None,
     engine: PolarsEngine = "auto",
+    ctr: bool = True,
 ) -> dict[str, pl.DataFrame]:
     """Compute every output table from normalized events.
 
@@ -92,6 +93,9 @@ def compute_tables(
         ``items`` column (the lists are the costliest column to read again and again).
     engine
         Polars engine; results are the same on every engine.
+    ctr
+        Also compute ``ctr_daily`` and ``ctr_by_query`` (a bucketed run aggregates them from
+        every bucket's searches and sessions instead).
     """
     if SEQ not in events.collect_schema():
         events = events.with_row_index(SEQ).with_columns(pl.col(SEQ).cast(pl.Int64))
@@ -124,26 +128,23 @@ def compute_tables(
     rows = aggregate.search_rows(
         segmented.lazy(), by_input.lazy(), lists=lists, list_row=list_row
     ).collect(engine="in-memory")
-    del segmented, by_input, lists
-    searches = aggregate.searches(rows.lazy(), sessions.lazy(), timezone=config.timezone).collect(
-        engine="in-memory"
-    )
-    del rows
+    del segmented, by_input
+    searches = aggregate.searches(
+        rows.lazy(), sessions.lazy(), lists=lists, timezone=config.timezone
+    ).collect(engine="in-memory")
+    del rows, lists
     sessions = sessions.drop(SESSION_FIRST_ROW)
-    daily, by_query = pl.collect_all(
-        [
-            aggregate.ctr_daily(searches.lazy(), sessions.lazy()),
-            aggregate.ctr_by_query(searches.lazy()),
-        ],
-        engine="in-memory",
-    )
-    return {
-        SEARCHES_TABLE: searches,
-        SESSIONS_TABLE: sessions,
-        CTR_DAILY_TABLE: daily,
-        CTR_BY_QUERY_TABLE: by_query,
-        QUARANTINE_TABLE: quarantine,
-    }
+    tables = {SEARCHES_TABLE: searches, SESSIONS_TABLE: sessions}
+    if ctr:
+        daily, by_query = pl.collect_all(
+            [
+                aggregate.ctr_daily(searches.lazy(), sessions.lazy()),
+                aggregate.ctr_by_query(searches.lazy()),
+            ],
+            engine="in-memory",
+        )
+        tables |= {CTR_DAILY_TABLE: daily, CTR_BY_QUERY_TABLE: by_query}
+    return tables | {QUARANTINE_TABLE: quarantine}
 
 
 def _segmented(to_sort: pl.DataFrame, config: RunConfig) -> pl.DataFrame:
