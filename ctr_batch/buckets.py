@@ -9,7 +9,8 @@ not by the log:
    of ``user_id``, and the ``(event_id, _seq)`` of processable rows to ``ids/pass-k/_bucket=b/``
    by a hash of ``event_id``. With at most ``RESCAN_LIMIT`` buckets and no repeated id, each
    bucket is instead a filtered scan of the input without its costliest column, the result
-   lists: those are read once and shared by every bucket;
+   lists (read once and shared by every bucket), nor ``event_id`` (read for quarantined rows
+   only);
 2. *duplicates*: per id bucket, the rows repeating an earlier ``event_id`` (so duplicates
    are found across all users, exactly as in one pass);
 3. *compute*: per user bucket, the ordinary pipeline; its searches, sessions and quarantine
@@ -61,6 +62,34 @@ PART_TABLES = (SEARCHES_TABLE, SESSIONS_TABLE, QUARANTINE_TABLE)  # written buck
 
 
 @dataclass(frozen=True, slots=True)
+class SharedColumns:
+    """Columns that filtered rescans leave out of the bucket frames, found by ``_seq``.
+
+    Attributes
+    ----------
+    lists
+        ``items`` of every input row, row ``i`` for ``_seq`` ``i``: read once for all buckets,
+        as decoding them is most of the cost of a rescan.
+    event_ids
+        ``_seq`` and ``event_id`` of every input row (a scan), read only for quarantined rows:
+        the processable rows need no id once the ids are known to be distinct.
+    """
+
+    lists: pl.Series
+    event_ids: pl.LazyFrame
+
+    def restore(self, rows: pl.LazyFrame) -> pl.LazyFrame:
+        """`rows` (with ``_seq``) with their ``items`` and ``event_id`` put back."""
+        seqs = rows.select(SEQ).collect(engine="in-memory").to_series()
+        ids = pl.LazyFrame(schema={SEQ: pl.Int64, EVENT_ID: pl.String})
+        if len(seqs):
+            found = self.event_ids.filter(pl.col(SEQ).is_in(seqs.implode()))
+            ids = found.collect(engine="streaming").lazy()
+        with_lists = rows.with_columns(pl.lit(self.lists).gather(pl.col(SEQ)).alias(ITEMS))
+        return with_lists.join(ids, on=SEQ, how="left", maintain_order="left")
+
+
+@dataclass(frozen=True, slots=True)
 class Buckets:
     """The events of each user bucket, and what every bucket shares.
 
@@ -70,14 +99,13 @@ class Buckets:
         Each bucket's events.
     duplicates
         ``_seq`` of the rows known to repeat an earlier ``event_id`` (None: no repeats).
-    result_lists
-        ``items`` of every input row by ``_seq``, read once for all buckets; the frames
-        then have no ``items`` column. None when the frames carry their own.
+    shared
+        The columns the frames leave out (filtered rescans); None when they have them all.
     """
 
     frames: list[pl.LazyFrame]
     duplicates: pl.LazyFrame | None = None
-    result_lists: pl.Series | None = None
+    shared: SharedColumns | None = None
 
 
 def bucket_events(
@@ -105,9 +133,10 @@ def bucket_events(
     distinct = not scanned.has_event_id or (rescans is not None and _ids_distinct(scanned.frame))
     if rescans is not None and distinct:
         lists = scanned.frame.select(ITEMS).collect(engine="in-memory").get_column(ITEMS)
+        shared = SharedColumns(lists, scanned.frame.select(SEQ, EVENT_ID))
         in_bucket = [_hash_bucket(USER_ID, rescans) == b for b in range(rescans)]
-        lean = scanned.frame.drop(ITEMS)
-        return Buckets([lean.filter(condition) for condition in in_bucket], result_lists=lists)
+        lean = scanned.frame.drop(ITEMS, EVENT_ID)
+        return Buckets([lean.filter(condition) for condition in in_bucket], shared=shared)
     spills = buckets or bucket_count(scanned, memory_limit)
     partition(scanned, workdir, spills, ids=not distinct)
     frames = [pl.scan_parquet(files) for files in _bucket_files(workdir / "users")]
@@ -201,7 +230,7 @@ def compute_buckets(
                 dedupe=False,
                 sources=sources,
                 duplicates=buckets.duplicates,
-                result_lists=buckets.result_lists,
+                shared=buckets.shared,
                 ctr=False,
             )
             counts.append(tables[QUARANTINE_TABLE].group_by(REASON).len())

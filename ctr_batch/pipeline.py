@@ -69,7 +69,7 @@ def compute_tables(
     dedupe: bool = True,
     sources: pl.LazyFrame | None = None,
     duplicates: pl.LazyFrame | None = None,
-    result_lists: pl.Series | None = None,
+    shared: buckets.SharedColumns | None = None,
     engine: PolarsEngine = "auto",
     ctr: bool = True,
 ) -> dict[str, pl.DataFrame]:
@@ -88,9 +88,8 @@ def compute_tables(
         ``_file`` → ``source_file`` and first ``_seq`` of each file, for the quarantine table.
     duplicates
         ``_seq`` of rows known to repeat an earlier ``event_id`` (replaces `dedupe`).
-    result_lists
-        ``items`` of every input row, row ``i`` for ``_seq`` ``i``; then `events` need no
-        ``items`` column (the lists are the costliest column to read again and again).
+    shared
+        Columns left out of `events`, found by ``_seq`` (see ``buckets.SharedColumns``).
     engine
         Polars engine; results are the same on every engine.
     ctr
@@ -102,23 +101,23 @@ def compute_tables(
     flagged = _flagged(events, dedupe, duplicates, engine)
     any_rejected = flagged.get_column(REASON).null_count() < flagged.height
     valid, rejected = split_valid(flagged.lazy(), any_rejected=any_rejected)
-    if result_lists is not None:  # quarantine rows keep every input column
-        rejected = rejected.with_columns(pl.lit(result_lists).gather(pl.col(SEQ)).alias(ITEMS))
+    if shared is not None:  # quarantine rows keep every input column
+        rejected = shared.restore(rejected)
     wanted = [
         quarantine_rows(rejected, sources),
         valid.select(QUERY, ITEM),  # stays in input order
         slim(valid).drop(QUERY, ITEM, ITEMS, strict=False),  # goes through the sort
     ]
-    if result_lists is None:
+    if shared is None:
         wanted.append(valid.select(ITEMS))
     quarantine, by_input, to_sort, *own_lists = pl.collect_all(wanted, engine="in-memory")
     del flagged, valid, rejected, wanted
     # One chunk each (faster gathers); the input's chunks are released here.
     by_input, to_sort = by_input.rechunk(), to_sort.rechunk()
-    if result_lists is None:
+    if shared is None:
         lists, list_row = own_lists.pop().to_series().rechunk(), INPUT_ROW
     else:
-        lists, list_row = result_lists, SEQ
+        lists, list_row = shared.lists, SEQ
     # From the sort on, every stage depends on row order: the in-memory engine runs them.
     segmented = _segmented(to_sort, config)
     del to_sort
@@ -269,7 +268,7 @@ def _run_bucketed(
     try:
         step(f"hashing {scanned.rows:,} rows into user buckets")
         split = buckets.bucket_events(scanned, workdir, buckets=count, memory_limit=memory_limit)
-        how = "spilled to disk" if split.result_lists is None else "filtered rescans"
+        how = "spilled to disk" if split.shared is None else "filtered rescans"
         step(f"{len(split.frames)} user buckets ({how})")
         quarantined = buckets.compute_buckets(
             split, staging, config, compute_tables, sources=scanned.source_table(),
