@@ -86,11 +86,14 @@ def group_users(events: pl.LazyFrame, *, kind: UserKey = "hash", rows: int = 0) 
     keyed = events.with_columns(user_key(kind, rows))
     if kind != "packed":
         return keyed.with_row_index(INPUT_ROW).sort(USER_KEY, maintain_order=True)
-    row_mask = 2 ** row_bits(rows) - 1
+    row_mask = pl.lit(2 ** row_bits(rows) - 1, dtype=pl.UInt64)
     word = pl.col(USER_KEY) | pl.int_range(pl.len(), dtype=pl.UInt64)
-    order = (word.sort() & pl.lit(row_mask, dtype=pl.UInt64)).cast(pl.get_index_type())
-    return keyed.with_columns(order.alias(INPUT_ROW)).select(
-        pl.col(INPUT_ROW), pl.exclude(INPUT_ROW).gather(INPUT_ROW)
+    sorted_words = keyed.with_columns(word.sort().alias(USER_KEY))  # the key, then the row
+    order = (pl.col(USER_KEY) & row_mask).cast(pl.get_index_type())
+    return sorted_words.select(
+        order.alias(INPUT_ROW),
+        pl.exclude(USER_KEY).gather(order),
+        pl.col(USER_KEY) & ~row_mask,  # already in order: no gather
     )
 
 
