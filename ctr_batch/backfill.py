@@ -28,7 +28,7 @@ from ctr_batch._version import __version__
 from ctr_batch.config import RunConfig, format_duration
 from ctr_batch.errors import ConfigError
 from ctr_batch.manifest import exclusive_lock, fingerprint, read_manifest, write_manifest
-from ctr_batch.pipeline import compute_tables, quarantine_rows
+from ctr_batch.pipeline import compute_tables
 from ctr_batch.read import find_event_files, scan_events
 from ctr_batch.schema import (
     CTR_BY_QUERY_DAILY_TABLE,
@@ -50,6 +50,7 @@ from ctr_batch.schema import (
     SOURCE_FILE,
     SOURCE_ROW,
 )
+from ctr_batch.validate import quarantine_rows
 from ctr_batch.write import PART_FILE, write_partition
 
 if TYPE_CHECKING:

@@ -16,11 +16,9 @@ from ctr_batch.read import ScannedEvents, scan_events
 from ctr_batch.schema import (
     CTR_BY_QUERY_TABLE,
     CTR_DAILY_TABLE,
-    FILE_INDEX,
     INPUT_ROW,
     ITEM,
     ITEMS,
-    QUARANTINE_SCHEMA,
     QUARANTINE_TABLE,
     QUERY,
     REASON,
@@ -29,8 +27,6 @@ from ctr_batch.schema import (
     SEQ,
     SESSION_FIRST_ROW,
     SESSIONS_TABLE,
-    SOURCE_FILE,
-    SOURCE_ROW,
 )
 from ctr_batch.segment import segment
 from ctr_batch.sessionize import (
@@ -45,6 +41,7 @@ from ctr_batch.validate import (
     ids_distinct,
     mark_known_duplicates,
     mark_repeated,
+    quarantine_rows,
     row_problem,
     slim,
     split_valid,
@@ -288,16 +285,3 @@ def _run_bucketed(
         buckets.remove(workdir)
         buckets.remove(staging)
     return dataclasses.replace(summary, tables=written)
-
-
-def quarantine_rows(rejected: pl.LazyFrame, sources: pl.LazyFrame | None) -> pl.LazyFrame:
-    """Rejected rows (with ``reason``) as quarantine rows: source file and row number added."""
-    if sources is None:
-        located = rejected.with_columns(
-            pl.lit(None, dtype=pl.String).alias(SOURCE_FILE), pl.col(SEQ).alias(SOURCE_ROW)
-        )
-    else:
-        located = rejected.join(sources, on=FILE_INDEX, how="left").with_columns(
-            (pl.col(SEQ) - pl.col(SOURCE_ROW)).alias(SOURCE_ROW)
-        )
-    return located.sort(SEQ).select(QUARANTINE_SCHEMA.names()).cast(QUARANTINE_SCHEMA)

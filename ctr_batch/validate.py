@@ -13,8 +13,11 @@ from ctr_batch.schema import (
     FILE_INDEX,
     NULL_EVENT_TIME,
     NULL_USER_ID,
+    QUARANTINE_SCHEMA,
     REASON,
     SEQ,
+    SOURCE_FILE,
+    SOURCE_ROW,
     UNKNOWN_EVENT_TYPE,
     USER_ID,
     EventType,
@@ -119,3 +122,16 @@ def split_valid(
 def slim(valid: pl.LazyFrame) -> pl.LazyFrame:
     """Only what the stages need: ``event_id`` and the file index are dropped."""
     return valid.select(pl.exclude(EVENT_ID, FILE_INDEX))
+
+
+def quarantine_rows(rejected: pl.LazyFrame, sources: pl.LazyFrame | None) -> pl.LazyFrame:
+    """Rejected rows (with ``reason``) as quarantine rows: source file and row number added."""
+    if sources is None:
+        located = rejected.with_columns(
+            pl.lit(None, dtype=pl.String).alias(SOURCE_FILE), pl.col(SEQ).alias(SOURCE_ROW)
+        )
+    else:
+        located = rejected.join(sources, on=FILE_INDEX, how="left").with_columns(
+            (pl.col(SEQ) - pl.col(SOURCE_ROW)).alias(SOURCE_ROW)
+        )
+    return located.sort(SEQ).select(QUARANTINE_SCHEMA.names()).cast(QUARANTINE_SCHEMA)
