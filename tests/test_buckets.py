@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 
+from ctr_batch import buckets
 from ctr_batch.buckets import _passes
 from ctr_batch.config import RunConfig
 from ctr_batch.generate import generate_events, write_events
@@ -124,3 +125,23 @@ def test_spill_passes_cover_every_row_once_in_order(tmp_path: Path, rows: int) -
     seqs = pl.concat([p.select("_seq").collect() for p in passes])["_seq"]
     assert seqs.to_list() == list(range(scanned.rows))
     assert (len(passes) > 1) == (rows < scanned.rows)
+
+
+def test_a_failed_write_stops_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    frame = generate_events(events=6_000, users=100, days=2, seed=3)
+    write_events(frame, tmp_path / "events")
+    real_write, calls = buckets._write_parts, list[int]()
+
+    def failing_write(tables: dict[str, pl.DataFrame], staging: Path, index: int) -> None:
+        calls.append(index)
+        if index == 1:  # on the writer thread, while bucket 2 computes
+            message = "disk full"
+            raise OSError(message)
+        real_write(tables, staging, index)
+
+    monkeypatch.setattr(buckets, "_write_parts", failing_write)
+    out = tmp_path / "out"
+    with pytest.raises(OSError, match="disk full"):
+        run([tmp_path / "events"], out, RunConfig(), buckets=4)
+    assert calls == [0, 1]  # no bucket is written after the failure
+    assert list(out.iterdir()) == []  # no table, no staging or bucket folder left behind
