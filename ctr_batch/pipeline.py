@@ -93,28 +93,9 @@ def compute_tables(
         Also compute ``ctr_daily`` and ``ctr_by_query`` (a bucketed run aggregates them from
         every bucket's searches and sessions instead).
     """
-    if SEQ not in events.collect_schema():
-        events = events.with_row_index(SEQ).with_columns(pl.col(SEQ).cast(pl.Int64))
-    flagged = _flagged(events, dedupe, duplicates, engine)
-    any_rejected = flagged.get_column(REASON).null_count() < flagged.height
-    valid, rejected = split_valid(flagged.lazy(), any_rejected=any_rejected)
-    if shared is not None:  # quarantine rows keep every input column
-        rejected = shared.restore(rejected)
-    wanted = [
-        quarantine_rows(rejected, sources),
-        valid.select(QUERY, ITEM),  # stays in input order
-        slim(valid).drop(QUERY, ITEM, ITEMS, strict=False),  # goes through the sort
-    ]
-    if shared is None:
-        wanted.append(valid.select(ITEMS))
-    quarantine, by_input, to_sort, *own_lists = pl.collect_all(wanted, engine="in-memory")
-    del flagged, valid, rejected, wanted
-    # One chunk each (faster gathers); the input's chunks are released here.
-    by_input, to_sort = by_input.rechunk(), to_sort.rechunk()
-    if shared is None:
-        lists, list_row = own_lists.pop().to_series().rechunk(), INPUT_ROW
-    else:
-        lists, list_row = shared.lists, SEQ
+    quarantine, by_input, to_sort, (lists, list_row) = _checked(
+        events, dedupe=dedupe, sources=sources, duplicates=duplicates, shared=shared, engine=engine
+    )
     # From the sort on, every stage depends on row order: the in-memory engine runs them.
     segmented = _segmented(to_sort, config)
     del to_sort
@@ -141,6 +122,39 @@ def compute_tables(
         )
         tables |= {CTR_DAILY_TABLE: daily, CTR_BY_QUERY_TABLE: by_query}
     return tables | {QUARANTINE_TABLE: quarantine}
+
+
+def _checked(
+    events: pl.LazyFrame,
+    *,
+    dedupe: bool,
+    sources: pl.LazyFrame | None,
+    duplicates: pl.LazyFrame | None,
+    shared: buckets.SharedColumns | None,
+    engine: PolarsEngine,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, tuple[pl.Series, str]]:
+    """Quarantine; columns kept in input order, columns to sort; result lists and their index."""
+    if SEQ not in events.collect_schema():
+        events = events.with_row_index(SEQ).with_columns(pl.col(SEQ).cast(pl.Int64))
+    flagged = _flagged(events, dedupe, duplicates, engine)
+    any_rejected = flagged.get_column(REASON).null_count() < flagged.height
+    valid, rejected = split_valid(flagged.lazy(), any_rejected=any_rejected)
+    if shared is not None:  # quarantine rows keep every input column
+        rejected = shared.restore(rejected)
+    wanted = [
+        quarantine_rows(rejected, sources),
+        valid.select(QUERY, ITEM),
+        slim(valid).drop(QUERY, ITEM, ITEMS, strict=False),
+    ]
+    if shared is None:
+        wanted.append(valid.select(ITEMS))
+    quarantine, by_input, to_sort, *own_lists = pl.collect_all(wanted, engine="in-memory")
+    del flagged, valid, rejected, wanted
+    # One chunk each (faster gathers); the input's chunks are released here.
+    by_input, to_sort = by_input.rechunk(), to_sort.rechunk()
+    if shared is None:
+        return quarantine, by_input, to_sort, (own_lists.pop().to_series().rechunk(), INPUT_ROW)
+    return quarantine, by_input, to_sort, (shared.lists, SEQ)
 
 
 def _segmented(to_sort: pl.DataFrame, config: RunConfig) -> pl.DataFrame:
