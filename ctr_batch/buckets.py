@@ -215,7 +215,7 @@ def compute_buckets(
     """Compute every user bucket, writing its parts; return quarantined rows per reason.
 
     A bucket's parts are written on a second thread while the next bucket is computed
-    (encoding them is a tenth of a bucket's time); at most one bucket's tables wait there.
+    (encoding them is about 15 % of a bucket's time); at most one bucket's tables wait there.
     """
     counts = [pl.DataFrame(schema={REASON: pl.String, "len": pl.UInt32})]
     for name in PART_TABLES:

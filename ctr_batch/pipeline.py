@@ -143,8 +143,8 @@ def _checked(
         rejected = shared.restore(rejected)
     wanted = [
         quarantine_rows(rejected, sources),
-        valid.select(QUERY, ITEM),
-        slim(valid).drop(QUERY, ITEM, ITEMS, strict=False),
+        valid.select(QUERY, ITEM),  # stays in input order
+        slim(valid).drop(QUERY, ITEM, ITEMS, strict=False),  # goes through the sort
     ]
     if shared is None:
         wanted.append(valid.select(ITEMS))
