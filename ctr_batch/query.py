@@ -29,8 +29,9 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from ctr_batch.errors import ConfigError, InputError
+from ctr_batch.errors import ConfigError
 from ctr_batch.queryfile import QueryFile, QueryKind, find_query, list_queries, noun
+from ctr_batch.sql_views import create_views, first_line, open_views, table_paths
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -39,31 +40,6 @@ if TYPE_CHECKING:
     import polars as pl
 
 _MISSING_TABLE = re.compile(r"Table with name (.+?) does not exist")
-
-
-def table_paths(out: Path) -> dict[str, Path]:
-    """Every table folder under `out` that holds Parquet files, by name.
-
-    Folders whose name starts with ``.`` or ``_`` (staging, bookkeeping) are skipped.
-
-    Raises
-    ------
-    InputError
-        If `out` holds no such folder.
-    """
-    folders = sorted(out.iterdir()) if out.is_dir() else []
-    tables = {
-        folder.name: folder
-        for folder in folders
-        if folder.is_dir()
-        and not folder.name.startswith((".", "_"))
-        and any(folder.rglob("*.parquet"))
-    }
-    if not tables:
-        msg = f"{out}: no tables found (expected folders {out}/<table>/ holding Parquet files, "
-        msg += "as `ctr-batch run --out OUT` writes)"
-        raise InputError(msg)
-    return tables
 
 
 def connect(out: Path) -> duckdb.DuckDBPyConnection:
@@ -76,7 +52,7 @@ def connect(out: Path) -> duckdb.DuckDBPyConnection:
     InputError
         If `out` has no tables, or a table's files cannot be read.
     """
-    return _connect(table_paths(out))
+    return open_views(table_paths(out))
 
 
 def run_sql(out: Path, sql: str, params: Mapping[str, object] | None = None) -> pl.DataFrame:
@@ -100,7 +76,7 @@ def run_sql(out: Path, sql: str, params: Mapping[str, object] | None = None) -> 
         If `out` has no tables.
     """
     tables = table_paths(out)
-    with _connect(tables) as con:
+    with open_views(tables) as con:
         return _execute(con, sql, params, tables)
 
 
@@ -137,7 +113,7 @@ def run_query(
     values = _bind_params(query, params or {}, kind)
     tables = table_paths(out)
     _require_tables([query], tables, out, kind)
-    with _connect(tables) as con:
+    with open_views(tables) as con:
         return _execute_file(con, query, values, tables)
 
 
@@ -172,7 +148,7 @@ def run_checks(
     }
     tables = table_paths(out)
     _require_tables(checks, tables, out, "check")
-    with _connect(tables) as con:
+    with open_views(tables) as con:
         return {
             check.name: _execute_file(con, check, values[check.name], tables) for check in checks
         }
@@ -197,72 +173,12 @@ def export_duckdb(out: Path, db: Path) -> list[str]:
     staging = db.with_name(f".{db.name}.{uuid.uuid4().hex[:12]}.tmp")
     try:
         with duckdb.connect(str(staging)) as con:
-            _create_views(con, tables)
+            create_views(con, tables)
         staging.replace(db)
     finally:
         staging.unlink(missing_ok=True)
         staging.with_name(f"{staging.name}.wal").unlink(missing_ok=True)
     return list(tables)
-
-
-# --- SQL text ----------------------------------------------------------------------------------
-
-
-def _sql_identifier(name: str) -> str:
-    """`name` as a quoted SQL identifier.
-
-    Examples
-    --------
-    >>> _sql_identifier('odd"name')
-    '"odd""name"'
-    """
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _sql_string(text: str) -> str:
-    """`text` as an SQL string literal.
-
-    Examples
-    --------
-    >>> _sql_string("/data/o'brien/**/*.parquet")
-    "'/data/o''brien/**/*.parquet'"
-    """
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _view_ddl(name: str, folder: Path) -> str:
-    """``CREATE VIEW`` reading every Parquet file under `folder`, by absolute path.
-
-    DuckDB takes no parameters in DDL, so the statement is built as text. That is safe here:
-    the view name goes in as a quoted identifier and the path as a string literal, each with
-    its quote character doubled, which is the whole of SQL's escaping for them (DuckDB
-    gives backslashes no meaning in standard strings). No other text is interpolated.
-    """
-    pattern = f"{folder.resolve().as_posix()}/**/*.parquet"
-    return (
-        f"CREATE OR REPLACE VIEW {_sql_identifier(name)} AS SELECT * FROM "
-        f"read_parquet({_sql_string(pattern)}, hive_partitioning = true)"
-    )
-
-
-def _connect(tables: Mapping[str, Path]) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        _create_views(con, tables)
-    except BaseException:
-        con.close()
-        raise
-    return con
-
-
-def _create_views(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Path]) -> None:
-    for name, folder in tables.items():
-        try:
-            con.execute(_view_ddl(name, folder))
-        except duckdb.Error as exc:
-            msg = f"{folder}: cannot read table {name!r} ({_first_line(exc)})"
-            raise InputError(msg) from None
 
 
 # --- running -------------------------------------------------------------------------------------
@@ -285,7 +201,7 @@ def _execute(
             available = ", ".join(sorted(tables))
             msg = f"{context}unknown table {missing[1]!r}; available: {available}"
         else:
-            msg = f"{context}SQL error: {_first_line(exc)}"
+            msg = f"{context}SQL error: {first_line(exc)}"
         raise ConfigError(msg) from None
     return frame
 
@@ -339,8 +255,3 @@ def _describe_params(query: QueryFile) -> str:
             default = query.defaults[name]
             described.append(f"${name} (default {'none' if default is None else default})")
     return ", ".join(described)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

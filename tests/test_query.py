@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from ctr_batch import pipeline, query, queryfile
+from ctr_batch import pipeline, query, queryfile, sql_views
 from ctr_batch.config import RunConfig
 from ctr_batch.errors import ConfigError, InputError
 from ctr_batch.generate import generate_events, write_events
@@ -614,8 +614,8 @@ def test_table_paths_skips_hidden_and_empty_folders(copy_out: Path) -> None:
     (copy_out / ".staging-123").mkdir()
     (copy_out / ".staging-123" / "x.parquet").write_bytes(b"")
     (copy_out / "notes").mkdir()
-    assert ".staging-123" not in query.table_paths(copy_out)
-    assert "notes" not in query.table_paths(copy_out)
+    assert ".staging-123" not in sql_views.table_paths(copy_out)
+    assert "notes" not in sql_views.table_paths(copy_out)
 
 
 def test_quotes_in_paths_are_escaped(sample_out: Path, tmp_path: Path) -> None:
@@ -626,7 +626,7 @@ def test_quotes_in_paths_are_escaped(sample_out: Path, tmp_path: Path) -> None:
 def test_connect_binds_one_view_per_table(sample_out: Path) -> None:
     with query.connect(sample_out) as con:
         views = {row[0] for row in con.sql("SELECT view_name FROM duckdb_views()").fetchall()}
-        assert set(query.table_paths(sample_out)) <= views
+        assert set(sql_views.table_paths(sample_out)) <= views
         assert con.sql("SELECT current_setting('TimeZone')").fetchall() == [("UTC",)]
 
 
@@ -640,7 +640,7 @@ def test_export_duckdb_opens_from_another_directory(
     db.parent.mkdir()
     db.write_bytes(b"stale")  # replaced, not appended to
     names = query.export_duckdb(sample_out, db)
-    assert names == sorted(query.table_paths(sample_out))
+    assert names == sorted(sql_views.table_paths(sample_out))
     assert [p.name for p in db.parent.iterdir()] == ["analytics.duckdb"]
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
