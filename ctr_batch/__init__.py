@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ctr_batch.backfill import BackfillConfig, backfill
     from ctr_batch.config import RunConfig, parse_duration
     from ctr_batch.errors import ConfigError, CtrBatchError, InputError, SchemaError
-    from ctr_batch.generate import generate_events, write_events
+    from ctr_batch.generate import generate_events
     from ctr_batch.pipeline import compute, compute_tables, run
     from ctr_batch.query import run_checks, run_query, run_sql
     from ctr_batch.read import scan_events
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ctr_batch.stream import simulate_stream
     from ctr_batch.summary import RunSummary
     from ctr_batch.validate import flag_rows, split_valid
+    from ctr_batch.write import write_events
 
 _HOMES = {
     "BackfillConfig": "backfill",
@@ -52,7 +53,7 @@ _HOMES = {
     "sessionize": "sessionize",
     "simulate_stream": "stream",
     "split_valid": "validate",
-    "write_events": "generate",
+    "write_events": "write",
 }
 
 __all__ = [

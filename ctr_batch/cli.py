@@ -36,7 +36,7 @@ from ctr_batch.cli_common import (
 )
 from ctr_batch.config import RunConfig, parse_duration, parse_size
 from ctr_batch.errors import ConfigError
-from ctr_batch.generate import generate_events, write_events
+from ctr_batch.generate import generate_events
 from ctr_batch.samples import SAMPLES, sample
 from ctr_batch.schema import (
     CLICKS_PER_SEARCH,
@@ -59,6 +59,7 @@ from ctr_batch.schema import (
     USER_ID,
 )
 from ctr_batch.summary import RunSummary
+from ctr_batch.write import write_events
 
 DEMO_COLUMNS = {
     CTR_DAILY_TABLE: list(TABLE_SCHEMAS[CTR_DAILY_TABLE]),

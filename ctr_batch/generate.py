@@ -8,11 +8,7 @@ Python only builds the fixed query vocabulary (3,000 entries).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -23,7 +19,6 @@ from ctr_batch.schema import (
     APP_CLOSE,
     APP_OPEN,
     CLICK,
-    DATE,
     EVENT_COLUMNS,
     EVENT_ID,
     EVENT_TIME,
@@ -37,6 +32,7 @@ from ctr_batch.schema import (
     TIME_DTYPE,
     USER_ID,
 )
+from ctr_batch.vocabulary import N_ITEMS, N_QUERIES, vocabulary
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -44,7 +40,7 @@ if TYPE_CHECKING:
     _Ints = npt.NDArray[np.int64]
     _Rows = tuple[_Ints, _Ints, _Ints]
 
-__all__ = ["UNKNOWN_TYPE", "generate_events", "write_events"]
+__all__ = ["UNKNOWN_TYPE", "generate_events"]
 
 UNKNOWN_TYPE = "purchase"  # event type of the injected rows with an unknown type
 _TYPES = (*EVENT_TYPES, UNKNOWN_TYPE)
@@ -52,22 +48,10 @@ _CODE = {name: code for code, name in enumerate(_TYPES)}
 _US = 1_000_000
 _DAY_US = 86_400 * _US
 _US_TD = timedelta(microseconds=1)
-_N_ITEMS = 10  # length of a full result list
-_N_QUERIES = 3_000
 _MEAN_WAIT_S = np.array([0.0, 15.0, 0.8, 12.0, 30.0])  # before an event, by type code
 _HOURLY = 1.3 + np.cos((np.arange(24) - 15) * np.pi / 12)  # UTC hours: busy at 15h, quiet at 3h
-_RANK_CDF = np.cumsum(1.0 / np.arange(1, _N_ITEMS + 1) ** 1.3)  # position bias of clicks
-_QUERY_CDF = np.cumsum(1.0 / np.arange(3, _N_QUERIES + 3) ** 1.05)  # Zipf-like popularity
-# Query words (split on whitespace): "<modifier> <head> <place>", 1-3 of them.
-_HEADS = """flights hotels pizza sushi shoes sneakers jackets laptops phones headphones coffee
-    books tickets apartments cars bikes watches cameras tablets restaurants gyms dentists plumbers
-    florists bakeries museums tours rentals jobs courses recipes games movies toys furniture lamps
-    plants groceries pharmacies parking"""
-_MODIFIERS = """cheap best used new local luxury vegan organic discount family kids vintage budget
-    open nearby top free fast quiet 24h"""
-_PLACES = """paris london berlin madrid rome lisbon vienna prague amsterdam dublin warsaw oslo
-    zurich milan barcelona munich brussels copenhagen stockholm helsinki athens budapest krakow
-    porto lyon"""
+_RANK_CDF = np.cumsum(1.0 / np.arange(1, N_ITEMS + 1) ** 1.3)  # position bias of clicks
+_QUERY_CDF = np.cumsum(1.0 / np.arange(3, N_QUERIES + 3) ** 1.05)  # Zipf-like popularity
 
 
 class _Plan(NamedTuple):
@@ -107,30 +91,6 @@ class _Layout(NamedTuple):
     last: _Ints
 
 
-@cache
-def _vocabulary() -> tuple[pl.Series, pl.Series, pl.Series]:
-    """Queries by popularity, items (query-major) and result lists by ``query * 11 + length``.
-
-    Fixed whatever the seed: query ``q`` lists ``doc-<q>-01`` ... ``doc-<q>-10``.
-    """
-    rng = np.random.default_rng(20261101)
-    heads, modifiers, places = _HEADS.split(), _MODIFIERS.split(), _PLACES.split()
-    one_two = [(h,) for h in heads] + [(m, h) for m in modifiers for h in heads]
-    one_two += [(h, p) for h in heads for p in places]
-    three = [(m, h, p) for m in modifiers for h in heads for p in places]
-    picked = np.sort(rng.choice(len(three), _N_QUERIES - len(one_two), replace=False))
-    words = one_two + [three[i] for i in picked]
-    order = np.argsort([len(w) + 1.5 * rng.random() for w in words], kind="stable")  # short first
-    queries = pl.Series(QUERY, [" ".join(words[i]) for i in order])
-    ranks = range(1, _N_ITEMS + 1)
-    items = pl.Series(ITEM, [f"doc-{q:04d}-{r:02d}" for q in range(_N_QUERIES) for r in ranks])
-    full = items.reshape((_N_QUERIES, _N_ITEMS)).cast(pl.List(pl.String))
-    lengths = np.tile(np.arange(_N_ITEMS + 1), _N_QUERIES)
-    whole = full.gather(np.arange(len(lengths)) // (_N_ITEMS + 1))
-    lists = pl.DataFrame({"l": whole, "n": lengths}).select(pl.col("l").list.head(pl.col("n")))
-    return queries, items, lists.to_series()
-
-
 def _pick(rng: np.random.Generator, cdf: npt.NDArray[np.float64], limit: _Ints) -> _Ints:
     """Draw 1-based ranks with weights ``diff(cdf)``, truncated to ``1..limit``."""
     u = rng.random(len(limit)) * cdf[limit - 1]
@@ -143,12 +103,12 @@ def _draw_plan(rng: np.random.Generator, target: int) -> _Plan:
     searches = np.where(rng.random(n) < 0.12, 0, np.minimum(rng.geometric(0.45, n), 15))
     pre = (rng.random(n) < 0.01).astype(np.int64)
     close = (rng.random(n) < 0.9).astype(np.int64)
-    pre_query = _pick(rng, _QUERY_CDF, np.full(n, _N_QUERIES)) - 1
-    pre_rank = _pick(rng, _RANK_CDF, np.full(n, _N_ITEMS))
+    pre_query = _pick(rng, _QUERY_CDF, np.full(n, N_QUERIES)) - 1
+    pre_rank = _pick(rng, _RANK_CDF, np.full(n, N_ITEMS))
     m = int(searches.sum())
-    query = _pick(rng, _QUERY_CDF, np.full(m, _N_QUERIES)) - 1
+    query = _pick(rng, _QUERY_CDF, np.full(m, N_QUERIES)) - 1
     u = rng.random(m)
-    n_results = np.where(u < 0.04, 0, np.where(u < 0.14, rng.integers(1, _N_ITEMS, m), _N_ITEMS))
+    n_results = np.where(u < 0.04, 0, np.where(u < 0.14, rng.integers(1, N_ITEMS, m), N_ITEMS))
     clicked = (rng.random(m) < 0.47) & (n_results > 0)
     clicks = np.where(clicked, np.minimum(rng.geometric(0.6, m), 8), 0)
     rank = _pick(rng, _RANK_CDF, np.repeat(n_results, clicks))
@@ -268,8 +228,8 @@ def _file_order(rng: np.random.Generator, key: _Ints, n_bad: int) -> _Rows:
     return base[rows], kind[rows], rows
 
 
-def _lookup(vocabulary: pl.Series, index: str | pl.Expr, where: pl.Expr, name: str) -> pl.Expr:
-    return pl.lit(vocabulary).gather(pl.when(where).then(index)).alias(name)
+def _lookup(values: pl.Series, index: str | pl.Expr, where: pl.Expr, name: str) -> pl.Expr:
+    return pl.lit(values).gather(pl.when(where).then(index)).alias(name)
 
 
 def _frame(
@@ -283,7 +243,7 @@ def _frame(
     etype, shown = packed & 7, np.where(kind == 3, _CODE[UNKNOWN_TYPE], packed & 7)
     numbers = {"u": packed >> 20, "t": micros, "e": etype, "shown": shown, "k": kind}
     numbers |= {"q": ((packed >> 8) & 4095) - 1, "n": (packed >> 3) & 31, "id": number + 1}
-    queries, items, lists = _vocabulary()
+    queries, items, lists = vocabulary()
     q, n, k = pl.col("q"), pl.col("n"), pl.col("k")
     digits = max(8, len(str(len(number))))
     return (
@@ -293,8 +253,8 @@ def _frame(
             pl.when(k != 2).then("t").cast(TIME_DTYPE).alias(EVENT_TIME),
             _lookup(pl.Series(_TYPES), "shown", pl.lit(value=True), EVENT_TYPE),
             _lookup(queries, q, pl.col("e") == _CODE[SEARCH], QUERY),
-            _lookup(lists, q * (_N_ITEMS + 1) + n, pl.col("e") == _CODE[RESULTS], ITEMS),
-            _lookup(items, q * _N_ITEMS + n - 1, pl.col("e") == _CODE[CLICK], ITEM),
+            _lookup(lists, q * (N_ITEMS + 1) + n, pl.col("e") == _CODE[RESULTS], ITEMS),
+            _lookup(items, q * N_ITEMS + n - 1, pl.col("e") == _CODE[CLICK], ITEM),
             pl.format("e{}", pl.col("id").cast(pl.String).str.zfill(digits)).alias(EVENT_ID),
         )
         .select(EVENT_COLUMNS)
@@ -353,37 +313,3 @@ def generate_events(
     names = "u" + names.str.zfill(max(6, len(str(users))))  # u000001...; heavy users anywhere
     epoch = (datetime.combine(start, time(), UTC) - datetime(1970, 1, 1, tzinfo=UTC)) // _US_TD
     return _frame(layout, session_user[layout.session], micros + epoch, rows, names)
-
-
-def _write_atomic(frame: pl.DataFrame, path: Path) -> Path:
-    """Write `frame` to a temporary file next to `path`, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        frame.write_parquet(name)
-        Path(name).chmod(0o644)  # mkstemp creates owner-only files
-        Path(name).replace(path)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def write_events(frame: pl.DataFrame, out: Path) -> list[Path]:
-    """Write events to `out` if it ends in ``.parquet``, else to ``out/date=YYYY-MM-DD/``.
-
-    Day partitions (``events.parquet`` each) follow the UTC date of ``event_time``; rows with
-    a null time go to the first day (1970-01-01 if no row has a time). Row order is kept.
-    Each file is written under a temporary name and renamed. Returns the paths, sorted.
-    """
-    if out.suffix == ".parquet":
-        return [_write_atomic(frame, out)]
-    day = pl.col(EVENT_TIME).dt.date()
-    first = frame.select(day.min()).item() or date(1970, 1, 1)
-    days = frame.with_columns(day.fill_null(first).alias("_day"))
-    parts = days.partition_by("_day", include_key=False, as_dict=True)
-    return sorted(
-        _write_atomic(part, out / f"{DATE}={key[0]:%Y-%m-%d}" / "events.parquet")
-        for key, part in parts.items()
-    )

@@ -1,16 +1,21 @@
-"""Write tables atomically: stage every file under a temporary name, then rename into place."""
+"""Write tables and event logs atomically: each file under a temporary name, then renamed."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 import uuid
+from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from ctr_batch.schema import DATE, EVENT_TIME
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from pathlib import Path
-
-    import polars as pl
 
 PART_FILE = "part-0.parquet"
 # zstd level 1: nearly the size of the default level, written in about two thirds of the time
@@ -90,3 +95,37 @@ def publish(staging: Path, out: Path) -> dict[str, Path]:
     finally:
         shutil.rmtree(replaced, ignore_errors=True)
     return published
+
+
+def _write_event_file(frame: pl.DataFrame, path: Path) -> Path:
+    """Write `frame` to a temporary file next to `path`, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        frame.write_parquet(name)
+        Path(name).chmod(0o644)  # mkstemp creates owner-only files
+        Path(name).replace(path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_events(frame: pl.DataFrame, out: Path) -> list[Path]:
+    """Write events to `out` if it ends in ``.parquet``, else to ``out/date=YYYY-MM-DD/``.
+
+    Day partitions (``events.parquet`` each) follow the UTC date of ``event_time``; rows with
+    a null time go to the first day (1970-01-01 if no row has a time). Row order is kept.
+    Each file is written under a temporary name and renamed. Returns the paths, sorted.
+    """
+    if out.suffix == ".parquet":
+        return [_write_event_file(frame, out)]
+    day = pl.col(EVENT_TIME).dt.date()
+    first = frame.select(day.min()).item() or date(1970, 1, 1)
+    days = frame.with_columns(day.fill_null(first).alias("_day"))
+    parts = days.partition_by("_day", include_key=False, as_dict=True)
+    return sorted(
+        _write_event_file(part, out / f"{DATE}={key[0]:%Y-%m-%d}" / "events.parquet")
+        for key, part in parts.items()
+    )

@@ -21,10 +21,11 @@ from hypothesis import strategies as st
 from ctr_batch.backfill import BackfillConfig, backfill, days_between
 from ctr_batch.config import RunConfig
 from ctr_batch.errors import ConfigError
-from ctr_batch.generate import generate_events, write_events
+from ctr_batch.generate import generate_events
 from ctr_batch.manifest import exclusive_lock
 from ctr_batch.pipeline import run
 from ctr_batch.query import run_checks
+from ctr_batch.write import write_events
 from tests.strategies import GAP, event_logs, to_frame
 
 if TYPE_CHECKING:

@@ -11,10 +11,11 @@ from hypothesis import given, settings
 from ctr_batch import buckets
 from ctr_batch.buckets import _passes
 from ctr_batch.config import RunConfig
-from ctr_batch.generate import generate_events, write_events
+from ctr_batch.generate import generate_events
 from ctr_batch.memory_plan import MEMORY_PER_LEAN_BYTE, MEMORY_PER_LIST_BYTE, InputSize
 from ctr_batch.pipeline import run
 from ctr_batch.read import scan_events
+from ctr_batch.write import write_events
 from tests.strategies import GAP, event_logs, to_frame
 
 if TYPE_CHECKING:

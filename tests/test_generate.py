@@ -8,7 +8,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from ctr_batch.errors import ConfigError
-from ctr_batch.generate import UNKNOWN_TYPE, generate_events, write_events
+from ctr_batch.generate import UNKNOWN_TYPE, generate_events
 from ctr_batch.schema import (
     APP_OPEN,
     CLICK,
@@ -25,6 +25,7 @@ from ctr_batch.schema import (
     SEARCH,
     USER_ID,
 )
+from ctr_batch.write import write_events
 
 if TYPE_CHECKING:
     from pathlib import Path

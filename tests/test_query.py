@@ -15,9 +15,10 @@ from polars.testing import assert_frame_equal
 from ctr_batch import pipeline, query, queryfile, sql_views
 from ctr_batch.config import RunConfig
 from ctr_batch.errors import ConfigError, InputError
-from ctr_batch.generate import generate_events, write_events
+from ctr_batch.generate import generate_events
 from ctr_batch.resources import data_dir
 from ctr_batch.schema import RUN_SUMMARY_TABLE, TABLE_SCHEMAS
+from ctr_batch.write import write_events
 from tests.conftest import events
 
 if TYPE_CHECKING:
