@@ -11,7 +11,6 @@ window edge, and the split is counted in the manifest and the summary.
 
 from __future__ import annotations
 
-import re
 import shutil
 import threading
 import time
@@ -19,12 +18,20 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from ctr_batch import aggregate
 from ctr_batch._version import __version__
+from ctr_batch.backfill_window import (
+    HOME_DAY,
+    PLACED,
+    days_between,
+    files_for_day,
+    home_day,
+    split_sessions,
+    window_rows,
+)
 from ctr_batch.config import RunConfig, format_duration
 from ctr_batch.errors import ConfigError
 from ctr_batch.manifest import exclusive_lock, fingerprint, read_manifest, write_manifest
@@ -35,17 +42,13 @@ from ctr_batch.schema import (
     CTR_BY_QUERY_TABLE,
     CTR_DAILY_TABLE,
     DATE,
-    EVENT_TIME,
     EVENTS_SCHEMA,
-    FILE_INDEX,
     N_EVENTS,
     OUTSIDE_PARTITION,
     QUARANTINE_TABLE,
     REASON,
     RUN_SUMMARY_TABLE,
     SEARCHES_TABLE,
-    SESSION_END,
-    SESSION_START,
     SESSIONS_TABLE,
     SOURCE_FILE,
     SOURCE_ROW,
@@ -59,11 +62,6 @@ if TYPE_CHECKING:
 
 DAY_TABLES = (SEARCHES_TABLE, SESSIONS_TABLE, CTR_DAILY_TABLE, CTR_BY_QUERY_DAILY_TABLE,
               QUARANTINE_TABLE)  # fmt: skip
-_PARTITION = re.compile(r"(?:^|/)date=(\d{4}-\d{2}-\d{2})(?:/|$)")
-_HOME_DAY = "_home_day"
-_PLACED = "_placed"
-_ONE_DAY = timedelta(days=1)
-_SLACK = _ONE_DAY  # a row may lie up to a day outside its date= folder (time zones, late data)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -104,28 +102,6 @@ class DayReport:
     record: dict[str, Any]
 
 
-def days_between(start: date, end: date) -> list[date]:
-    """Every date from `start` to `end`, both included."""
-    if end < start:
-        msg = f"--end {end} is before --start {start}"
-        raise ConfigError(msg)
-    return [start + _ONE_DAY * i for i in range((end - start).days + 1)]
-
-
-def partition_date(path: Path) -> date | None:
-    """The date of a hive ``date=YYYY-MM-DD`` folder in `path`, if any."""
-    match = _PARTITION.search(path.as_posix())
-    return date.fromisoformat(match.group(1)) if match else None
-
-
-def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
-    """Start and end (exclusive) of `day` in `timezone`, as UTC datetimes."""
-    zone = ZoneInfo(timezone)
-    start = datetime.combine(day, datetime.min.time(), zone)
-    end = datetime.combine(day + _ONE_DAY, datetime.min.time(), zone)
-    return start.astimezone(UTC), end.astimezone(UTC)
-
-
 def backfill(
     events: Sequence[str | Path],
     out: Path,
@@ -162,7 +138,7 @@ def backfill(
 def _backfill_day(
     day: date, files: list[Path], out: Path, config: BackfillConfig, old: dict[str, Any] | None
 ) -> DayReport:
-    window_files = _files_for_day(day, files, config)
+    window_files = files_for_day(day, files, config)
     digest = fingerprint(window_files, config.settings())
     if not config.force and old and old.get("fingerprint") == digest:
         return DayReport(day, computed=False, record=old)
@@ -177,27 +153,6 @@ def _backfill_day(
     return DayReport(day, computed=True, record=record)
 
 
-def _files_for_day(day: date, files: list[Path], config: BackfillConfig) -> list[Path]:
-    """Input files that can hold rows of `day`'s window (all files without a partition)."""
-    lo, hi = _read_range(day, config)
-    chosen = []
-    for path in files:
-        part = partition_date(path)
-        if part is None:
-            chosen.append(path)
-            continue
-        part_start = datetime.combine(part, datetime.min.time(), UTC)
-        if part_start - _SLACK < hi and part_start + _ONE_DAY + _SLACK > lo:
-            chosen.append(path)
-    return chosen
-
-
-def _read_range(day: date, config: BackfillConfig) -> tuple[datetime, datetime]:
-    start, end = day_bounds(day, config.run.timezone)
-    margin = config.lookback + config.run.gap
-    return start - margin, end + margin
-
-
 def compute_day(
     day: date, files: list[Path], config: BackfillConfig
 ) -> tuple[dict[str, pl.DataFrame], dict[str, Any]]:
@@ -207,70 +162,20 @@ def compute_day(
         return empty, _day_record(empty, 0, 0)
     scanned = scan_events(files, column_map=dict(config.run.column_map))
     sources = scanned.source_table()
-    window = _window_rows(scanned.frame, sources, day, config).collect().lazy()
-    usable = window.filter(pl.col(_PLACED)).drop(_HOME_DAY, _PLACED)
+    window = window_rows(scanned.frame, sources, day, config).collect().lazy()
+    usable = window.filter(pl.col(PLACED)).drop(HOME_DAY, PLACED)
     tables = compute_tables(usable, config.run, dedupe=scanned.has_event_id, sources=sources)
-    misplaced = window.filter(~pl.col(_PLACED) & (pl.col(_HOME_DAY) == day)).with_columns(
+    misplaced = window.filter(~pl.col(PLACED) & (pl.col(HOME_DAY) == day)).with_columns(
         pl.lit(OUTSIDE_PARTITION).alias(REASON)
     )
-    home_quarantine = tables[QUARANTINE_TABLE].filter(_home_day(config.run.timezone) == day)
+    home_quarantine = tables[QUARANTINE_TABLE].filter(home_day(config.run.timezone) == day)
     tables[QUARANTINE_TABLE] = pl.concat(
         [home_quarantine, quarantine_rows(misplaced, sources).collect()]
     ).sort(SOURCE_FILE, SOURCE_ROW)
-    home_rows = window.filter(pl.col(_HOME_DAY) == day).select(pl.len()).collect().item()
+    home_rows = window.filter(pl.col(HOME_DAY) == day).select(pl.len()).collect().item()
     day_tables = _day_tables(tables, day)
-    split = _split(day_tables[SESSIONS_TABLE], day, config)
+    split = split_sessions(day_tables[SESSIONS_TABLE], day, config)
     return day_tables, _day_record(day_tables, home_rows, split)
-
-
-def _split(sessions: pl.DataFrame, day: date, config: BackfillConfig) -> int:
-    """Sessions of `day` that reach past the lookback: cut at the window edge."""
-    start, end = day_bounds(day, config.run.timezone)
-    outside = (pl.col(SESSION_START) < start - config.lookback) | (
-        pl.col(SESSION_END) >= end + config.lookback
-    )
-    return sessions.filter(outside).height
-
-
-def _window_rows(
-    events: pl.LazyFrame, sources: pl.LazyFrame, day: date, config: BackfillConfig
-) -> pl.LazyFrame:
-    """Rows of the day's read range, plus its home rows that no window can place.
-
-    Adds ``_home_day`` and ``_placed``: false for rows without a time and for rows more than
-    more than a day outside their ``date=`` partition, which no day reads reliably.
-    """
-    lo, hi = _read_range(day, config)
-    part_start = (
-        pl.col(SOURCE_FILE)
-        .str.extract(_PARTITION.pattern, 1)
-        .str.to_datetime("%Y-%m-%d", time_unit="us", time_zone="UTC")
-    )
-    placed = pl.col(EVENT_TIME).is_not_null() & (
-        part_start.is_null()
-        | pl.col(EVENT_TIME).is_between(
-            part_start - _SLACK, part_start + _ONE_DAY + _SLACK, closed="left"
-        )
-    )
-    with_home = events.join(
-        sources.select(FILE_INDEX, SOURCE_FILE), on=FILE_INDEX, how="left"
-    ).with_columns(
-        _home_day(config.run.timezone).alias(_HOME_DAY),
-        (placed | pl.col(EVENT_TIME).is_null()).fill_null(False).alias(_PLACED),
-    )
-    in_range = pl.col(EVENT_TIME).is_between(lo, hi, closed="left")
-    home = pl.col(_HOME_DAY) == day
-    keep = (in_range & pl.col(_PLACED)) | (
-        home & (~pl.col(_PLACED) | pl.col(EVENT_TIME).is_null())
-    )
-    return with_home.filter(keep.fill_null(False)).drop(SOURCE_FILE)
-
-
-def _home_day(timezone: str) -> pl.Expr:
-    """A row's home day: its ``date=`` input partition, else its event date in `timezone`."""
-    partition = pl.col(SOURCE_FILE).str.extract(_PARTITION.pattern, 1).str.to_date()
-    event_day = pl.col(EVENT_TIME).dt.convert_time_zone(timezone).dt.date()
-    return pl.coalesce(partition, event_day)
 
 
 def _day_tables(tables: dict[str, pl.DataFrame], day: date) -> dict[str, pl.DataFrame]:
