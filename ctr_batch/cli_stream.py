@@ -50,7 +50,7 @@ def simulate_stream(
     column: ColumnOption = None,
 ) -> None:
     """Predict exactly what the Bytewax search-session dataflow emits for EVENTS."""
-    from ctr_batch.stream import run_simulation  # loads only for this command
+    from ctr_batch.stream_run import run_simulation  # loads only for this command
 
     summary = run_simulation(
         events,

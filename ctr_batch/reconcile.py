@@ -57,7 +57,7 @@ from ctr_batch.schema import (
     TIME_DTYPE,
     USER_ID,
 )
-from ctr_batch.stream import stream_input
+from ctr_batch.stream_run import stream_input
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence

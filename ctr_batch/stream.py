@@ -18,29 +18,21 @@ and emits one record per search. What it does, checked against Bytewax 0.21.1's 
 
 from __future__ import annotations
 
-import dataclasses
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import polars as pl
 
-from ctr_batch.errors import SchemaError
-from ctr_batch.read import ScannedEvents, find_event_files, scan_events
 from ctr_batch.schema import (
-    CTR,
     EVENT_TIME,
     EVENT_TYPE,
     EVENTS_SCHEMA,
-    FILE_INDEX,
     OPENS_SESSION,
-    QUARANTINE_SCHEMA,
     QUARANTINE_TABLE,
     SEARCHES_TABLE,
     SEQ,
     SESSIONS_TABLE,
-    SOURCE_ROW,
     TIME_DTYPE,
     USER_ID,
 )
@@ -48,12 +40,8 @@ from ctr_batch.sessionize import opens_session
 from ctr_batch.stream_records import MERGED, POSITION, STREAM_SESSION, stream_records
 from ctr_batch.stream_windower import stream_sessions
 from ctr_batch.validate import flag_rows, split_valid
-from ctr_batch.write import write_tables
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
-    from pathlib import Path
-
     from ctr_batch.config import GapRule
 
 LATE_TABLE = "late"
@@ -66,27 +54,6 @@ _LATE = "_late"
 _TIME_SESSION = "_time_session"  # session number of the time-ordered on-time events
 _DISORDERED = "_disordered"  # the session's events did not arrive in time order
 _US = timedelta(microseconds=1)
-
-
-@dataclass(frozen=True, slots=True)
-class StreamSummary:
-    """What a simulation read, set aside, dropped as late and produced."""
-
-    rows_read: int
-    quarantined: int
-    late: int
-    sessions: int
-    searches: int
-    clicked_searches: int
-    sequential_sessions: int = 0  # sessions whose events arrived out of time order
-    sequential_events: int = 0  # their events, simulated one by one
-    seconds: float = 0.0
-    tables: dict[str, Path] = field(default_factory=dict)
-
-    @property
-    def ctr(self) -> float | None:
-        """Share of the stream's searches with at least one click."""
-        return self.clicked_searches / self.searches if self.searches else None
 
 
 def watermark(wait: timedelta) -> pl.Expr:
@@ -264,84 +231,4 @@ def _late_rows(ordered: pl.DataFrame) -> pl.DataFrame:
         .with_columns(pl.col(EVENT_TYPE).cast(pl.String), pl.col(SEQ).alias(INPUT_ROW))
         .select(LATE_SCHEMA.names())
         .cast(LATE_SCHEMA)
-    )
-
-
-def scan_arrival(sources: Sequence[str | Path], column: str) -> pl.LazyFrame:
-    """``_seq`` and the arrival `column` of every input row, read in ``scan_events``'s order.
-
-    Raises
-    ------
-    SchemaError
-        If a file lacks `column`.
-    """
-    files = find_event_files(sources)
-    for path in files:
-        names = pl.read_parquet_schema(path)
-        if column not in names:
-            raise SchemaError.missing(str(path), [column], names)
-    scan = pl.scan_parquet(files, hive_partitioning=False).select(column)
-    return scan.with_row_index(SEQ).with_columns(pl.col(SEQ).cast(pl.Int64))
-
-
-def stream_input(
-    sources: Sequence[str | Path],
-    *,
-    arrival: str | None = None,
-    column_map: Mapping[str, str] | None = None,
-) -> tuple[pl.LazyFrame, ScannedEvents]:
-    """Normalized events of `sources`, with the `arrival` column when given."""
-    scanned = scan_events(sources, column_map=column_map)
-    if arrival is None:
-        return scanned.frame, scanned
-    return scanned.frame.join(scan_arrival(sources, arrival), on=SEQ, how="left"), scanned
-
-
-def run_simulation(
-    sources: Sequence[str | Path],
-    out: Path,
-    *,
-    gap: timedelta,
-    wait: timedelta,
-    arrival: str | None = None,
-    column_map: Mapping[str, str] | None = None,
-    gap_rule: GapRule = "inclusive",
-) -> StreamSummary:
-    """Simulate the stream on event files and write its tables under `out` (CONTRACT §5 layout).
-
-    Writes ``searches``, ``sessions``, ``late`` and ``quarantine``; nothing is written unless
-    every input file passes the schema checks.
-    """
-    started = time.perf_counter()
-    frame, scanned = stream_input(sources, arrival=arrival, column_map=column_map)
-    simulation = simulate(frame, gap=gap, wait=wait, arrival=arrival, gap_rule=gap_rule)
-    tables = dict(simulation.tables)
-    tables[QUARANTINE_TABLE] = _located(tables[QUARANTINE_TABLE], scanned)
-    searches = tables[SEARCHES_TABLE]
-    summary = StreamSummary(
-        rows_read=scanned.rows,
-        quarantined=tables[QUARANTINE_TABLE].height,
-        late=tables[LATE_TABLE].height,
-        sessions=tables[SESSIONS_TABLE].height,
-        searches=searches.height,
-        clicked_searches=int((searches[CTR] > 0).sum()),
-        sequential_sessions=simulation.sequential_sessions,
-        sequential_events=simulation.sequential_events,
-        seconds=time.perf_counter() - started,
-    )
-    return dataclasses.replace(summary, tables=write_tables(tables, out))
-
-
-def _located(rejected: pl.DataFrame, scanned: ScannedEvents) -> pl.DataFrame:
-    """Rejected rows with their source file and row number within it (``QUARANTINE_SCHEMA``)."""
-    located = rejected.lazy().join(scanned.source_table(), on=FILE_INDEX, how="left")
-    return (
-        located.with_columns(
-            pl.col(EVENT_TYPE).cast(pl.String),
-            (pl.col(SEQ) - pl.col(SOURCE_ROW)).alias(SOURCE_ROW),
-        )
-        .sort(SEQ)
-        .select(QUARANTINE_SCHEMA.names())
-        .cast(QUARANTINE_SCHEMA)
-        .collect()
     )

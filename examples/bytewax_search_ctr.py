@@ -41,7 +41,7 @@ from bytewax.testing import TestingSource, run_main
 
 from ctr_batch.config import parse_duration
 from ctr_batch.schema import EVENTS_SCHEMA, SEQ, TIME_DTYPE
-from ctr_batch.stream import stream_input
+from ctr_batch.stream_run import stream_input
 from ctr_batch.validate import flag_rows, split_valid
 
 FIXED_NOW = datetime(2000, 1, 1, tzinfo=UTC)  # the clock's "system time", never advancing

@@ -27,8 +27,9 @@ from ctr_batch.pipeline import compute_tables, run
 from ctr_batch.read import scan_events
 from ctr_batch.reconcile import MISMATCH_SCHEMA, reconcile, summary_rows, write_mismatches
 from ctr_batch.reconcile_views import batch_searches
-from ctr_batch.stream import run_simulation, simulate, simulate_stream
+from ctr_batch.stream import simulate, simulate_stream
 from ctr_batch.stream_output import load_stream_output
+from ctr_batch.stream_run import run_simulation
 from tests.conftest import events
 from tests.strategies import GAP, event_logs, to_frame
 
