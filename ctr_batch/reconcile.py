@@ -22,13 +22,10 @@ import polars as pl
 
 from ctr_batch.config import RunConfig
 from ctr_batch.diff import (
-    COLUMN,
     DIFFERENCE,
     EXTRA,
-    LEFT_VALUE,
     MISSING,
     OCCURRENCE,
-    RIGHT_VALUE,
     VALUE_MISMATCH,
     differences,
 )
@@ -45,17 +42,12 @@ from ctr_batch.reconcile_causes import (
     explain,
 )
 from ctr_batch.reconcile_daily import daily_deltas
+from ctr_batch.reconcile_result import MISMATCH_SCHEMA, RECORD, ReconcileResult
 from ctr_batch.reconcile_views import KEYS, VALUES, batch_searches, view
 from ctr_batch.schema import (
-    DATE,
     N_SEARCHES,
-    QUERY,
-    SEARCH_TIME,
     SEARCHES_TABLE,
-    SESSION_START,
     SESSIONS_TABLE,
-    TIME_DTYPE,
-    USER_ID,
 )
 from ctr_batch.stream_run import stream_input
 
@@ -66,60 +58,7 @@ if TYPE_CHECKING:
     from ctr_batch.config import GapRule
     from ctr_batch.stream_output import StreamKind
 
-RECORD = "record"
-MISMATCH_SCHEMA = pl.Schema(
-    {
-        RECORD: pl.String(),
-        USER_ID: pl.String(),
-        SESSION_START: TIME_DTYPE,
-        SEARCH_TIME: TIME_DTYPE,
-        QUERY: pl.String(),
-        DATE: pl.Date(),
-        OCCURRENCE: pl.UInt32(),
-        COLUMN: pl.String(),
-        LEFT_VALUE: pl.String(),
-        RIGHT_VALUE: pl.String(),
-        SIMULATED_VALUE: pl.String(),
-        DIFFERENCE: pl.String(),
-        CAUSE: pl.String(),
-        DETAIL: pl.String(),
-    }
-)
 _NOT_ANALYSED = "no events given: causes not analysed"
-
-
-@dataclass(frozen=True, slots=True)
-class ReconcileResult:
-    """Outcome of comparing a stream's output with the batch tables."""
-
-    kind: StreamKind
-    batch_records: int
-    stream_records: int
-    matched: int
-    missing_in_stream: int
-    extra_in_stream: int
-    value_mismatch: int  # records in both with at least one differing value
-    mismatches: pl.DataFrame  # MISMATCH_SCHEMA: one row per difference
-    daily: pl.DataFrame  # DAILY_SCHEMA: per-day batch vs stream figures
-    tolerance: float
-    analysed: bool  # events were given, so causes were looked for
-    stream_gap_rule: GapRule | None = None
-
-    @property
-    def unexplained(self) -> int:
-        """Differences (beyond the tolerance) with no known cause."""
-        return int((self.mismatches[CAUSE] == UNEXPLAINED).sum())
-
-    @property
-    def passed(self) -> bool:
-        """True when every difference beyond the tolerance has a known cause."""
-        return self.unexplained == 0
-
-    @property
-    def causes(self) -> dict[str, int]:
-        """Number of differences per cause."""
-        counts = self.mismatches.group_by(CAUSE).len().sort(CAUSE)
-        return {str(cause): int(n) for cause, n in counts.rows()}
 
 
 def load_batch(batch_out: Path) -> tuple[pl.DataFrame, pl.DataFrame, RunConfig | None]:
@@ -304,33 +243,3 @@ def _result(
         analysed=settings is not None,
         stream_gap_rule=None if settings is None else settings.gap_rule,
     )
-
-
-def write_mismatches(result: ReconcileResult, path: Path) -> Path:
-    """Write the mismatch table (``MISMATCH_SCHEMA``) as one Parquet file, even when empty."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    result.mismatches.write_parquet(path)
-    return path
-
-
-def summary_rows(result: ReconcileResult) -> list[tuple[str, str]]:
-    """(label, value) pairs summing up a comparison, for printing."""
-    rows = [
-        ("stream records", f"{result.stream_records:,} ({result.kind})"),
-        ("batch records", f"{result.batch_records:,}"),
-        ("matched", f"{result.matched:,}"),
-        ("missing in stream", f"{result.missing_in_stream:,}"),
-        ("extra in stream", f"{result.extra_in_stream:,}"),
-        ("value mismatches", f"{result.value_mismatch:,} records"),
-        ("tolerance", f"{result.tolerance:g}"),
-    ]
-    if result.analysed:
-        rows.append(("stream gap rule", str(result.stream_gap_rule)))
-        rows += [(f"cause: {cause}", f"{n:,}") for cause, n in result.causes.items()]
-    else:
-        rows.append(("causes", "not analysed (no events given)"))
-    worst = result.daily.select(pl.col("delta").abs().max()).item()
-    rows.append(("largest daily delta", "n/a" if worst is None else f"{worst:.6f}"))
-    rows.append(("unexplained differences", f"{result.unexplained:,}"))
-    rows.append(("result", "PASSED" if result.passed else "FAILED"))
-    return rows

@@ -97,8 +97,8 @@ def publish(staging: Path, out: Path) -> dict[str, Path]:
     return published
 
 
-def _write_event_file(frame: pl.DataFrame, path: Path) -> Path:
-    """Write `frame` to a temporary file next to `path`, then rename it into place."""
+def write_file(frame: pl.DataFrame, path: Path) -> Path:
+    """Write `frame` as the Parquet file `path`: to a temporary file beside it, then renamed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
@@ -120,12 +120,12 @@ def write_events(frame: pl.DataFrame, out: Path) -> list[Path]:
     Each file is written under a temporary name and renamed. Returns the paths, sorted.
     """
     if out.suffix == ".parquet":
-        return [_write_event_file(frame, out)]
+        return [write_file(frame, out)]
     day = pl.col(EVENT_TIME).dt.date()
     first = frame.select(day.min()).item() or date(1970, 1, 1)
     days = frame.with_columns(day.fill_null(first).alias("_day"))
     parts = days.partition_by("_day", include_key=False, as_dict=True)
     return sorted(
-        _write_event_file(part, out / f"{DATE}={key[0]:%Y-%m-%d}" / "events.parquet")
+        write_file(part, out / f"{DATE}={key[0]:%Y-%m-%d}" / "events.parquet")
         for key, part in parts.items()
     )
