@@ -141,7 +141,7 @@ def run(
         typer.Option(
             "--memory-limit",
             help="Memory budget, e.g. 8GiB: logs that need more are processed in user "
-            "buckets on disk (same tables, bounded memory).",
+            "buckets (same tables, bounded memory); with --engine duckdb, DuckDB's limit.",
         ),
     ] = None,
     buckets: Annotated[

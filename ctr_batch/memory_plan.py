@@ -10,6 +10,8 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ctr_batch.errors import ConfigError
+
 if TYPE_CHECKING:
     from ctr_batch.read import ScannedEvents
 
@@ -59,3 +61,23 @@ def bucket_count(scanned: ScannedEvents, memory_limit: int | None) -> int:
     if memory_limit is None:
         return 1
     return InputSize.of(scanned).spilled_buckets(memory_limit)
+
+
+def require_one_pass(
+    scanned: ScannedEvents, memory_limit: int | None, buckets: int | None
+) -> None:
+    """Raise a ``ConfigError`` unless the engine that runs in one pass (DuckDB) can take the input.
+
+    That engine holds the whole input as Arrow (about its uncompressed Parquet size) beside
+    what its operators hold, which they can spill to disk; it makes no buckets.
+    """
+    if buckets is not None and buckets > 1:
+        msg = "--buckets: the duckdb engine computes in one pass; "
+        msg += "use --engine auto to split users into buckets"
+        raise ConfigError(msg)
+    size = InputSize.of(scanned)
+    if memory_limit is not None and size.lists + size.rest > memory_limit:
+        msg = f"--memory-limit {memory_limit / 2**30:.1f} GiB: the duckdb engine holds the whole "
+        msg += f"input in memory ({(size.lists + size.rest) / 2**30:.1f} GiB uncompressed); "
+        msg += "use --engine auto, which splits users into buckets"
+        raise ConfigError(msg)

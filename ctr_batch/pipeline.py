@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal
 import polars as pl
 
 from ctr_batch import aggregate, buckets
-from ctr_batch.memory_plan import fits_in_memory
+from ctr_batch.memory_plan import fits_in_memory, require_one_pass
 from ctr_batch.read import ScannedEvents, scan_events
 from ctr_batch.schema import (
     CTR_BY_QUERY_TABLE,
@@ -227,22 +227,23 @@ def run(
     """Read events, compute every table and write them under `out`.
 
     With `buckets` > 1, or when the events would not fit in `memory_limit` bytes, users are
-    hashed into buckets on disk and computed bucket by bucket (``buckets.py``): the same
-    tables, in bounded memory. Nothing is written unless every input file passes the schema
-    checks and every table is computed.
+    hashed into buckets and computed bucket by bucket (``buckets.py``): the same tables, in
+    bounded memory (the duckdb engine runs in one pass, or refuses). Nothing is written unless
+    every input file passes the schema checks and every table is computed.
     """
     started = time.perf_counter()
     step = progress or (lambda _: None)
     step("checking input files")
     scanned = scan_events(sources, column_map=dict(config.column_map))
-    bucketed = (buckets or 1) > 1 or not fits_in_memory(scanned, memory_limit)
-    if bucketed and engine != "duckdb":
+    if engine == "duckdb":
+        require_one_pass(scanned, memory_limit, buckets)
+    elif (buckets or 1) > 1 or not fits_in_memory(scanned, memory_limit):
         count = buckets if buckets and buckets > 1 else None
         return _run_bucketed(
             scanned, out, config, step, started, sources, count=count, memory_limit=memory_limit
         )
     step(f"computing tables from {scanned.rows:,} rows in {len(scanned.sources)} file(s)")
-    tables = _compute_scanned(scanned, config, engine)
+    tables = _compute_scanned(scanned, config, engine, memory_limit)
     summary = dataclasses.replace(
         summarize(tables, scanned.rows), seconds=time.perf_counter() - started
     )
@@ -252,13 +253,15 @@ def run(
 
 
 def _compute_scanned(
-    scanned: ScannedEvents, config: RunConfig, engine: Engine
+    scanned: ScannedEvents, config: RunConfig, engine: Engine, memory_limit: int | None = None
 ) -> dict[str, pl.DataFrame]:
     dedupe, files = scanned.has_event_id, scanned.source_table()
     if engine == "duckdb":
         from ctr_batch.sql_engine import compute_tables_duckdb  # DuckDB loads only when asked
 
-        return compute_tables_duckdb(scanned.frame, config, dedupe=dedupe, sources=files)
+        return compute_tables_duckdb(
+            scanned.frame, config, dedupe=dedupe, sources=files, memory_limit=memory_limit
+        )
     return compute_tables(scanned.frame, config, engine=engine, dedupe=dedupe, sources=files)
 
 

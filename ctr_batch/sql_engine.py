@@ -9,6 +9,7 @@ values travel as DuckDB ``$name`` parameters, never inside the SQL text. Only re
 
 from __future__ import annotations
 
+import tempfile
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -105,6 +106,7 @@ def compute_tables_duckdb(
     *,
     dedupe: bool = True,
     sources: pl.LazyFrame | None = None,
+    memory_limit: int | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Compute every output table from normalized events, in DuckDB SQL.
 
@@ -124,18 +126,23 @@ def compute_tables_duckdb(
         Set repeated ``event_id`` values aside.
     sources
         ``_file`` → ``source_file`` and first ``_seq`` of each file, for the quarantine table.
+    memory_limit
+        Bytes DuckDB's operators may hold before they spill to a temporary folder (DuckDB's
+        default: 80 % of the machine's memory). The events themselves are held as Arrow
+        beside that.
     """
     params = stage_parameters(config, dedupe=dedupe)
     source_frame = _SOURCES_SCHEMA.to_frame() if sources is None else sources.collect()
-    con = duckdb.connect()
-    try:
-        con.sql("SET TimeZone = 'UTC'")  # timestamps come back labelled UTC
-        con.register(EVENTS_VIEW, _event_frame(events).to_arrow())
-        con.register(SOURCES_VIEW, source_frame.cast(_SOURCES_SCHEMA).to_arrow())
-        _run_stages(con, params)
-        return {name: _fetch(con, name) for name in _OUTPUT_TABLES}
-    finally:
-        con.close()
+    with tempfile.TemporaryDirectory(prefix="ctr-batch-duckdb-") as spill:
+        settings: dict[str, str | bool | int | float | list[str]] = {"temp_directory": spill}
+        if memory_limit is not None:
+            settings["memory_limit"] = f"{max(memory_limit >> 20, 1)}MiB"
+        with duckdb.connect(config=settings) as con:
+            con.sql("SET TimeZone = 'UTC'")  # timestamps come back labelled UTC
+            con.register(EVENTS_VIEW, _event_frame(events).to_arrow())
+            con.register(SOURCES_VIEW, source_frame.cast(_SOURCES_SCHEMA).to_arrow())
+            _run_stages(con, params)
+            return {name: _fetch(con, name) for name in _OUTPUT_TABLES}
 
 
 def _event_frame(events: pl.LazyFrame | pl.DataFrame) -> pl.DataFrame:

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+from typing import TYPE_CHECKING, Any
 
+import duckdb
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from ctr_batch.config import RunConfig
+from ctr_batch.errors import ConfigError
 from ctr_batch.memory_plan import (
     MEMORY_PER_LEAN_BYTE,
     MEMORY_PER_LIST_BYTE,
@@ -11,8 +18,12 @@ from ctr_batch.memory_plan import (
     InputSize,
     bucket_count,
 )
+from ctr_batch.pipeline import run
 from ctr_batch.read import scan_events
 from ctr_batch.samples import sample
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @pytest.mark.parametrize(("limit", "expected"), [(None, 1), (10**12, 1), (1, None)])
@@ -40,3 +51,37 @@ def test_rescan_buckets_leave_room_for_the_shared_lists(
     rest = 1000
     limit = int(100 * MEMORY_PER_LIST_BYTE + rest * MEMORY_PER_LEAN_BYTE * per_bucket)
     assert InputSize(lists, rest).rescan_buckets(limit) == expected
+
+
+def test_the_duckdb_engine_refuses_what_it_cannot_do_in_one_pass(tmp_path: Path) -> None:
+    events = [sample("sample").path]
+    size = InputSize.of(scan_events(events))
+    with pytest.raises(ConfigError, match="--buckets: the duckdb engine computes in one pass"):
+        run(events, tmp_path / "out", RunConfig(), engine="duckdb", buckets=3)
+    too_small = (size.lists + size.rest) // 2
+    with pytest.raises(ConfigError, match="holds the whole input in memory"):
+        run(events, tmp_path / "out", RunConfig(), engine="duckdb", memory_limit=too_small)
+    assert not (tmp_path / "out").exists()  # refused before anything is written
+
+
+def test_the_duckdb_engine_runs_within_a_memory_limit_it_fits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events = [sample("sample").path]
+    limit, engines = 256 * 2**20, ("sql", "polars")
+    settings: list[dict[str, object]] = []
+    connect = duckdb.connect
+
+    def recording_connect(**kwargs: Any) -> duckdb.DuckDBPyConnection:
+        settings.append(kwargs["config"])
+        return connect(**kwargs)
+
+    monkeypatch.setattr("ctr_batch.sql_engine.duckdb.connect", recording_connect)
+    run(events, tmp_path / "sql", RunConfig(), engine="duckdb", memory_limit=limit)
+    assert settings[0]["memory_limit"] == "256MiB"  # DuckDB's operators spill beyond it
+    assert settings[0]["temp_directory"]
+    run(events, tmp_path / "polars", RunConfig())
+    for table in ("sessions", "searches", "ctr_daily", "ctr_by_query"):
+        sql, polars = (pl.read_parquet(tmp_path / e / table / "*.parquet") for e in engines)
+        by_all = sql.columns
+        assert_frame_equal(sql.sort(by_all), polars.sort(by_all), rel_tol=0, abs_tol=1e-12)
