@@ -38,9 +38,6 @@ def table_paths(out: Path) -> dict[str, Path]:
     return tables
 
 
-# --- SQL text ----------------------------------------------------------------------------------
-
-
 def _sql_identifier(name: str) -> str:
     """`name` as a quoted SQL identifier.
 
