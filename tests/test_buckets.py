@@ -94,6 +94,17 @@ def test_rescanned_buckets_keep_every_column_of_quarantined_rows(tmp_path: Path)
     assert quarantine["event_id"].str.starts_with("id-").all()  # read for these rows only
 
 
+def test_rescanned_buckets_of_a_log_without_event_ids(tmp_path: Path) -> None:
+    frame = generate_events(events=20_000, users=200, days=2, seed=3, bad_row_rate=0.02)
+    write_events(frame.drop("event_id"), tmp_path / "events")
+    run([tmp_path / "events"], tmp_path / "one", RunConfig())
+    run([tmp_path / "events"], tmp_path / "four", RunConfig(), buckets=4)
+    assert_same_outputs(tmp_path / "one", tmp_path / "four")
+    quarantine = pl.read_parquet(tmp_path / "four" / "quarantine" / "*.parquet")
+    assert quarantine.height > 0
+    assert quarantine["event_id"].is_null().all()
+
+
 def test_a_memory_limit_picks_rescans_that_fit_beside_the_lists(tmp_path: Path) -> None:
     frame = generate_events(events=20_000, users=400, days=2, seed=9)  # no repeated ids
     write_events(frame, tmp_path / "events")
