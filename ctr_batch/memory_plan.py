@@ -36,13 +36,18 @@ class InputSize:
         lists = sum(source.list_bytes for source in scanned.sources)
         return cls(lists, sum(source.other_bytes for source in scanned.sources))
 
+    @property
+    def total(self) -> int:
+        """Uncompressed bytes of every column."""
+        return self.lists + self.rest
+
     def one_pass(self) -> float:
         """Bytes one in-memory pass over the events needs."""
-        return (self.lists + self.rest) * MEMORY_PER_PARQUET_BYTE
+        return self.total * MEMORY_PER_PARQUET_BYTE
 
     def spilled_buckets(self, memory_limit: int) -> int:
         """Spilled buckets needed so that computing one fits in `memory_limit` bytes."""
-        return max(1, math.ceil((self.lists + self.rest) * MEMORY_PER_SPILLED_BYTE / memory_limit))
+        return max(1, math.ceil(self.total * MEMORY_PER_SPILLED_BYTE / memory_limit))
 
     def rescan_buckets(self, memory_limit: int) -> int | None:
         """Rescanned buckets that fit in `memory_limit` beside the shared lists (None: none)."""
@@ -75,9 +80,9 @@ def require_one_pass(
         msg = "--buckets: the duckdb engine computes in one pass; "
         msg += "use --engine auto to split users into buckets"
         raise ConfigError(msg)
-    size = InputSize.of(scanned)
-    if memory_limit is not None and size.lists + size.rest > memory_limit:
+    size = InputSize.of(scanned).total
+    if memory_limit is not None and size > memory_limit:
         msg = f"--memory-limit {memory_limit / 2**30:.1f} GiB: the duckdb engine holds the whole "
-        msg += f"input in memory ({(size.lists + size.rest) / 2**30:.1f} GiB uncompressed); "
+        msg += f"input in memory ({size / 2**30:.1f} GiB uncompressed); "
         msg += "use --engine auto, which splits users into buckets"
         raise ConfigError(msg)

@@ -55,6 +55,11 @@ def write_tables(tables: Mapping[str, pl.DataFrame], out: Path) -> dict[str, Pat
 def _replace_table(new_file: Path, folder: Path) -> None:
     folder.mkdir(exist_ok=True)
     new_file.replace(folder / PART_FILE)
+    _remove_stale(folder)
+
+
+def _remove_stale(folder: Path) -> None:
+    """Remove everything in a table folder but its ``part-0.parquet`` (an earlier layout)."""
     for stale in folder.iterdir():
         if stale.name != PART_FILE:
             shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
@@ -66,13 +71,8 @@ def write_partition(frame: pl.DataFrame, folder: Path) -> Path:
     The file is written under a hidden temporary name that no ``*.parquet`` glob matches,
     then renamed into place; other files in `folder` (an earlier layout) are then removed.
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    temporary = folder / f".{PART_FILE}.{uuid.uuid4().hex[:12]}.tmp"
-    try:
-        frame.write_parquet(temporary, **PARQUET_OPTIONS)
-        _replace_table(temporary, folder)
-    finally:
-        temporary.unlink(missing_ok=True)
+    write_file(frame, folder / PART_FILE, **PARQUET_OPTIONS)
+    _remove_stale(folder)
     return folder / PART_FILE
 
 
@@ -97,13 +97,17 @@ def publish(staging: Path, out: Path) -> dict[str, Path]:
     return published
 
 
-def write_file(frame: pl.DataFrame, path: Path) -> Path:
-    """Write `frame` as the Parquet file `path`: to a temporary file beside it, then renamed."""
+def write_file(frame: pl.DataFrame, path: Path, **options: Any) -> Path:
+    """Write `frame` as the Parquet file `path`: to a temporary file beside it, then renamed.
+
+    The temporary name is hidden and ends in ``.tmp``, so no ``*.parquet`` glob matches it.
+    `options` go to ``write_parquet``.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
-        frame.write_parquet(name)
+        frame.write_parquet(name, **options)
         Path(name).chmod(0o644)  # mkstemp creates owner-only files
         Path(name).replace(path)
     except BaseException:
