@@ -19,8 +19,8 @@ from rich.progress import (
 )
 
 from ctr_batch import cli_sql, cli_stream, pipeline, report
-from ctr_batch.backfill import BackfillConfig, DayReport
-from ctr_batch.backfill import backfill as run_backfill
+from ctr_batch.backfill_days import BackfillConfig, DayReport
+from ctr_batch.backfill_days import backfill as run_backfill
 from ctr_batch.backfill_window import days_between
 from ctr_batch.cli_common import (
     ColumnOption,

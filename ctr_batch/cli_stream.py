@@ -108,8 +108,8 @@ def validate(
     rows: Annotated[int, typer.Option("--rows", help="Mismatches to show.")] = 10,
 ) -> None:
     """Compare a streaming job's output with the batch truth; explain every difference."""
-    from ctr_batch.reconcile import reconcile
     from ctr_batch.reconcile_result import summary_rows, write_mismatches
+    from ctr_batch.reconcile_stream import reconcile
     from ctr_batch.stream_output import load_stream_output
 
     if fmt is not None and fmt not in STREAM_FORMATS:

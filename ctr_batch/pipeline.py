@@ -28,15 +28,15 @@ from ctr_batch.schema import (
     SESSION_FIRST_ROW,
     SESSIONS_TABLE,
 )
-from ctr_batch.segment import segment
-from ctr_batch.sessionize import (
+from ctr_batch.search_segments import segment
+from ctr_batch.summary import RunSummary, summarize, summarize_parts, summary_frame
+from ctr_batch.user_sessions import (
     USER_KEYS,
     group_users,
     out_of_order,
     sessionize,
     users_interleaved,
 )
-from ctr_batch.summary import RunSummary, summarize, summarize_parts, summary_frame
 from ctr_batch.validate import (
     ids_distinct,
     mark_known_duplicates,

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
     import polars as pl
 
-    from ctr_batch.backfill import DayReport
+    from ctr_batch.backfill_days import DayReport
     from ctr_batch.summary import RunSummary
 
 

@@ -36,9 +36,9 @@ from ctr_batch.schema import (
     TIME_DTYPE,
     USER_ID,
 )
-from ctr_batch.sessionize import opens_session
 from ctr_batch.stream_records import MERGED, POSITION, STREAM_SESSION, stream_records
 from ctr_batch.stream_windower import stream_sessions
+from ctr_batch.user_sessions import opens_session
 from ctr_batch.validate import flag_rows, split_valid
 
 if TYPE_CHECKING:

@@ -25,8 +25,8 @@ from ctr_batch.errors import ConfigError, InputError, SchemaError
 from ctr_batch.generate import generate_events
 from ctr_batch.pipeline import compute_tables, run
 from ctr_batch.read import scan_events
-from ctr_batch.reconcile import reconcile
 from ctr_batch.reconcile_result import MISMATCH_SCHEMA, summary_rows, write_mismatches
+from ctr_batch.reconcile_stream import reconcile
 from ctr_batch.reconcile_views import batch_searches
 from ctr_batch.stream import simulate, simulate_stream
 from ctr_batch.stream_output import load_stream_output

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ctr_batch.backfill import BackfillConfig, backfill
+from ctr_batch.backfill_days import BackfillConfig, backfill
 from ctr_batch.backfill_window import days_between
 from ctr_batch.config import RunConfig
 from ctr_batch.errors import ConfigError

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import importlib
 from datetime import timedelta
 
 import polars as pl
 import pytest
 
+from ctr_batch import user_sessions
 from ctr_batch.config import RunConfig
 from ctr_batch.pipeline import compute_tables
-from ctr_batch.sessionize import group_users, out_of_order, users_interleaved
+from ctr_batch.user_sessions import group_users, out_of_order, users_interleaved
 from tests.conftest import events
 
 GAP = timedelta(seconds=10)
-# the module, not the function `ctr_batch.sessionize` that the package exports
-sessionize_module = importlib.import_module("ctr_batch.sessionize")
 
 
 def session_sizes(frame: pl.DataFrame, **settings: object) -> list[int]:
@@ -122,7 +120,7 @@ def test_users_sharing_a_key_fall_back_to_the_next_key(
     frame = events(("a", 0, "search", "q"), ("b", 1, "search", "r"), ("a", 2, "click"),
                    ("b", 3, "click"), ("a", 4, "click"))  # fmt: skip
     expected = compute_tables(frame.lazy(), RunConfig(gap=GAP))["sessions"].sort("user_id")
-    real_key = sessionize_module.user_key
+    real_key = user_sessions.user_key
     tried: list[str] = []
 
     def colliding_key(kind: str = "hash", rows: int = 0) -> pl.Expr:  # users share a key
@@ -131,7 +129,7 @@ def test_users_sharing_a_key_fall_back_to_the_next_key(
             return pl.lit(2**63, pl.UInt64).alias("_user_key")  # low (row) bits clear
         return real_key(kind, rows)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(sessionize_module, "user_key", colliding_key)
+    monkeypatch.setattr(user_sessions, "user_key", colliding_key)
     got = compute_tables(frame.lazy(), RunConfig(gap=GAP))["sessions"].sort("user_id")
     assert got.equals(expected)
     assert got["n_clicks"].to_list() == [2, 1]
