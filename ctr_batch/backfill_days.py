@@ -33,7 +33,7 @@ from ctr_batch.backfill_window import (
     window_rows,
 )
 from ctr_batch.config import RunConfig, format_duration
-from ctr_batch.errors import ConfigError
+from ctr_batch.errors import ConfigError, InputError
 from ctr_batch.manifest import exclusive_lock, fingerprint, read_manifest, write_manifest
 from ctr_batch.pipeline import compute_tables
 from ctr_batch.read import find_event_files, scan_events
@@ -163,12 +163,16 @@ def compute_day(
     scanned = scan_events(files, column_map=dict(config.run.column_map))
     sources = scanned.source_table()
     window = window_rows(scanned.frame, sources, day, config).collect().lazy()
+    _refuse_timeless(window)
+    window = window.drop(SOURCE_FILE)
     usable = window.filter(pl.col(PLACED)).drop(HOME_DAY, PLACED)
     tables = compute_tables(usable, config.run, dedupe=scanned.has_event_id, sources=sources)
     misplaced = window.filter(~pl.col(PLACED) & (pl.col(HOME_DAY) == day)).with_columns(
         pl.lit(OUTSIDE_PARTITION).alias(REASON)
     )
-    home_quarantine = tables[QUARANTINE_TABLE].filter(home_day(config.run.timezone) == day)
+    # Rows without a home day of their own came into the window as the day's home rows.
+    at_home = (home_day(config.run.timezone) == day).fill_null(value=True)
+    home_quarantine = tables[QUARANTINE_TABLE].filter(at_home)
     tables[QUARANTINE_TABLE] = pl.concat(
         [home_quarantine, quarantine_rows(misplaced, sources).collect()]
     ).sort(SOURCE_FILE, SOURCE_ROW)
@@ -176,6 +180,18 @@ def compute_day(
     day_tables = _day_tables(tables, day)
     split = split_sessions(day_tables[SESSIONS_TABLE], day, config)
     return day_tables, _day_record(day_tables, home_rows, split)
+
+
+def _refuse_timeless(window: pl.LazyFrame) -> None:
+    """InputError for a file outside ``date=`` folders whose rows all lack an event time."""
+    orphans = window.filter(pl.col(HOME_DAY).is_null()).select(SOURCE_FILE).head(1).collect()
+    if orphans.height:
+        path = orphans.item()
+        msg = (
+            f"{path}: no row has an event_time, and the file is in no date= folder, so backfill "
+            "cannot give its rows a day (put it in a date=YYYY-MM-DD folder, or use ctr-batch run)"
+        )
+        raise InputError(msg)
 
 
 def _day_tables(tables: dict[str, pl.DataFrame], day: date) -> dict[str, pl.DataFrame]:

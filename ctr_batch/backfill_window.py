@@ -82,7 +82,9 @@ def window_rows(
     """Rows of the day's read range, plus its home rows that no window can place.
 
     Adds ``_home_day`` and ``_placed``: false for rows without a time and for rows more than
-    more than a day outside their ``date=`` partition, which no day reads reliably.
+    a day outside their ``date=`` partition, which no day reads reliably. A row without a time
+    outside any ``date=`` folder is at home on its file's first day; in a file without any
+    time, it has no home day (null), and is kept so that the caller can refuse the file.
     """
     lo, hi = _read_range(day, config)
     part_start = (
@@ -99,13 +101,21 @@ def window_rows(
     with_home = events.join(
         sources.select(FILE_INDEX, SOURCE_FILE), on=FILE_INDEX, how="left"
     ).with_columns(
-        home_day(config.run.timezone).alias(HOME_DAY),
+        pl.coalesce(home_day(config.run.timezone), _first_day(config.run.timezone)).alias(
+            HOME_DAY
+        ),
         (placed | pl.col(EVENT_TIME).is_null()).fill_null(False).alias(PLACED),
     )
     in_range = pl.col(EVENT_TIME).is_between(lo, hi, closed="left")
     home = pl.col(HOME_DAY) == day
     keep = (in_range & pl.col(PLACED)) | (home & (~pl.col(PLACED) | pl.col(EVENT_TIME).is_null()))
-    return with_home.filter(keep.fill_null(False)).drop(SOURCE_FILE)
+    return with_home.filter(keep.fill_null(False) | pl.col(HOME_DAY).is_null())
+
+
+def _first_day(timezone: str) -> pl.Expr:
+    """The date, in `timezone`, of the earliest event of each row's file."""
+    first = pl.col(EVENT_TIME).min().over(FILE_INDEX)
+    return first.dt.convert_time_zone(timezone).dt.date()
 
 
 def home_day(timezone: str) -> pl.Expr:

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from ctr_batch.backfill_days import BackfillConfig, backfill
 from ctr_batch.backfill_window import days_between
 from ctr_batch.config import RunConfig
-from ctr_batch.errors import ConfigError
+from ctr_batch.errors import ConfigError, InputError
 from ctr_batch.generate import generate_events
 from ctr_batch.manifest import exclusive_lock
 from ctr_batch.pipeline import run
@@ -175,6 +175,30 @@ def test_long_session_is_split_and_reported(tmp_path: Path) -> None:
     reports = backfill([tmp_path / "events"], tmp_path / "out", date(2026, 11, 1),
                        date(2026, 11, 3), BackfillConfig())  # fmt: skip
     assert sum(r.record["split_sessions"] for r in reports) > 0
+
+
+def test_rows_without_a_time_outside_date_folders_are_quarantined_not_lost(
+    tmp_path: Path,
+) -> None:
+    frame = generate_events(events=3_000, users=50, days=2, seed=3, bad_row_rate=0.02)
+    assert frame["event_time"].null_count() > 0
+    frame.write_parquet(tmp_path / "flat.parquet")  # no date= folder
+    reports = backfill([tmp_path / "flat.parquet"], tmp_path / "out", date(2026, 10, 31),
+                       date(2026, 11, 3), BackfillConfig())  # fmt: skip
+    assert sum(r.record["rows_home"] for r in reports) == frame.height
+    run([tmp_path / "flat.parquet"], tmp_path / "full", RunConfig())
+    assert_same_tables(tmp_path / "out", tmp_path / "full")
+
+
+def test_a_file_without_any_time_outside_date_folders_is_refused(tmp_path: Path) -> None:
+    frame = generate_events(events=100, users=5, days=1, seed=3)
+    frame.with_columns(
+        pl.lit(None, dtype=frame["event_time"].dtype).alias("event_time")
+    ).write_parquet(tmp_path / "timeless.parquet")
+    with pytest.raises(InputError, match=r"timeless\.parquet: no row has an event_time"):
+        backfill([tmp_path / "timeless.parquet"], tmp_path / "out", date(2026, 11, 1),
+                 date(2026, 11, 1), BackfillConfig())  # fmt: skip
+    assert not (tmp_path / "out" / "searches").exists()
 
 
 def test_concurrent_backfill_is_refused(log: Path, tmp_path: Path) -> None:
