@@ -36,7 +36,7 @@ from ctr_batch.config import RunConfig, format_duration
 from ctr_batch.errors import ConfigError, InputError
 from ctr_batch.manifest import exclusive_lock, fingerprint, read_manifest, write_manifest
 from ctr_batch.pipeline import compute_tables
-from ctr_batch.read import find_event_files, scan_events
+from ctr_batch.read import decoding, find_event_files, scan_events
 from ctr_batch.schema import (
     CTR_BY_QUERY_DAILY_TABLE,
     CTR_BY_QUERY_TABLE,
@@ -54,7 +54,7 @@ from ctr_batch.schema import (
     SOURCE_ROW,
 )
 from ctr_batch.validate import quarantine_rows
-from ctr_batch.write import PART_FILE, write_partition
+from ctr_batch.write import PART_FILE, check_output_folder, write_partition
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -113,6 +113,7 @@ def backfill(
 ) -> list[DayReport]:
     """Compute the day partitions from `start` to `end` under `out`; skip unchanged days."""
     files = find_event_files(events)
+    check_output_folder(out)
     with exclusive_lock(out):
         _refuse_run_layout(out)
         _remove_stale_staging(out)
@@ -162,7 +163,8 @@ def compute_day(
         return empty, _day_record(empty, 0, 0)
     scanned = scan_events(files, column_map=dict(config.run.column_map))
     sources = scanned.source_table()
-    window = window_rows(scanned.frame, sources, day, config).collect().lazy()
+    with decoding(scanned.paths):
+        window = window_rows(scanned.frame, sources, day, config).collect().lazy()
     _refuse_timeless(window)
     window = window.drop(SOURCE_FILE)
     usable = window.filter(pl.col(PLACED)).drop(HOME_DAY, PLACED)

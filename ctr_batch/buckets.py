@@ -20,7 +20,6 @@ not by the log:
 
 from __future__ import annotations
 
-import shutil
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -259,11 +258,6 @@ def aggregate_parts(staging: Path) -> dict[str, pl.DataFrame]:
         engine="streaming",
     )
     return {CTR_DAILY_TABLE: daily, CTR_BY_QUERY_TABLE: by_query}
-
-
-def remove(workdir: Path) -> None:
-    """Delete the bucket files."""
-    shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _hash_bucket(column: str, buckets: int) -> pl.Expr:

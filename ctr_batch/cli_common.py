@@ -52,17 +52,25 @@ EngineOption = Annotated[
 
 
 def one_line_errors(command: Callable[P, None]) -> Callable[P, None]:
-    """Print a CtrBatchError as one line on stderr and exit with status 3."""
+    """Print a CtrBatchError or OSError as one line on stderr and exit with status 3."""
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
         try:
             command(*args, **kwargs)
         except CtrBatchError as exc:
-            err_console.print(f"error: {exc}", style="red", highlight=False, soft_wrap=True)
+            _print_error(str(exc))
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        except OSError as exc:  # a path that cannot be written or read: the user's to fix
+            place = f"{exc.filename}: " if exc.filename else ""
+            _print_error(f"{place}{exc.strerror or exc}")
             raise typer.Exit(EXIT_BAD_INPUT) from None
 
     return wrapper
+
+
+def _print_error(message: str) -> None:
+    err_console.print(f"error: {message}", style="red", highlight=False, soft_wrap=True)
 
 
 def run_config(

@@ -11,6 +11,7 @@ from rich.table import Table
 from ctr_batch import report
 from ctr_batch.cli_common import err_console, key_values, one_line_errors, out_console
 from ctr_batch.errors import ConfigError
+from ctr_batch.write import write_file
 
 if TYPE_CHECKING:
     import polars as pl
@@ -34,12 +35,15 @@ def _emit(frame: pl.DataFrame, title: str, fmt: str, output: Path | None, rows: 
         msg = f"--format {fmt!r}: expected one of {', '.join(FORMATS)}"
         raise ConfigError(msg)
     if fmt == "table":
+        if output is not None:
+            msg = "--output FILE needs --format csv, json or parquet"
+            raise ConfigError(msg)
         out_console.print(report.frame_table(frame, title, limit=rows))
     elif fmt == "parquet":
         if output is None:
             msg = "--format parquet needs --output FILE"
             raise ConfigError(msg)
-        frame.write_parquet(output)
+        write_file(frame, output)
         err_console.print(f"wrote {frame.height:,} rows to {output}")
     else:
         text = frame.write_csv() if fmt == "csv" else frame.write_ndjson()

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
 from ctr_batch import aggregate, buckets
+from ctr_batch.errors import ConfigError
+from ctr_batch.manifest import MANIFEST_FILE
 from ctr_batch.memory_plan import fits_in_memory, require_one_pass
-from ctr_batch.read import ScannedEvents, scan_events
+from ctr_batch.read import ScannedEvents, decoding, scan_events
 from ctr_batch.schema import (
     CTR_BY_QUERY_TABLE,
     CTR_DAILY_TABLE,
@@ -46,7 +47,15 @@ from ctr_batch.validate import (
     slim,
     split_valid,
 )
-from ctr_batch.write import publish, write_partition, write_tables
+from ctr_batch.write import (
+    check_output_folder,
+    publish,
+    remove_folder,
+    remove_orphans,
+    scratch_folder,
+    write_partition,
+    write_tables,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -210,7 +219,8 @@ def compute(
     step("checking input files")
     scanned = scan_events(sources, column_map=dict(config.column_map))
     step(f"computing tables from {scanned.rows:,} rows in {len(scanned.sources)} file(s)")
-    tables = _compute_scanned(scanned, config, engine)
+    with decoding(scanned.paths):
+        tables = _compute_scanned(scanned, config, engine)
     return tables, summarize(tables, scanned.rows)
 
 
@@ -235,21 +245,39 @@ def run(
     step = progress or (lambda _: None)
     step("checking input files")
     scanned = scan_events(sources, column_map=dict(config.column_map))
-    if engine == "duckdb":
-        require_one_pass(scanned, memory_limit, buckets)
-    elif (buckets or 1) > 1 or not fits_in_memory(scanned, memory_limit):
-        count = buckets if buckets and buckets > 1 else None
-        return _run_bucketed(
-            scanned, out, config, step, started, sources, count=count, memory_limit=memory_limit
-        )
-    step(f"computing tables from {scanned.rows:,} rows in {len(scanned.sources)} file(s)")
-    tables = _compute_scanned(scanned, config, engine, memory_limit)
+    check_output_folder(out)
+    _refuse_backfill_layout(out)
+    remove_orphans(out)
+    with decoding(scanned.paths):
+        if engine == "duckdb":
+            require_one_pass(scanned, memory_limit, buckets)
+        elif (buckets or 1) > 1 or not fits_in_memory(scanned, memory_limit):
+            count = buckets if buckets and buckets > 1 else None
+            return _run_bucketed(
+                scanned,
+                out,
+                config,
+                step,
+                started,
+                sources,
+                count=count,
+                memory_limit=memory_limit,
+            )
+        step(f"computing tables from {scanned.rows:,} rows in {len(scanned.sources)} file(s)")
+        tables = _compute_scanned(scanned, config, engine, memory_limit)
     summary = dataclasses.replace(
         summarize(tables, scanned.rows), seconds=time.perf_counter() - started
     )
     tables[RUN_SUMMARY_TABLE] = summary_frame(summary, config, sources)
     step(f"writing {len(tables)} tables to {out}")
     return dataclasses.replace(summary, tables=write_tables(tables, out))
+
+
+def _refuse_backfill_layout(out: Path) -> None:
+    """ConfigError if `out` holds ``ctr-batch backfill`` partitions (a run would mix them in)."""
+    if (out / MANIFEST_FILE).exists():
+        msg = f"{out} holds the output of `ctr-batch backfill`; run into another --out"
+        raise ConfigError(msg)
 
 
 def _compute_scanned(
@@ -277,8 +305,7 @@ def _run_bucketed(
     memory_limit: int | None,
 ) -> RunSummary:
     """Split users into `count` buckets (None: as `memory_limit` needs), compute each, publish."""
-    token = uuid.uuid4().hex[:12]
-    workdir, staging = out / f".buckets-{token}", out / f".staging-{token}"
+    workdir, staging = scratch_folder(out, "buckets"), scratch_folder(out, "staging")
     try:
         step(f"hashing {scanned.rows:,} rows into user buckets")
         split = buckets.bucket_events(scanned, workdir, buckets=count, memory_limit=memory_limit)
@@ -288,7 +315,7 @@ def _run_bucketed(
             split, staging, config, compute_tables, sources=scanned.source_table(),
             on_bucket=lambda done, total: step(f"computed bucket {done} of {total}"),
         )  # fmt: skip
-        buckets.remove(workdir)
+        remove_folder(workdir)
         step("aggregating daily and per-query tables")
         tables = buckets.aggregate_parts(staging)
         summary = summarize_parts(staging, tables, quarantined, scanned.rows)
@@ -299,6 +326,6 @@ def _run_bucketed(
         step(f"publishing tables in {out}")
         written = publish(staging, out)
     finally:
-        buckets.remove(workdir)
-        buckets.remove(staging)
+        remove_folder(workdir)
+        remove_folder(staging)
     return dataclasses.replace(summary, tables=written)

@@ -175,6 +175,9 @@ def export_duckdb(out: Path, db: Path) -> list[str]:
         with duckdb.connect(str(staging)) as con:
             create_views(con, tables)
         staging.replace(db)
+    except duckdb.IOException as exc:
+        msg = f"{db}: cannot be written ({first_line(exc)})"
+        raise ConfigError(msg) from None
     finally:
         staging.unlink(missing_ok=True)
         staging.with_name(f"{staging.name}.wal").unlink(missing_ok=True)

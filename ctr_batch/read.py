@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,7 +28,7 @@ from ctr_batch.schema import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
 
 _TEXT = (pl.String, pl.Categorical, pl.Enum, pl.Null)
 _EXPECTED = {
@@ -65,6 +66,11 @@ class ScannedEvents:
     def frame(self) -> pl.LazyFrame:
         """The events of every file, in input order."""
         return pl.concat(self.files, how="vertical")
+
+    @property
+    def paths(self) -> list[Path]:
+        """The input files, in input order."""
+        return [source.path for source in self.sources]
 
     @property
     def rows(self) -> int:
@@ -124,6 +130,33 @@ def scan_events(
         has_event_id |= mapping.get(EVENT_ID, EVENT_ID) in schema
         offset += rows
     return ScannedEvents(tuple(frames), tuple(scanned), has_event_id)
+
+
+@contextmanager
+def decoding(files: Sequence[Path]) -> Iterator[None]:
+    """Report data that `files` fail to decode as an InputError naming the first such file.
+
+    Footers are checked before anything is read; a corrupt data page shows only once a plan
+    over every file reads it, and Polars does not say which file that was: each is then read
+    alone, on this failure path only.
+    """
+    try:
+        yield
+    except pl.exceptions.ComputeError as exc:
+        if not str(exc).startswith("parquet:"):
+            raise
+        culprit = next((path for path in files if not _decodes(path)), None)
+        where = str(culprit) if culprit else f"one of {len(files)} input files"
+        raise InputError.unreadable(where, str(exc)) from None
+
+
+def _decodes(path: Path) -> bool:
+    """True when every page of `path` decodes (a reduction, so that nothing is held)."""
+    try:
+        pl.scan_parquet(path).select(pl.all().is_null().sum()).collect(engine="streaming")
+    except pl.exceptions.ComputeError:
+        return False
+    return True
 
 
 def _hidden(relative: Path) -> bool:

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ctr_batch.errors import SchemaError
-from ctr_batch.read import ScannedEvents, find_event_files, scan_events
+from ctr_batch.read import ScannedEvents, decoding, find_event_files, scan_events
 from ctr_batch.schema import CTR, QUARANTINE_TABLE, SEARCHES_TABLE, SEQ, SESSIONS_TABLE
 from ctr_batch.stream import LATE_TABLE, simulate
 from ctr_batch.validate import quarantine_rows
-from ctr_batch.write import write_tables
+from ctr_batch.write import check_output_folder, remove_orphans, write_tables
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -91,8 +91,10 @@ def run_simulation(
     every input file passes the schema checks.
     """
     started = time.perf_counter()
+    check_output_folder(out)
     frame, scanned = stream_input(sources, arrival=arrival, column_map=column_map)
-    simulation = simulate(frame, gap=gap, wait=wait, arrival=arrival, gap_rule=gap_rule)
+    with decoding(scanned.paths):
+        simulation = simulate(frame, gap=gap, wait=wait, arrival=arrival, gap_rule=gap_rule)
     tables = dict(simulation.tables)
     located = quarantine_rows(tables[QUARANTINE_TABLE].lazy(), scanned.source_table())
     tables[QUARANTINE_TABLE] = located.collect()
@@ -108,4 +110,5 @@ def run_simulation(
         sequential_events=simulation.sequential_events,
         seconds=time.perf_counter() - started,
     )
+    remove_orphans(out)
     return dataclasses.replace(summary, tables=write_tables(tables, out))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 import uuid
 from datetime import date
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from ctr_batch.errors import ConfigError
 from ctr_batch.schema import DATE, EVENT_TIME
 
 if TYPE_CHECKING:
@@ -24,6 +26,58 @@ PARQUET_OPTIONS: dict[str, Any] = {
     "compression_level": 1,
     "statistics": True,
 }
+
+
+SCRATCH_KINDS = ("buckets", "staging", "replaced")  # hidden folders a run writes in OUT
+
+
+def check_output_folder(out: Path) -> None:
+    """ConfigError when `out` exists but is not a folder (a missing one is created)."""
+    if out.exists() and not out.is_dir():
+        msg = f"--out {out}: is a file; expected a folder (created if missing)"
+        raise ConfigError(msg)
+
+
+def scratch_folder(out: Path, kind: str) -> Path:
+    """A new hidden folder ``.{kind}-{pid}-{token}`` of `out` for this process's scratch files.
+
+    The pid lets a later run tell a killed run's leftovers from a live run's (``remove_orphans``).
+    """
+    folder = out / f".{kind}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    folder.mkdir(parents=True)
+    return folder
+
+
+def remove_orphans(out: Path) -> None:
+    """Remove the scratch folders of `out` whose process has exited (a killed run's)."""
+    for kind in SCRATCH_KINDS:
+        for folder in out.glob(f".{kind}-*-*"):
+            pid = folder.name.split("-")[1]
+            if folder.is_dir() and pid.isdigit() and not _alive(int(pid)):
+                remove_folder(folder)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def remove_folder(folder: Path, *, attempts: int = 20) -> None:
+    """Delete `folder`, retrying while files still appear in it.
+
+    After a failed streaming sink, Polars' writer threads may still close files in it for a
+    moment; `attempts` tries, 50 ms apart.
+    """
+    for _ in range(attempts):
+        shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
+            return
+        time.sleep(0.05)
 
 
 def write_tables(tables: Mapping[str, pl.DataFrame], out: Path) -> dict[str, Path]:
@@ -39,9 +93,7 @@ def write_tables(tables: Mapping[str, pl.DataFrame], out: Path) -> dict[str, Pat
     dict[str, Path]
         The folder of each table.
     """
-    out.mkdir(parents=True, exist_ok=True)
-    staging = out / f".staging-{uuid.uuid4().hex[:12]}"
-    staging.mkdir()
+    staging = scratch_folder(out, "staging")
     try:
         for name, frame in tables.items():
             frame.write_parquet(staging / f"{name}.parquet", **PARQUET_OPTIONS)
@@ -82,8 +134,7 @@ def publish(staging: Path, out: Path) -> dict[str, Path]:
     Each swap is two renames (old folder aside, new folder in); a reader sees the old table or
     the new one, except for the instant between the renames, when the folder is absent.
     """
-    replaced = out / f".replaced-{uuid.uuid4().hex[:12]}"
-    replaced.mkdir()
+    replaced = scratch_folder(out, "replaced")
     published = {}
     try:
         for folder in sorted(p for p in staging.iterdir() if p.is_dir()):

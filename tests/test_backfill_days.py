@@ -212,6 +212,12 @@ def test_run_output_is_not_mixed_with_backfill(log: Path, tmp_path: Path) -> Non
         backfill([log], tmp_path, *DAYS, BackfillConfig())
 
 
+def test_backfill_output_is_not_mixed_with_run(log: Path, tmp_path: Path) -> None:
+    backfill([log], tmp_path, DAYS[0], DAYS[0], BackfillConfig())
+    with pytest.raises(ConfigError, match="holds the output of `ctr-batch backfill`"):
+        run([log], tmp_path, RunConfig())
+
+
 def test_bad_ranges_and_settings() -> None:
     with pytest.raises(ConfigError, match="before --start"):
         days_between(date(2026, 11, 2), date(2026, 11, 1))

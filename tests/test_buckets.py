@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -157,3 +158,18 @@ def test_a_failed_write_stops_the_run(tmp_path: Path, monkeypatch: pytest.Monkey
         run([tmp_path / "events"], out, RunConfig(), buckets=4)
     assert calls == [0, 1]  # no bucket is written after the failure
     assert list(out.iterdir()) == []  # no table, no staging or bucket folder left behind
+
+
+def test_a_killed_runs_scratch_folders_are_removed_by_the_next_run(tmp_path: Path) -> None:
+    frame = generate_events(events=2_000, users=40, days=1, seed=3)
+    write_events(frame, tmp_path / "events")
+    out = tmp_path / "out"
+    dead, live = out / ".buckets-999999999-0123456789ab", out / f".staging-{os.getpid()}-x"
+    for folder in (dead, live):
+        (folder / "users").mkdir(parents=True)
+        (folder / "users" / "part.parquet").write_bytes(b"")
+    run([tmp_path / "events"], out, RunConfig(), buckets=12)
+    assert not dead.exists()  # no process 999999999: a killed run's
+    assert live.exists()  # this process's own, as a concurrent run's would be
+    hidden = sorted(p.name for p in out.iterdir() if p.name.startswith("."))
+    assert hidden == [live.name]

@@ -98,6 +98,31 @@ def test_bad_settings_are_one_line_errors(tmp_path: Path, args: list[str], messa
     assert stderr.count("\n") == 1
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param(["run", BLOG, "-q"], id="run"),
+        pytest.param(["simulate-stream", BLOG, "--gap", "5s", "--wait", "1s"], id="stream"),
+        pytest.param(
+            ["backfill", BLOG, "--start", "2023-01-01", "--end", "2023-01-01"], id="days"
+        ),
+    ],
+)
+def test_output_that_cannot_be_a_folder_is_one_line_error(
+    tmp_path: Path, command: list[str]
+) -> None:
+    (tmp_path / "a-file").write_text("keep me")
+    for out, message in [
+        (tmp_path / "a-file", "is a file; expected a folder"),
+        (tmp_path / "a-file" / "below", "Not a directory"),
+    ]:
+        code, _, stderr = invoke(*command, "--out", str(out))
+        assert code == 3
+        assert message in stderr
+        assert stderr.count("\n") == 1
+    assert (tmp_path / "a-file").read_text() == "keep me"
+
+
 def test_missing_input_is_one_line_error(tmp_path: Path) -> None:
     code, _, stderr = invoke("run", str(tmp_path / "nope"), "--out", str(tmp_path / "o"))
     assert code == 3

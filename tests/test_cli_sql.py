@@ -69,6 +69,12 @@ def test_sql_with_parameters(out: Path) -> None:
         pytest.param(["query", "nope"], "unknown query 'nope'; available:", id="query"),
         pytest.param(["query", "daily_ctr", "-p", "x=1"], "has no parameter(s) ['x']", id="param"),
         pytest.param(["sql", "SELECT 1", "-f", "xml"], "--format 'xml'", id="format"),
+        pytest.param(
+            ["sql", "SELECT 1", "--output", "x.csv"], "--output FILE needs --format", id="output"
+        ),
+        pytest.param(
+            ["export-duckdb", "/proc/ctr.duckdb"], "/proc/ctr.duckdb: cannot be written", id="db"
+        ),
     ],
 )
 def test_errors_are_one_line(out: Path, args: list[str], message: str) -> None:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import polars as pl
 import pytest
 
+from ctr_batch.backfill_days import BackfillConfig, backfill
+from ctr_batch.config import RunConfig
 from ctr_batch.errors import InputError, SchemaError
+from ctr_batch.generate import generate_events
+from ctr_batch.pipeline import run
 from ctr_batch.read import find_event_files, scan_events
 from ctr_batch.schema import EVENT_COLUMNS, EVENTS_SCHEMA, SEQ
+from ctr_batch.stream_run import run_simulation
 from tests.conftest import T0, events
 
 if TYPE_CHECKING:
@@ -57,6 +62,55 @@ def test_unreadable_file_is_one_line_error(tmp_path: Path) -> None:
     path.write_bytes(b"this is not parquet at all")
     with pytest.raises(InputError, match=rf"^{path}: not a readable Parquet file \(.*\)$"):
         scan_events([path])
+
+
+def corrupt_data_page(path: Path) -> None:
+    """Overwrite the middle of `path` (data pages, not the footer) with 0xFF bytes."""
+    data = bytearray(path.read_bytes())
+    data[200 : len(data) // 2] = b"\xff" * (len(data) // 2 - 200)
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        pytest.param({}, id="one-pass"),
+        pytest.param({"buckets": 3}, id="rescanned-buckets"),
+        pytest.param({"buckets": 12}, id="spilled-buckets"),
+        pytest.param({"engine": "duckdb"}, id="duckdb"),
+    ],
+)
+def test_corrupt_data_page_names_the_file_and_writes_nothing(
+    tmp_path: Path, settings: dict[str, object]
+) -> None:
+    frame = generate_events(events=3_000, users=30, days=1, seed=2)
+    for name in ("a", "b", "c"):
+        frame.write_parquet(
+            tmp_path / "in" / f"{name}.parquet", compression="uncompressed", mkdir=True
+        )
+    corrupt_data_page(tmp_path / "in" / "b.parquet")
+    bad = tmp_path / "in" / "b.parquet"
+    with pytest.raises(InputError, match=rf"^{bad}: not a readable Parquet file \(parquet: .*\)$"):
+        run([tmp_path / "in"], tmp_path / "out", RunConfig(), **settings)  # type: ignore[arg-type]
+    # no table; hidden scratch folders a failed sink may still write into go with the next run
+    out = tmp_path / "out"
+    assert not out.exists() or all(p.name.startswith(".") for p in out.iterdir())
+
+
+def test_backfill_and_stream_name_a_file_with_a_corrupt_data_page(tmp_path: Path) -> None:
+    frame = generate_events(events=3_000, users=30, days=1, seed=2)
+    bad = tmp_path / "in" / "date=2026-11-01" / "events.parquet"
+    frame.write_parquet(bad, compression="uncompressed", mkdir=True)
+    corrupt_data_page(bad)
+    message = rf"^{bad}: not a readable Parquet file \(parquet: .*\)$"
+    with pytest.raises(InputError, match=message):
+        backfill([tmp_path / "in"], tmp_path / "days", date(2026, 11, 1), date(2026, 11, 1),
+                 BackfillConfig())  # fmt: skip
+    with pytest.raises(InputError, match=message):
+        run_simulation([tmp_path / "in"], tmp_path / "stream", gap=timedelta(minutes=30),
+                       wait=timedelta(seconds=10))  # fmt: skip
+    assert not (tmp_path / "days" / "searches").exists()
+    assert not (tmp_path / "stream").exists()
 
 
 def test_no_files_found(tmp_path: Path) -> None:
