@@ -112,7 +112,7 @@ def backfill(
     on_day: Callable[[DayReport], None] | None = None,
 ) -> list[DayReport]:
     """Compute the day partitions from `start` to `end` under `out`; skip unchanged days."""
-    files = find_event_files(events)
+    files = find_event_files(events, outside=out)
     check_output_folder(out)
     with exclusive_lock(out):
         _refuse_run_layout(out)

@@ -138,9 +138,11 @@ def bucket_events(
         return Buckets([lean.filter(condition) for condition in in_bucket], shared=shared)
     spills = buckets or bucket_count(scanned, memory_limit)
     partition(scanned, workdir, spills, ids=not distinct)
-    frames = [pl.scan_parquet(files) for files in _bucket_files(workdir / "users")]
     columns = (*EVENT_COLUMNS, SEQ, FILE_INDEX)
-    return Buckets([frame.select(columns) for frame in frames], _duplicates(workdir))
+    frames = [pl.scan_parquet(files).select(columns) for files in _bucket_files(workdir / "users")]
+    if not frames:  # no rows: one empty bucket, so that every table gets its (empty) part
+        frames = [scanned.frame.select(columns).head(0)]
+    return Buckets(frames, _duplicates(workdir))
 
 
 def partition(scanned: ScannedEvents, workdir: Path, buckets: int, *, ids: bool) -> None:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
 
+import polars as pl
+
 from ctr_batch.errors import ConfigError
 from ctr_batch.schema import EVENT_COLUMNS
 
@@ -31,7 +33,11 @@ def parse_duration(text: str) -> timedelta:
     if not spec or "".join(n + u for n, u in parts) != spec:
         msg = f"duration {text!r}: expected number+unit, e.g. 5s, 10m, 1h30m (units ms s m h d)"
         raise ConfigError(msg)
-    return sum((timedelta(**{_UNITS[unit]: float(n)}) for n, unit in parts), timedelta())
+    try:
+        return sum((timedelta(**{_UNITS[unit]: float(n)}) for n, unit in parts), timedelta())
+    except OverflowError:
+        msg = f"duration {text!r} is too long (at most 999999999 days)"
+        raise ConfigError(msg) from None
 
 
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)?")
@@ -52,6 +58,16 @@ def parse_size(text: str) -> int:
         msg = f"size {text!r}: expected a positive number and unit, e.g. 8GiB, 500MB"
         raise ConfigError(msg)
     return int(float(match.group(1)) * _SIZE_UNITS[match.group(2) or "b"])
+
+
+def _known_zone(name: str) -> bool:
+    """True for a time zone that both Python (backfill's day bounds) and Polars know."""
+    try:
+        zoneinfo.ZoneInfo(name)
+        pl.Series([0], dtype=pl.Datetime("us", "UTC")).dt.convert_time_zone(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, pl.exceptions.ComputeError):
+        return False
+    return True
 
 
 def format_duration(value: timedelta) -> str:
@@ -105,11 +121,9 @@ class RunConfig:
         if self.gap_rule not in GAP_RULES:
             msg = f"gap rule must be one of {list(GAP_RULES)}; got {self.gap_rule!r}"
             raise ConfigError(msg)
-        try:
-            zoneinfo.ZoneInfo(self.timezone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        if not _known_zone(self.timezone):
             msg = f"time zone {self.timezone!r} is unknown; use an IANA name such as Europe/Paris"
-            raise ConfigError(msg) from None
+            raise ConfigError(msg)
         unknown = sorted({name for name, _ in self.column_map} - set(EVENT_COLUMNS))
         if unknown:
             msg = f"--column maps unknown columns {unknown}; known: {list(EVENT_COLUMNS)}"

@@ -244,7 +244,7 @@ def run(
     started = time.perf_counter()
     step = progress or (lambda _: None)
     step("checking input files")
-    scanned = scan_events(sources, column_map=dict(config.column_map))
+    scanned = scan_events(sources, column_map=dict(config.column_map), outside=out)
     check_output_folder(out)
     _refuse_backfill_layout(out)
     remove_orphans(out)

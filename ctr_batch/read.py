@@ -89,13 +89,16 @@ class ScannedEvents:
         )
 
 
-def find_event_files(sources: Sequence[str | Path]) -> list[Path]:
+def find_event_files(sources: Sequence[str | Path], *, outside: Path | None = None) -> list[Path]:
     """Resolve files, directories (recursive) and globs to Parquet files in sorted path order.
 
     Files and folders whose names start with ``.`` or ``_`` (temporary or marker files) are
-    skipped inside directories.
+    skipped inside directories; a file reached twice (say by a relative and an absolute path)
+    is read once. Files under `outside` (the run's own output folder) are left out, so that
+    an output folder inside the input folder is not read back by a rerun.
     """
-    found: set[Path] = set()
+    own = outside.resolve() if outside is not None else None
+    found: dict[Path, Path] = {}  # resolved path -> the spelling met first
     for source in sources:
         path = Path(source)
         if path.is_file():
@@ -105,21 +108,27 @@ def find_event_files(sources: Sequence[str | Path]) -> list[Path]:
         else:
             matches = [Path(p) for p in glob.glob(str(source), recursive=True)]  # noqa: PTH207
             matches = [p for p in matches if p.is_file()]
+        if own is not None:
+            matches = [p for p in matches if not p.resolve().is_relative_to(own)]
         if not matches:
             raise InputError.no_files(str(source))
-        found.update(matches)
-    return sorted(found, key=lambda p: p.as_posix())
+        for match in matches:
+            found.setdefault(match.resolve(), match)
+    return sorted(found.values(), key=lambda p: p.as_posix())
 
 
 def scan_events(
-    sources: Sequence[str | Path], *, column_map: Mapping[str, str] | None = None
+    sources: Sequence[str | Path],
+    *,
+    column_map: Mapping[str, str] | None = None,
+    outside: Path | None = None,
 ) -> ScannedEvents:
     """Scan event files as one LazyFrame with the contract columns plus ``_seq`` and ``_file``.
 
     Every file's schema is checked before anything is read, so a bad file stops the run early
-    with a message naming it.
+    with a message naming it. Files under `outside` are left out (see ``find_event_files``).
     """
-    files = find_event_files(sources)
+    files = find_event_files(sources, outside=outside)
     mapping = dict(column_map or {})
     frames, scanned, offset, has_event_id = [], [], 0, False
     for index, path in enumerate(files):

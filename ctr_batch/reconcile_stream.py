@@ -29,7 +29,8 @@ from ctr_batch.diff import (
     VALUE_MISMATCH,
     differences,
 )
-from ctr_batch.errors import InputError
+from ctr_batch.errors import ConfigError, InputError
+from ctr_batch.read import decoding
 from ctr_batch.reconcile_causes import (
     CAUSE,
     DETAIL,
@@ -142,6 +143,9 @@ def reconcile(
         ``inclusive`` (Bytewax >= 0.20) or ``exclusive``; default: inclusive, unless exclusive
         leaves fewer differences unexplained (the rule used is in the result).
     """
+    if not tolerance >= 0:  # NaN included: it would hide every difference
+        msg = f"--tolerance {tolerance}: expected a number >= 0"
+        raise ConfigError(msg)
     searches, sessions, recorded = load_batch(batch_out)
     batch_config = recorded or RunConfig(gap=gap or timedelta(minutes=30))
     fields = _Fields.of(kind, stream, batch_config.timezone)
@@ -159,16 +163,17 @@ def reconcile(
             pl.lit(None, dtype=pl.String).alias(SIMULATED_VALUE),
         )
     else:
-        frame, _ = stream_input(events, arrival=arrival, column_map=column_map)
+        frame, scanned = stream_input(events, arrival=arrival, column_map=column_map)
         settings = StreamSettings(gap or batch_config.gap, wait, "inclusive", arrival)
-        found, settings, rungs = _explain_best(
-            found,
-            frame,
-            batch_config,
-            settings,
-            stream_gap_rule,
-            (fields, batch_view, stream_view, tolerance),
-        )
+        with decoding(scanned.paths):
+            found, settings, rungs = _explain_best(
+                found,
+                frame,
+                batch_config,
+                settings,
+                stream_gap_rule,
+                (fields, batch_view, stream_view, tolerance),
+            )
     daily = daily_deltas(
         kind,
         batch=batch,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import polars as pl
 
+from ctr_batch.errors import ConfigError
 from ctr_batch.queryfile import QueryFile
 from ctr_batch.resources import queries_dir
 from ctr_batch.schema import (
@@ -32,6 +33,7 @@ from ctr_batch.schema import (
     SOURCE_ROW,
     TABLE_SCHEMAS,
 )
+from ctr_batch.sql_views import first_line
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -141,7 +143,14 @@ def compute_tables_duckdb(
             con.sql("SET TimeZone = 'UTC'")  # timestamps come back labelled UTC
             con.register(EVENTS_VIEW, _event_frame(events).to_arrow())
             con.register(SOURCES_VIEW, source_frame.cast(_SOURCES_SCHEMA).to_arrow())
-            _run_stages(con, params)
+            try:
+                _run_stages(con, params)
+            except duckdb.OutOfMemoryException as exc:
+                msg = (
+                    f"--memory-limit {settings.get('memory_limit')} is too small for the duckdb "
+                    f"engine ({first_line(exc)}); raise it, or use --engine auto"
+                )
+                raise ConfigError(msg) from None
             return {name: _fetch(con, name) for name in _OUTPUT_TABLES}
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ctr_batch.errors import SchemaError
-from ctr_batch.read import ScannedEvents, decoding, find_event_files, scan_events
+from ctr_batch.read import ScannedEvents, decoding, scan_events
 from ctr_batch.schema import CTR, QUARANTINE_TABLE, SEARCHES_TABLE, SEQ, SESSIONS_TABLE
 from ctr_batch.stream import LATE_TABLE, simulate
 from ctr_batch.validate import quarantine_rows
@@ -45,7 +45,7 @@ class StreamSummary:
         return self.clicked_searches / self.searches if self.searches else None
 
 
-def scan_arrival(sources: Sequence[str | Path], column: str) -> pl.LazyFrame:
+def scan_arrival(files: list[Path], column: str) -> pl.LazyFrame:
     """``_seq`` and the arrival `column` of every input row, read in ``scan_events``'s order.
 
     Raises
@@ -53,7 +53,6 @@ def scan_arrival(sources: Sequence[str | Path], column: str) -> pl.LazyFrame:
     SchemaError
         If a file lacks `column`.
     """
-    files = find_event_files(sources)
     for path in files:
         names = pl.read_parquet_schema(path)
         if column not in names:
@@ -67,12 +66,14 @@ def stream_input(
     *,
     arrival: str | None = None,
     column_map: Mapping[str, str] | None = None,
+    outside: Path | None = None,
 ) -> tuple[pl.LazyFrame, ScannedEvents]:
-    """Normalized events of `sources`, with the `arrival` column when given."""
-    scanned = scan_events(sources, column_map=column_map)
+    """Normalized events of `sources` (none under `outside`), with the `arrival` column."""
+    scanned = scan_events(sources, column_map=column_map, outside=outside)
     if arrival is None:
         return scanned.frame, scanned
-    return scanned.frame.join(scan_arrival(sources, arrival), on=SEQ, how="left"), scanned
+    arrivals = scan_arrival(scanned.paths, arrival)
+    return scanned.frame.join(arrivals, on=SEQ, how="left"), scanned
 
 
 def run_simulation(
@@ -92,7 +93,7 @@ def run_simulation(
     """
     started = time.perf_counter()
     check_output_folder(out)
-    frame, scanned = stream_input(sources, arrival=arrival, column_map=column_map)
+    frame, scanned = stream_input(sources, arrival=arrival, column_map=column_map, outside=out)
     with decoding(scanned.paths):
         simulation = simulate(frame, gap=gap, wait=wait, arrival=arrival, gap_rule=gap_rule)
     tables = dict(simulation.tables)

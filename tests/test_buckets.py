@@ -173,3 +173,14 @@ def test_a_killed_runs_scratch_folders_are_removed_by_the_next_run(tmp_path: Pat
     assert live.exists()  # this process's own, as a concurrent run's would be
     hidden = sorted(p.name for p in out.iterdir() if p.name.startswith("."))
     assert hidden == [live.name]
+
+
+def test_an_empty_log_in_spilled_buckets_writes_every_table(tmp_path: Path) -> None:
+    empty = pl.DataFrame(
+        schema={"user_id": pl.String, "event_time": pl.Datetime("us"), "event_type": pl.String}
+    )
+    empty.write_parquet(tmp_path / "empty.parquet")
+    run([tmp_path / "empty.parquet"], tmp_path / "out", RunConfig(), buckets=12)
+    for table in (*KEYS, "run_summary"):
+        assert (tmp_path / "out" / table).is_dir(), table
+    assert pl.read_parquet(tmp_path / "out" / "searches" / "*.parquet").height == 0

@@ -87,6 +87,13 @@ def test_missing_column_is_one_line_error_and_writes_nothing(write, tmp_path: Pa
         pytest.param(["--gap", "0s"], "gap must be positive", id="zero-gap"),
         pytest.param(["--gap-rule", "maybe"], "gap rule must be one of", id="bad-rule"),
         pytest.param(["--timezone", "Mars/Base"], "time zone 'Mars/Base' is unknown", id="bad-tz"),
+        pytest.param(  # Python's zoneinfo knows it, Polars does not
+            ["--timezone", "posix/Europe/Paris"], "is unknown", id="python-only-tz"
+        ),
+        pytest.param(["--gap", "99999999999d"], "is too long", id="huge-gap"),
+        pytest.param(
+            ["--engine", "duckdb", "--memory-limit", "1MiB"], "is too small", id="duckdb-oom"
+        ),
         pytest.param(["--column", "uid"], "expected NAME=SOURCE", id="bad-mapping"),
         pytest.param(["--column", "who=uid"], "unknown columns ['who']", id="unknown-mapping"),
     ],
@@ -121,6 +128,17 @@ def test_output_that_cannot_be_a_folder_is_one_line_error(
         assert message in stderr
         assert stderr.count("\n") == 1
     assert (tmp_path / "a-file").read_text() == "keep me"
+
+
+def test_the_output_folder_inside_the_input_folder_is_not_read_back(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "blog.parquet").write_bytes(sample("blog").path.read_bytes())
+    for _ in range(2):
+        code, stdout, stderr = invoke(
+            "run", str(tmp_path / "in"), "--out", str(tmp_path / "in" / "out")
+        )
+        assert code == 0, stderr
+        assert "12" in stdout.split("rows read", 1)[1].splitlines()[0]
 
 
 def test_missing_input_is_one_line_error(tmp_path: Path) -> None:
@@ -237,6 +255,10 @@ def test_simulate_then_validate(tmp_path: Path) -> None:
     code, stdout, _ = invoke(*args)  # without events nothing explains the differences
     assert code == 1
     assert "FAILED" in stdout
+    for tolerance in ("-1", "nan"):  # NaN would hide every value difference
+        code, _, stderr = invoke(*args, "--tolerance", tolerance)
+        assert code == 3
+        assert "expected a number >= 0" in stderr
 
 
 def test_validate_bad_stream_file(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -17,9 +17,6 @@ from ctr_batch.read import find_event_files, scan_events
 from ctr_batch.schema import EVENT_COLUMNS, EVENTS_SCHEMA, SEQ
 from ctr_batch.stream_run import run_simulation
 from tests.conftest import T0, events
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 BASIC = pl.DataFrame(
     {"user_id": ["a", "b"], "event_time": [T0, T0], "event_type": ["search", "click"]},
@@ -111,6 +108,12 @@ def test_backfill_and_stream_name_a_file_with_a_corrupt_data_page(tmp_path: Path
                        wait=timedelta(seconds=10))  # fmt: skip
     assert not (tmp_path / "days" / "searches").exists()
     assert not (tmp_path / "stream").exists()
+
+
+def test_one_file_under_two_spellings_is_read_once(write, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    path = write(BASIC)
+    monkeypatch.chdir(path.parent)
+    assert find_event_files([path.name, path, path.parent]) == [Path(path.name)]
 
 
 def test_no_files_found(tmp_path: Path) -> None:
