@@ -39,7 +39,7 @@ from ctr_batch.schema import (
 from ctr_batch.stream_records import MERGED, POSITION, STREAM_SESSION, stream_records
 from ctr_batch.stream_windower import stream_sessions
 from ctr_batch.user_sessions import opens_session
-from ctr_batch.validate import flag_rows, split_valid
+from ctr_batch.validate import mark_repeated, row_problem, split_valid
 
 if TYPE_CHECKING:
     from ctr_batch.config import GapRule
@@ -87,11 +87,10 @@ def disordered_sessions() -> pl.Expr:
     return earlier.fill_null(False).any().over(_TIME_SESSION).alias(_DISORDERED)
 
 
-def in_arrival_order(events: pl.LazyFrame, arrival: str | None) -> pl.LazyFrame:
-    """Sort by (user, arrival) and add ``_arrival``: ``_seq`` order, or `arrival` then ``_seq``."""
+def arrival_ranks(events: pl.LazyFrame, arrival: str | None) -> pl.LazyFrame:
+    """Add ``_arrival``, the rank in arrival order: ``_seq``, or `arrival` then ``_seq``."""
     keys = [SEQ] if arrival is None else [arrival, SEQ]
-    ranked = events.sort(keys, nulls_last=True).with_row_index(_ARRIVAL)
-    return ranked.sort(USER_ID, _ARRIVAL)
+    return events.sort(keys, nulls_last=True).with_row_index(_ARRIVAL)
 
 
 def simulate_stream(
@@ -156,9 +155,11 @@ def simulate(
     """``simulate_stream``, also counting the sessions and events simulated one by one."""
     if SEQ not in events.collect_schema():
         events = events.with_row_index(SEQ).with_columns(pl.col(SEQ).cast(pl.Int64))
-    valid, rejected = split_valid(flag_rows(events, dedupe=True).collect().lazy())
+    # the stream keeps the first copy of an event_id to *arrive*
+    flagged = mark_repeated(arrival_ranks(events, arrival).with_columns(row_problem()), _ARRIVAL)
+    valid, rejected = split_valid(flagged.collect().lazy())
     ordered = (
-        in_arrival_order(valid, arrival)
+        valid.sort(USER_ID, _ARRIVAL)
         .with_columns(watermark(wait))
         .with_columns(late_flags())
         .collect()
@@ -171,7 +172,7 @@ def simulate(
         SEARCHES_TABLE: searches,
         SESSIONS_TABLE: sessions,
         LATE_TABLE: _late_rows(ordered),
-        QUARANTINE_TABLE: rejected.sort(SEQ).collect(),
+        QUARANTINE_TABLE: rejected.drop(_ARRIVAL).sort(SEQ).collect(),
     }
     return Simulation(tables, sequential[_TIME_SESSION].n_unique(), sequential.height)
 

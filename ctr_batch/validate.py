@@ -49,15 +49,16 @@ def row_problem() -> pl.Expr:
     )
 
 
-def repeated_event_id() -> pl.Expr:
+def repeated_event_id(order: str = SEQ) -> pl.Expr:
     """True for a processable row whose ``event_id`` an earlier processable row already had.
 
     Needs ``reason`` from ``row_problem``: only rows without one count as seen, so a broken
-    copy never displaces a good row.
+    copy never displaces a good row. Earlier means a lower `order` (distinct per row): input
+    order by default, arrival order for a stream.
     """
     ok = pl.col(REASON).is_null()
-    first_ok_seq = pl.when(ok).then(pl.col(SEQ)).min().over(EVENT_ID)
-    return ok & pl.col(EVENT_ID).is_not_null() & (pl.col(SEQ) != first_ok_seq)
+    first_ok = pl.when(ok).then(pl.col(order)).min().over(EVENT_ID)
+    return ok & pl.col(EVENT_ID).is_not_null() & (pl.col(order) != first_ok)
 
 
 def ids_distinct() -> pl.Expr:
@@ -75,9 +76,9 @@ def id_hashes() -> pl.Expr:
     return pl.col(EVENT_ID).drop_nulls().hash(seed=0)
 
 
-def mark_repeated(checked: pl.LazyFrame) -> pl.LazyFrame:
-    """Give ``duplicate_event_id`` to rows whose id an earlier processable row had."""
-    reason = pl.when(repeated_event_id()).then(pl.lit(DUPLICATE_EVENT_ID))
+def mark_repeated(checked: pl.LazyFrame, order: str = SEQ) -> pl.LazyFrame:
+    """Give ``duplicate_event_id`` to rows whose id an earlier (by `order`) processable row had."""
+    reason = pl.when(repeated_event_id(order)).then(pl.lit(DUPLICATE_EVENT_ID))
     return checked.with_columns(reason.otherwise(pl.col(REASON)).alias(REASON))
 
 

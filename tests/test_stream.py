@@ -436,6 +436,20 @@ def test_reconcile_needs_batch_tables(tmp_path: Path) -> None:
         reconcile(tmp_path, stream, "daily")
 
 
+def test_the_first_copy_of_an_event_id_to_arrive_is_kept() -> None:
+    # two copies of one search; in file order the later-arriving copy comes first, and it
+    # arrives after the close 600 s later, so keeping it would make the search late
+    log = events(("a", 0, "search", "q"), ("a", 600, "app_close"), ("a", 0, "search", "q"),
+                 event_id=["e1", "e2", "e1"], offset=[2, 1, 0])  # fmt: skip
+    tables = simulate_stream(log.lazy(), gap=GAP, wait=timedelta(seconds=10), arrival="offset")
+    assert tables["late"].height == 0
+    assert tables["searches"].height == 1
+    quarantined = tables["quarantine"]
+    assert quarantined["reason"].to_list() == ["duplicate_event_id"]
+    assert quarantined["offset"].to_list() == [2]
+    assert "_arrival" not in quarantined.columns
+
+
 def test_arrival_column_must_exist(tmp_path: Path) -> None:
     path = tmp_path / "events.parquet"
     events(("a", 0, "search", "q1")).write_parquet(path)
