@@ -88,9 +88,9 @@ def query(
     if list_:
         out_console.print(_query_list())
         return
-    if name is None or out is None:
+    if name is None or out is None:  # a usage error (exit 2), as for any missing argument
         msg = "give a query NAME and an OUT directory, or --list"
-        raise ConfigError(msg)
+        raise typer.BadParameter(msg, param_hint="NAME OUT")
     frame = sql_layer.run_query(name, out, key_values("--param", param))
     _emit(frame, name, fmt, output, rows)
 

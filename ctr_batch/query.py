@@ -169,6 +169,9 @@ def export_duckdb(out: Path, db: Path) -> list[str]:
         If `out` has no tables or a table cannot be read.
     """
     tables = table_paths(out)
+    if db.exists() and not _is_duckdb_file(db):
+        msg = f"{db} exists and is not a DuckDB database; not replacing it"
+        raise ConfigError(msg)
     db.parent.mkdir(parents=True, exist_ok=True)
     staging = db.with_name(f".{db.name}.{uuid.uuid4().hex[:12]}.tmp")
     try:
@@ -182,6 +185,12 @@ def export_duckdb(out: Path, db: Path) -> list[str]:
         staging.unlink(missing_ok=True)
         staging.with_name(f"{staging.name}.wal").unlink(missing_ok=True)
     return list(tables)
+
+
+def _is_duckdb_file(path: Path) -> bool:
+    """True for a DuckDB database file (magic bytes ``DUCK`` after the 8-byte checksum)."""
+    with path.open("rb") as handle:
+        return handle.read(12)[8:12] == b"DUCK"
 
 
 # --- running -------------------------------------------------------------------------------------

@@ -96,9 +96,16 @@ def read_stream_file(path: Path, fmt: StreamFormat | None = None) -> pl.DataFram
         raise InputError(msg)
     try:
         frames = [_read_one(file, chosen) for file in files]
-        return pl.concat(frames, how="diagonal_relaxed")
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise InputError.unreadable(str(path), str(exc)) from None
+    for file, frame in zip(files[1:], frames[1:], strict=True):
+        if set(frame.columns) != set(frames[0].columns):  # say, a folder of several tables
+            msg = (
+                f"{path}: its files hold different records ({files[0]} has {frames[0].columns}, "
+                f"{file} has {frame.columns}); give the folder or file of one kind of record"
+            )
+            raise SchemaError(msg)
+    return pl.concat(frames, how="diagonal_relaxed")
 
 
 def _read_one(file: Path, fmt: StreamFormat) -> pl.DataFrame:
@@ -117,6 +124,9 @@ def detect_kind(columns: list[str], source: str) -> StreamKind:
     SchemaError
         If the columns fit no kind: names the file, what each kind needs and what was found.
     """
+    if SEARCH_TIME in columns and CTR not in columns:  # per-search records, not sessions
+        msg = f"{source}: per-search records ({SEARCH_TIME}) need a {CTR} column; found {columns}"
+        raise SchemaError(msg)
     for kind, (required, one_of, _) in KIND_COLUMNS.items():
         if set(required) <= set(columns) and (not one_of or set(one_of) & set(columns)):
             return kind

@@ -86,6 +86,11 @@ def test_errors_are_one_line(out: Path, args: list[str], message: str) -> None:
     assert stderr.count("\n") == 1
 
 
+def test_query_without_out_is_a_usage_error() -> None:
+    code, _, _ = invoke("query", "daily_ctr")
+    assert code == 2
+
+
 def test_query_list_and_run(out: Path) -> None:
     code, stdout, _ = invoke("query", "--list")
     assert code == 0
@@ -120,3 +125,14 @@ def test_export_duckdb_opens_anywhere(out: Path, tmp_path: Path, monkeypatch) ->
     monkeypatch.chdir(tmp_path)
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.sql("SELECT sum(searches) FROM ctr_daily").fetchall() == [(1590,)]
+    code, _, _ = invoke("export-duckdb", str(out), str(db))  # replacing its own kind of file
+    assert code == 0
+
+
+def test_export_duckdb_does_not_replace_other_files(out: Path, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.duckdb"
+    notes.write_text("my notes", encoding="utf-8")
+    code, _, stderr = invoke("export-duckdb", str(out), str(notes))
+    assert code == 3
+    assert "is not a DuckDB database; not replacing it" in stderr
+    assert notes.read_text(encoding="utf-8") == "my notes"

@@ -31,7 +31,7 @@ from ctr_batch.reconcile_views import batch_searches
 from ctr_batch.stream import simulate, simulate_stream
 from ctr_batch.stream_output import load_stream_output
 from ctr_batch.stream_run import run_simulation
-from tests.conftest import events
+from tests.conftest import at, events
 from tests.strategies import GAP, event_logs, to_frame
 
 if TYPE_CHECKING:
@@ -414,8 +414,14 @@ def test_stream_output_missing_columns_is_one_line_error(tmp_path: Path) -> None
             ["ctr"],
         ),
         ("stream.jsonl", "{not json\n", InputError, ["not a readable"]),
+        (
+            "stream.csv",
+            "user_id,search_time,session_start,n_clicks\na,2024-01-01,2024-01-01,1\n",
+            SchemaError,
+            ["per-search records (search_time) need a ctr column"],
+        ),
     ],
-    ids=["missing", "unknown-suffix", "bad-time", "bad-ctr", "unreadable"],
+    ids=["missing", "unknown-suffix", "bad-time", "bad-ctr", "unreadable", "search-without-ctr"],
 )
 def test_stream_output_errors(
     tmp_path: Path, name: str, content: str | None, error: type[Exception], words: list[str]
@@ -488,3 +494,14 @@ def test_late_rows_keep_event_columns() -> None:
     late = simulate_stream(frame, gap=GAP, wait=timedelta(seconds=2))["late"]
     assert late.select("event_type", "item", "input_row").row(0) == ("click", "x", 1)
     assert late["watermark"].item() == datetime(2024, 1, 1, 0, 0, 8, tzinfo=UTC)
+
+
+def test_a_folder_of_several_kinds_of_records_is_refused(tmp_path: Path) -> None:
+    pl.DataFrame({"user_id": ["a"], "search_time": [at(0)], "ctr": [1.0]}).write_parquet(
+        tmp_path / "searches.parquet"
+    )
+    pl.DataFrame({"user_id": ["a"], "event_time": [at(0)]}).write_parquet(
+        tmp_path / "late.parquet"
+    )
+    with pytest.raises(SchemaError, match="its files hold different records"):
+        load_stream_output(tmp_path)
