@@ -639,7 +639,8 @@ def test_export_duckdb_opens_from_another_directory(
 ) -> None:
     db = tmp_path / "exports" / "analytics.duckdb"
     db.parent.mkdir()
-    db.write_bytes(b"stale")  # replaced, not appended to
+    with duckdb.connect(str(db)) as con:  # an earlier database: replaced, not appended to
+        con.sql("CREATE TABLE stale AS SELECT 1 AS x")
     names = query.export_duckdb(sample_out, db)
     assert names == sorted(sql_views.table_paths(sample_out))
     assert [p.name for p in db.parent.iterdir()] == ["analytics.duckdb"]
@@ -651,3 +652,4 @@ def test_export_duckdb_opens_from_another_directory(
             count = con.sql(f'SELECT count(*) FROM "{name}"').fetchall()
             assert count == [(read_table(sample_out, name).height,)]
         assert con.sql("SELECT count(*) FROM searches").fetchall()[0][0] > 0
+        assert "stale" not in {row[0] for row in con.sql("SHOW TABLES").fetchall()}
