@@ -15,6 +15,7 @@ from ctr_batch.cli_common import (
     key_values,
     one_line_errors,
     out_console,
+    run_config,
 )
 from ctr_batch.config import parse_duration
 from ctr_batch.errors import ConfigError
@@ -52,14 +53,15 @@ def simulate_stream(
     """Predict exactly what the Bytewax search-session dataflow emits for EVENTS."""
     from ctr_batch.stream_run import run_simulation  # loads only for this command
 
+    config = run_config(gap, gap_rule, "UTC", column)  # checks the gap, rule and mapping
     summary = run_simulation(
         events,
         out,
-        gap=parse_duration(gap),
+        gap=config.gap,
         wait=parse_duration(wait),
         arrival=arrival_column,
-        column_map=key_values("--column", column),
-        gap_rule=gap_rule,  # type: ignore[arg-type]  # checked by the simulation
+        column_map=dict(config.column_map),
+        gap_rule=config.gap_rule,
     )
     table = Table(title=f"ctr-batch simulate-stream → {out}", show_header=False)
     table.add_column("what", style="bold")
@@ -101,6 +103,18 @@ def validate(
         list[str] | None,
         typer.Option("--column", help="Map a stream output column: NAME=SOURCE."),
     ] = None,
+    events_column: Annotated[
+        list[str] | None,
+        typer.Option("--events-column", help="Map an input column of EVENTS: NAME=SOURCE."),
+    ] = None,
+    gap_rule: Annotated[
+        str | None,
+        typer.Option(
+            "--gap-rule",
+            help="The stream's gap rule, inclusive or exclusive (see run --help); default: "
+            "inclusive, unless exclusive leaves fewer differences unexplained.",
+        ),
+    ] = None,
     mismatches: Annotated[
         Path | None,
         typer.Option("--mismatches", help="Write the mismatch table here (Parquet)."),
@@ -115,6 +129,8 @@ def validate(
     if fmt is not None and fmt not in STREAM_FORMATS:
         msg = f"--format {fmt!r}: expected one of {', '.join(STREAM_FORMATS)}"
         raise ConfigError(msg)
+    # checks the rule and the mapping; the gap is the batch run's unless --gap is given
+    events_config = run_config(gap or "30m", gap_rule or "inclusive", "UTC", events_column)
     kind, frame = load_stream_output(
         stream,
         fmt,  # type: ignore[arg-type]  # checked above
@@ -126,9 +142,11 @@ def validate(
         kind,
         tolerance=tolerance,
         events=events,
-        gap=parse_duration(gap) if gap else None,
+        gap=events_config.gap if gap else None,
         wait=parse_duration(wait),
         arrival=arrival_column,
+        column_map=dict(events_config.column_map),
+        stream_gap_rule=events_config.gap_rule if gap_rule else None,
     )
     table = Table(title=f"validate {stream} against {batch}", show_header=False)
     table.add_column("what", style="bold")

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from ctr_batch.config import RunConfig
 from ctr_batch.schema import (
     EVENT_TIME,
     EVENT_TYPE,
@@ -153,6 +154,7 @@ def simulate(
     gap_rule: GapRule = "inclusive",
 ) -> Simulation:
     """``simulate_stream``, also counting the sessions and events simulated one by one."""
+    RunConfig(gap=gap, gap_rule=gap_rule)  # raises ConfigError for a gap <= 0 or unknown rule
     if SEQ not in events.collect_schema():
         events = events.with_row_index(SEQ).with_columns(pl.col(SEQ).cast(pl.Int64))
     # the stream keeps the first copy of an event_id to *arrive*

@@ -261,6 +261,47 @@ def test_simulate_then_validate(tmp_path: Path) -> None:
         assert "expected a number >= 0" in stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["--gap-rule", "inclusiv"], "gap rule must be one of", id="rule"),
+        pytest.param(["--gap", "0s"], "gap must be positive", id="gap"),
+        pytest.param(["--column", "who=uid"], "unknown columns ['who']", id="mapping"),
+    ],
+)
+def test_simulate_stream_checks_its_settings(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    code, _, stderr = invoke("simulate-stream", BLOG, "--out", str(tmp_path / "s"), *args)
+    assert code == 3
+    assert message in stderr
+    assert not (tmp_path / "s").exists()
+
+
+def test_validate_reads_events_with_renamed_columns(tmp_path: Path) -> None:
+    renamed = tmp_path / "events.parquet"
+    pl.read_parquet(BLOG).rename({"user_id": "uid"}).write_parquet(renamed)
+    mapping = ["--column", "user_id=uid", "--gap", "5s"]
+    invoke("run", str(renamed), "--out", str(tmp_path / "b"), "-q", *mapping)
+    invoke("simulate-stream", str(renamed), "--out", str(tmp_path / "s"), *mapping)
+    stream = str(tmp_path / "s" / "searches")
+    args = [
+        "validate",
+        "--batch",
+        str(tmp_path / "b"),
+        "--stream",
+        stream,
+        "--events",
+        str(renamed),
+    ]
+    code, _, stderr = invoke(*args)
+    assert code == 3
+    assert "missing columns ['user_id']" in stderr
+    code, stdout, _ = invoke(*args, "--events-column", "user_id=uid", "--gap-rule", "inclusive")
+    assert code == 0, stdout
+    assert "PASSED" in stdout
+
+
 def test_validate_bad_stream_file(tmp_path: Path) -> None:
     pl.DataFrame({"x": [1]}).write_parquet(tmp_path / "stream.parquet")
     code, _, stderr = invoke("validate", "--batch", str(tmp_path), "--stream",
