@@ -38,6 +38,7 @@ from ctr_batch.manifest import exclusive_lock, fingerprint, read_manifest, write
 from ctr_batch.pipeline import compute_tables
 from ctr_batch.read import decoding, find_event_files, scan_events
 from ctr_batch.schema import (
+    CLICKED,
     CTR_BY_QUERY_DAILY_TABLE,
     CTR_BY_QUERY_TABLE,
     CTR_DAILY_TABLE,
@@ -59,9 +60,6 @@ from ctr_batch.write import PART_FILE, check_output_folder, write_partition
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from pathlib import Path
-
-DAY_TABLES = (SEARCHES_TABLE, SESSIONS_TABLE, CTR_DAILY_TABLE, CTR_BY_QUERY_DAILY_TABLE,
-              QUARANTINE_TABLE)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -220,7 +218,7 @@ def _day_record(day_tables: dict[str, pl.DataFrame], home_rows: int, split: int)
         "sessions": sessions.height,
         "session_events": int(sessions[N_EVENTS].sum()),
         "searches": searches.height,
-        "clicked_searches": int(searches["clicked"].sum()),
+        "clicked_searches": int(searches[CLICKED].sum()),
         "split_sessions": split,
     }
 

@@ -166,7 +166,7 @@ def partition(scanned: ScannedEvents, workdir: Path, buckets: int, *, ids: bool)
 
 
 def _passes(scanned: ScannedEvents, rows: int) -> list[pl.LazyFrame]:
-    """The input in slices of at most `rows` rows (more only for a file's remainder)."""
+    """The input in slices of at most `rows` rows, whole files grouped where they fit."""
     passes: list[pl.LazyFrame] = []
     group: list[pl.LazyFrame] = []
     size = 0

@@ -36,8 +36,6 @@ ArrivalOption = Annotated[
     ),
 ]
 STREAM_FORMATS = ("parquet", "jsonl", "csv")
-MISMATCH_COLUMNS = ("record", "user_id", "search_time", "query", "column", "batch_value",
-                    "stream_value", "difference", "cause")  # fmt: skip
 
 
 @one_line_errors
@@ -122,7 +120,7 @@ def validate(
     rows: Annotated[int, typer.Option("--rows", help="Mismatches to show.")] = 10,
 ) -> None:
     """Compare a streaming job's output with the batch truth; explain every difference."""
-    from ctr_batch.reconcile_result import summary_rows, write_mismatches
+    from ctr_batch.reconcile_result import SHOWN_COLUMNS, summary_rows, write_mismatches
     from ctr_batch.reconcile_stream import reconcile
     from ctr_batch.stream_output import load_stream_output
 
@@ -156,7 +154,7 @@ def validate(
     out_console.print(table)
     out_console.print(report.frame_table(result.daily, "per day", limit=rows))
     if not result.mismatches.is_empty():
-        shown = result.mismatches.select(MISMATCH_COLUMNS)
+        shown = result.mismatches.select(SHOWN_COLUMNS)
         out_console.print(report.frame_table(shown, "mismatches", limit=rows))
     if mismatches is not None:
         write_mismatches(result, mismatches)

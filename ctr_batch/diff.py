@@ -13,6 +13,7 @@ OCCURRENCE = "occurrence"  # 0-based rank among records sharing the same key
 COLUMN = "column"
 LEFT_VALUE = "batch_value"
 RIGHT_VALUE = "stream_value"
+CI_LOW, CI_HIGH = "ci_low", "ci_high"  # a Wilson interval's bounds
 DIFFERENCE = "difference"
 MISSING = "missing_in_stream"  # in the left (batch) table only
 EXTRA = "extra_in_stream"  # in the right (stream) table only
@@ -113,4 +114,4 @@ def wilson_interval(
     p = successes.cast(pl.Float64) / n
     centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
     half = z / (1 + z**2 / n) * (p * (1 - p) / n + z**2 / (4 * n**2)).sqrt()
-    return (centre - half).alias("ci_low"), (centre + half).alias("ci_high")
+    return (centre - half).alias(CI_LOW), (centre + half).alias(CI_HIGH)

@@ -1,4 +1,8 @@
-"""The only place that orders the stages, collects and writes."""
+"""Where the stages are put in order, collected, and a run's tables written.
+
+``buckets.py`` (bucket parts), ``backfill_days.py`` (day partitions) and ``stream_run.py``
+(the simulated stream) write their own layouts.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ from ctr_batch.schema import (
     SEQ,
     SESSION_FIRST_ROW,
     SESSIONS_TABLE,
+    USER_KEY,
 )
 from ctr_batch.search_segments import segment
 from ctr_batch.summary import RunSummary, summarize, summarize_parts, summary_frame
@@ -180,7 +185,9 @@ def _segmented(to_sort: pl.DataFrame, config: RunConfig) -> pl.DataFrame:
         by_user = group_users(to_sort.lazy(), kind=kind, rows=to_sort.height).collect(
             engine="in-memory"
         )
-        checks = by_user.select(users_interleaved().alias("mixed"), out_of_order().alias("late"))
+        checks = by_user.select(
+            users_interleaved().alias("mixed"), out_of_order(USER_KEY).alias("late")
+        )
         interleaved, disordered = checks.row(0)
         if interleaved:
             continue

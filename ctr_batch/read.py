@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ctr_batch.errors import InputError, SchemaError
@@ -123,7 +124,7 @@ def scan_events(
     column_map: Mapping[str, str] | None = None,
     outside: Path | None = None,
 ) -> ScannedEvents:
-    """Scan event files as one LazyFrame with the contract columns plus ``_seq`` and ``_file``.
+    """Scan event files: each a LazyFrame of the contract columns plus ``_seq`` and ``_file``.
 
     Every file's schema is checked before anything is read, so a bad file stops the run early
     with a message naming it. Files under `outside` are left out (see ``find_event_files``).
@@ -176,7 +177,7 @@ def _read_footer(path: Path) -> tuple[pl.Schema, pq.FileMetaData]:
     try:
         metadata = pq.read_metadata(path)
         schema = pl.read_parquet_schema(path)
-    except Exception as exc:  # any failure to parse the footer means the file is unusable
+    except (OSError, pa.ArrowException, pl.exceptions.PolarsError) as exc:  # no usable footer
         raise InputError.unreadable(str(path), str(exc)) from None
     return pl.Schema(schema), metadata
 

@@ -40,7 +40,7 @@ from ctr_batch.schema import (
     SEQ,
     SESSIONS_TABLE,
 )
-from ctr_batch.stream import INPUT_ROW, LATE_TABLE, simulate
+from ctr_batch.stream import LATE_INPUT_ROW, LATE_TABLE, simulate
 from ctr_batch.stream_records import MERGED
 from ctr_batch.validate import flag_rows, split_valid
 
@@ -89,7 +89,7 @@ def build_rungs(events: pl.LazyFrame, batch: RunConfig, stream: StreamSettings) 
     simulation = simulate(
         events, gap=stream.gap, wait=stream.wait, arrival=stream.arrival, gap_rule=stream.gap_rule
     )
-    late_rows = simulation.tables[LATE_TABLE].select(pl.col(INPUT_ROW).alias(SEQ))
+    late_rows = simulation.tables[LATE_TABLE].select(pl.col(LATE_INPUT_ROW).alias(SEQ))
     valid, _ = split_valid(flag_rows(events, dedupe=True))
     on_time = valid.join(late_rows.lazy(), on=SEQ, how="anti")
     on_time = on_time.with_columns(pl.col(EVENT_TYPE).cast(pl.String))

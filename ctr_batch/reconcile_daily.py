@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from ctr_batch.diff import wilson_interval
+from ctr_batch.diff import CI_HIGH, CI_LOW, LEFT_VALUE, RIGHT_VALUE, wilson_interval
+from ctr_batch.reconcile_causes import SIMULATED_VALUE
 from ctr_batch.reconcile_views import daily_clicks_per_search, daily_from_searches
 from ctr_batch.schema import (
     CLICKED_SEARCHES,
@@ -22,19 +23,21 @@ if TYPE_CHECKING:
     from ctr_batch.stream_output import StreamKind
 
 METRIC = "metric"
+BATCH_SEARCHES, STREAM_SEARCHES = "batch_searches", "stream_searches"
+DELTA, BATCH_IN_CI = "delta", "batch_in_ci"
 DAILY_SCHEMA = pl.Schema(
     {
         DATE: pl.Date(),
         METRIC: pl.String(),  # ctr (searches with a click / searches) or clicks_per_search
-        "batch_searches": pl.Int64(),
-        "batch_value": pl.Float64(),
-        "stream_searches": pl.Int64(),  # null when the stream's output does not say
-        "stream_value": pl.Float64(),
-        "delta": pl.Float64(),  # stream - batch
-        "ci_low": pl.Float64(),  # 95 % Wilson interval of the stream's CTR (ctr only)
-        "ci_high": pl.Float64(),
-        "batch_in_ci": pl.Boolean(),
-        "simulated_value": pl.Float64(),  # the simulated stream's figure, when events were given
+        BATCH_SEARCHES: pl.Int64(),
+        LEFT_VALUE: pl.Float64(),
+        STREAM_SEARCHES: pl.Int64(),  # null when the stream's output does not say
+        RIGHT_VALUE: pl.Float64(),
+        DELTA: pl.Float64(),  # stream - batch
+        CI_LOW: pl.Float64(),  # 95 % Wilson interval of the stream's CTR (ctr only)
+        CI_HIGH: pl.Float64(),
+        BATCH_IN_CI: pl.Boolean(),
+        SIMULATED_VALUE: pl.Float64(),  # the simulated stream's figure, when events were given
     }
 )
 _SUCCESSES = "_successes"
@@ -66,11 +69,11 @@ def daily_deltas(
         None if simulated is None else daily_from_searches(simulated[0], timezone=timezone),
         CTR,
     )
-    trials = pl.coalesce("stream_searches", "batch_searches")
-    successes = pl.coalesce(_SUCCESSES, (pl.col("stream_value") * trials).round())
+    trials = pl.coalesce(STREAM_SEARCHES, BATCH_SEARCHES)
+    successes = pl.coalesce(_SUCCESSES, (pl.col(RIGHT_VALUE) * trials).round())
     low, high = wilson_interval(successes, trials)
     with_interval = days.with_columns(low, high).with_columns(
-        pl.col("batch_value").is_between("ci_low", "ci_high").alias("batch_in_ci")
+        pl.col(LEFT_VALUE).is_between(CI_LOW, CI_HIGH).alias(BATCH_IN_CI)
     )
     return _finish(with_interval, CTR)
 
@@ -96,17 +99,17 @@ def _join_days(
 ) -> pl.DataFrame:
     """Full join by date: ``batch_*``, ``stream_*``, ``simulated_value`` and ``delta``."""
     left = batch_days.select(
-        DATE, pl.col(SEARCHES).alias("batch_searches"), pl.col(figure).alias("batch_value")
+        DATE, pl.col(SEARCHES).alias(BATCH_SEARCHES), pl.col(figure).alias(LEFT_VALUE)
     )
-    right = stream_days.rename({SEARCHES: "stream_searches", figure: "stream_value"}, strict=False)
+    right = stream_days.rename({SEARCHES: STREAM_SEARCHES, figure: RIGHT_VALUE}, strict=False)
     days = left.join(right, on=DATE, how="full", coalesce=True)
     simulated = (
-        pl.DataFrame(schema={DATE: pl.Date, "simulated_value": pl.Float64})
+        pl.DataFrame(schema={DATE: pl.Date, SIMULATED_VALUE: pl.Float64})
         if simulated_days is None
-        else simulated_days.select(DATE, pl.col(figure).alias("simulated_value"))
+        else simulated_days.select(DATE, pl.col(figure).alias(SIMULATED_VALUE))
     )
     joined = days.join(simulated, on=DATE, how="left")
-    return joined.with_columns((pl.col("stream_value") - pl.col("batch_value")).alias("delta"))
+    return joined.with_columns((pl.col(RIGHT_VALUE) - pl.col(LEFT_VALUE)).alias(DELTA))
 
 
 def _clicks_per_search_days(

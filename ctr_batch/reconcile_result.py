@@ -9,6 +9,7 @@ import polars as pl
 
 from ctr_batch.diff import COLUMN, DIFFERENCE, LEFT_VALUE, OCCURRENCE, RIGHT_VALUE
 from ctr_batch.reconcile_causes import CAUSE, DETAIL, SIMULATED_VALUE, UNEXPLAINED
+from ctr_batch.reconcile_daily import DELTA
 from ctr_batch.schema import DATE, QUERY, SEARCH_TIME, SESSION_START, TIME_DTYPE, USER_ID
 from ctr_batch.write import write_file
 
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
     from ctr_batch.stream_output import StreamKind
 
 RECORD = "record"
+# what a terminal shows of each mismatch
+SHOWN_COLUMNS = (RECORD, USER_ID, SEARCH_TIME, QUERY, COLUMN, LEFT_VALUE, RIGHT_VALUE, DIFFERENCE,
+                 CAUSE)  # fmt: skip
 MISMATCH_SCHEMA = pl.Schema(
     {
         RECORD: pl.String(),
@@ -97,7 +101,7 @@ def summary_rows(result: ReconcileResult) -> list[tuple[str, str]]:
         rows += [(f"cause: {cause}", f"{n:,}") for cause, n in result.causes.items()]
     else:
         rows.append(("causes", "not analysed (no events given)"))
-    worst = result.daily.select(pl.col("delta").abs().max()).item()
+    worst = result.daily.select(pl.col(DELTA).abs().max()).item()
     rows.append(("largest daily delta", "n/a" if worst is None else f"{worst:.6f}"))
     rows.append(("unexplained differences", f"{result.unexplained:,}"))
     rows.append(("result", "PASSED" if result.passed else "FAILED"))

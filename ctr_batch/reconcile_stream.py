@@ -47,6 +47,7 @@ from ctr_batch.reconcile_result import MISMATCH_SCHEMA, RECORD, ReconcileResult
 from ctr_batch.reconcile_views import KEYS, VALUES, batch_searches, view
 from ctr_batch.schema import (
     N_SEARCHES,
+    RUN_SUMMARY_TABLE,
     SEARCHES_TABLE,
     SESSIONS_TABLE,
 )
@@ -71,7 +72,7 @@ def load_batch(batch_out: Path) -> tuple[pl.DataFrame, pl.DataFrame, RunConfig |
             msg = f"{batch_out / table}: no batch table found (run `ctr-batch run` first)"
             raise InputError(msg)
         tables.append(pl.read_parquet(files, hive_partitioning=False))
-    summaries = sorted((batch_out / "run_summary").rglob("*.parquet"))
+    summaries = sorted((batch_out / RUN_SUMMARY_TABLE).rglob("*.parquet"))
     if not summaries:
         return tables[0], tables[1], None
     row = pl.read_parquet(summaries[-1]).row(0, named=True)

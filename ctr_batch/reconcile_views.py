@@ -9,6 +9,7 @@ import polars as pl
 from ctr_batch.aggregate import local_date
 from ctr_batch.schema import (
     CLICKED_SEARCHES,
+    CLICKS,
     CLICKS_PER_SEARCH,
     CTR,
     DATE,
@@ -107,8 +108,8 @@ def daily_clicks_per_search(sessions: pl.DataFrame, *, timezone: str = "UTC") ->
     return (
         with_search.lazy()
         .group_by(local_date(SESSION_START, timezone))
-        .agg(pl.col(N_SEARCHES).sum().alias(SEARCHES), pl.col(N_CLICKS).sum().alias("clicks"))
-        .with_columns((pl.col("clicks") / pl.col(SEARCHES)).alias(CLICKS_PER_SEARCH))
+        .agg(pl.col(N_SEARCHES).sum().alias(SEARCHES), pl.col(N_CLICKS).sum().alias(CLICKS))
+        .with_columns((pl.col(CLICKS) / pl.col(SEARCHES)).alias(CLICKS_PER_SEARCH))
         .sort(DATE)
         .collect()
     )

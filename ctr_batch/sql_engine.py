@@ -2,7 +2,7 @@
 
 The stages are the files of ``queries/pipeline/``, one statement each, run in the order of
 ``STAGES``; each stage's result is stored as a table named after the stage, which later stages
-read. Each file's header declares its parameters (``-- params:``, read by ``query.QueryFile``);
+read. Each file's header declares its parameters (``-- params:``, read by ``queryfile.QueryFile``);
 values travel as DuckDB ``$name`` parameters, never inside the SQL text. Only reading the input
 (``read.scan_events``) and the final casts to the ``schema.py`` schemas use Polars.
 """
@@ -112,10 +112,10 @@ def compute_tables_duckdb(
 ) -> dict[str, pl.DataFrame]:
     """Compute every output table from normalized events, in DuckDB SQL.
 
-    Same tables, schemas and row order as ``pipeline.compute_tables``: ``sessions`` by
-    (user_id, session_start), ``searches`` by (user_id, session_start, search_index),
-    ``ctr_daily`` by date, ``ctr_by_query`` by searches (descending) then query, ``quarantine``
-    in input order.
+    Same tables and schemas as ``pipeline.compute_tables``, and the same rows. ``ctr_daily``
+    (by date), ``ctr_by_query`` (by searches descending, then query) and ``quarantine`` (input
+    order) come in the same order too; ``sessions`` and ``searches`` come by (user_id,
+    session_start[, search_index]), while Polars groups users by a hash: sort before comparing.
 
     Parameters
     ----------

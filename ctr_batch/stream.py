@@ -31,6 +31,7 @@ from ctr_batch.schema import (
     EVENTS_SCHEMA,
     OPENS_SESSION,
     QUARANTINE_TABLE,
+    ROW,
     SEARCHES_TABLE,
     SEQ,
     SESSIONS_TABLE,
@@ -46,9 +47,10 @@ if TYPE_CHECKING:
     from ctr_batch.config import GapRule
 
 LATE_TABLE = "late"
-INPUT_ROW = "input_row"  # position of the event in the input (files in path order, rows in order)
+# a late event's position in the input (files in path order, rows in order)
+LATE_INPUT_ROW = "input_row"
 WATERMARK = "watermark"  # the user's watermark when a late event arrived
-LATE_SCHEMA = pl.Schema({**EVENTS_SCHEMA, INPUT_ROW: pl.Int64(), WATERMARK: TIME_DTYPE})
+LATE_SCHEMA = pl.Schema({**EVENTS_SCHEMA, LATE_INPUT_ROW: pl.Int64(), WATERMARK: TIME_DTYPE})
 
 _ARRIVAL = "_arrival"  # 0-based arrival rank
 _LATE = "_late"
@@ -221,9 +223,9 @@ def _sequential_sessions(
             )
             number += 1
         start += length
-    schema = {"_row": pl.UInt32, STREAM_SESSION: pl.Int64, POSITION: pl.Int64, MERGED: pl.Boolean}
+    schema = {ROW: pl.UInt32, STREAM_SESSION: pl.Int64, POSITION: pl.Int64, MERGED: pl.Boolean}
     order = pl.DataFrame(placed, schema=schema, orient="row")
-    return sessions.with_row_index("_row").join(order, on="_row").drop("_row")
+    return sessions.with_row_index(ROW).join(order, on=ROW).drop(ROW)
 
 
 def _late_rows(ordered: pl.DataFrame) -> pl.DataFrame:
@@ -231,7 +233,7 @@ def _late_rows(ordered: pl.DataFrame) -> pl.DataFrame:
     return (
         ordered.filter(pl.col(_LATE))
         .sort(_ARRIVAL)
-        .with_columns(pl.col(EVENT_TYPE).cast(pl.String), pl.col(SEQ).alias(INPUT_ROW))
+        .with_columns(pl.col(EVENT_TYPE).cast(pl.String), pl.col(SEQ).alias(LATE_INPUT_ROW))
         .select(LATE_SCHEMA.names())
         .cast(LATE_SCHEMA)
     )

@@ -11,6 +11,7 @@ import polars as pl
 from ctr_batch._version import __version__
 from ctr_batch.config import format_duration
 from ctr_batch.schema import (
+    CLICKED,
     CLICKED_SEARCHES,
     CTR_DAILY_TABLE,
     DATE,
@@ -113,7 +114,7 @@ def summarize_parts(
     session_counts, search_counts = pl.collect_all(
         [
             sessions.select(pl.len().alias("n"), pl.col(N_EVENTS).sum().alias("events")),
-            searches.select(pl.len().alias("n"), pl.col("clicked").sum().alias("clicked")),
+            searches.select(pl.len().alias("n"), pl.col(CLICKED).sum()),
         ],
         engine="streaming",
     )
@@ -124,7 +125,7 @@ def summarize_parts(
         quarantined=dict.fromkeys(REASONS, 0) | dict(quarantined.rows()),
         sessions=int(session_counts["n"].item()),
         searches=int(search_counts["n"].item()),
-        clicked_searches=int(search_counts["clicked"].item() or 0),
+        clicked_searches=int(search_counts[CLICKED].item() or 0),
         first_day=days.min(),  # type: ignore[arg-type]
         last_day=days.max(),  # type: ignore[arg-type]
     )

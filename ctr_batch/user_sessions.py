@@ -24,8 +24,13 @@ if TYPE_CHECKING:
     from ctr_batch.config import GapRule
 
 
-def opens_session(gap: timedelta, gap_rule: GapRule = "inclusive") -> pl.Expr:
+def opens_session(
+    gap: timedelta, gap_rule: GapRule = "inclusive", *, user: str = USER_ID
+) -> pl.Expr:
     """True where an event starts a session, on events sorted by (user, time, input order).
+
+    `user` names the column that tells users apart (any key that changes exactly where the
+    user does, such as ``_user_key`` once ``users_interleaved`` is false).
 
     Examples
     --------
@@ -37,7 +42,7 @@ def opens_session(gap: timedelta, gap_rule: GapRule = "inclusive") -> pl.Expr:
     >>> df.select(opens_session(timedelta(seconds=5), "exclusive"))["_opens_session"].to_list()
     [True, True, True, True]
     """
-    new_user = pl.col(USER_ID).ne_missing(pl.col(USER_ID).shift())
+    new_user = pl.col(user).ne_missing(pl.col(user).shift())
     idle = pl.col(EVENT_TIME).diff()
     too_idle = idle > gap if gap_rule == "inclusive" else idle >= gap
     return (new_user | too_idle).alias(OPENS_SESSION)
@@ -104,8 +109,10 @@ def users_interleaved() -> pl.Expr:
     return users != keys
 
 
-def out_of_order() -> pl.Expr:
+def out_of_order(user: str = USER_ID) -> pl.Expr:
     """True when some event follows a later one of the same user (by time, then input order).
+
+    `user` as for ``opens_session``.
 
     Examples
     --------
@@ -115,7 +122,7 @@ def out_of_order() -> pl.Expr:
     >>> df.select(out_of_order()).item()
     True
     """
-    same_user = pl.col(USER_ID) == pl.col(USER_ID).shift()
+    same_user = pl.col(user) == pl.col(user).shift()
     time, previous = pl.col(EVENT_TIME), pl.col(EVENT_TIME).shift()
     earlier = (time < previous) | ((time == previous) & (pl.col(SEQ) < pl.col(SEQ).shift()))
     return (same_user & earlier).any()
@@ -143,7 +150,7 @@ def sessionize(
     closes = opens.shift(-1, fill_value=True)
     return ordered.with_columns(
         pl.int_range(pl.len(), dtype=pl.get_index_type()).alias(ROW),
-        opens_session(gap, gap_rule),
+        opens_session(gap, gap_rule, user=USER_KEY),
     ).with_columns(
         pl.when(opens).then(row).forward_fill().alias(SESSION_FIRST_ROW),
         pl.when(closes).then(row).backward_fill().alias(SESSION_LAST_ROW),
