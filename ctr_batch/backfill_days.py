@@ -54,6 +54,7 @@ from ctr_batch.schema import (
     SOURCE_FILE,
     SOURCE_ROW,
 )
+from ctr_batch.summary import SUMMARY_TYPES, summary_header
 from ctr_batch.validate import quarantine_rows
 from ctr_batch.write import PART_FILE, check_output_folder, write_partition
 
@@ -239,15 +240,7 @@ def _summary_frame(
         return sum(int(record.get(key, 0)) for record in manifest.values())
 
     searches, clicked = total("searches"), total("clicked_searches")
-    row = {
-        "layout": "backfill",
-        "finished_at": datetime.now(UTC).replace(microsecond=0),
-        "tool_version": __version__,
-        "inputs": [str(source) for source in events],
-        "gap": format_duration(config.run.gap),
-        "gap_us": config.run.gap // timedelta(microseconds=1),
-        "gap_rule": config.run.gap_rule,
-        "timezone": config.run.timezone,
+    row = summary_header("backfill", config.run, events) | {
         "lookback": format_duration(config.lookback),
         "days": len(manifest),
         "first_day": date.fromisoformat(min(manifest)) if manifest else None,
@@ -261,9 +254,7 @@ def _summary_frame(
         "ctr": clicked / searches if searches else None,
         "split_sessions": total("split_sessions"),
     }
-    return pl.DataFrame(
-        [row], schema_overrides={"ctr": pl.Float64, "first_day": pl.Date, "last_day": pl.Date}
-    )
+    return pl.DataFrame([row], schema_overrides=SUMMARY_TYPES)
 
 
 def _refuse_run_layout(out: Path) -> None:

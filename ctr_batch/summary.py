@@ -75,12 +75,16 @@ def summarize(tables: dict[str, pl.DataFrame], rows_read: int) -> RunSummary:
     return summary
 
 
-def summary_frame(
-    summary: RunSummary, config: RunConfig, sources: Sequence[str | Path]
-) -> pl.DataFrame:
-    """The run summary as a one-row table: inputs, settings, row accounting, headline figures."""
-    row = {
-        "layout": "run",
+# run_summary columns whose type a row of Python values leaves open (None, say)
+SUMMARY_TYPES = {"ctr": pl.Float64, "first_day": pl.Date, "last_day": pl.Date}
+
+
+def summary_header(
+    layout: str, config: RunConfig, sources: Sequence[str | Path]
+) -> dict[str, object]:
+    """The first columns of every ``run_summary``: layout, time, version, inputs and settings."""
+    return {
+        "layout": layout,
         "finished_at": datetime.now(UTC).replace(microsecond=0),
         "tool_version": __version__,
         "inputs": [str(source) for source in sources],
@@ -88,6 +92,14 @@ def summary_frame(
         "gap_us": config.gap // timedelta(microseconds=1),
         "gap_rule": config.gap_rule,
         "timezone": config.timezone,
+    }
+
+
+def summary_frame(
+    summary: RunSummary, config: RunConfig, sources: Sequence[str | Path]
+) -> pl.DataFrame:
+    """The run summary as a one-row table: inputs, settings, row accounting, headline figures."""
+    row = summary_header("run", config, sources) | {
         "first_day": summary.first_day,
         "last_day": summary.last_day,
         "rows_read": summary.rows_read,
@@ -100,9 +112,7 @@ def summary_frame(
         "ctr": summary.ctr,
         "compute_seconds": round(summary.seconds, 3),
     }
-    return pl.DataFrame(
-        [row], schema_overrides={"ctr": pl.Float64, "first_day": pl.Date, "last_day": pl.Date}
-    )
+    return pl.DataFrame([row], schema_overrides=SUMMARY_TYPES)
 
 
 def summarize_parts(

@@ -91,18 +91,12 @@ def mark_known_duplicates(checked: pl.LazyFrame, duplicates: pl.LazyFrame) -> pl
     return marked.with_columns(reason.alias(REASON)).drop(_KNOWN_DUPLICATE)
 
 
-def flag_rows(
-    events: pl.LazyFrame, *, dedupe: bool = True, duplicates: pl.LazyFrame | None = None
-) -> pl.LazyFrame:
+def flag_rows(events: pl.LazyFrame, *, dedupe: bool = True) -> pl.LazyFrame:
     """Add ``reason``: why a row cannot be processed, or null when it can.
 
-    `duplicates`, when given, holds the ``_seq`` of the rows already known to repeat an
-    earlier ``event_id`` (found by a pass over all the input, see ``buckets.py``); then
-    `dedupe` is not computed here.
+    With `dedupe`, a repeated ``event_id`` is a reason too (see ``mark_repeated``).
     """
     checked = events.with_columns(row_problem())
-    if duplicates is not None:
-        return mark_known_duplicates(checked, duplicates)
     return mark_repeated(checked) if dedupe else checked
 
 
