@@ -30,13 +30,13 @@ clicked_sessions AS (
 ),
 by_session_day AS (
     SELECT s.date,
-           count(*) AS sessions_with_search,
-           count(*) FILTER (WHERE NOT coalesce(c.any_clicked, false)) AS abandoned_sessions
+           count(*) FILTER (WHERE s.n_searches > 0) AS sessions_with_search,
+           count(*) FILTER (WHERE s.n_searches > 0 AND NOT coalesce(c.any_clicked, false))
+               AS abandoned_sessions
     FROM sessions AS s
     CROSS JOIN bounds AS b
     LEFT JOIN clicked_sessions AS c ON c.session_id = s.session_id
-    WHERE s.n_searches > 0
-      AND (b.lo IS NULL OR s.date >= b.lo) AND (b.hi IS NULL OR s.date <= b.hi)
+    WHERE (b.lo IS NULL OR s.date >= b.lo) AND (b.hi IS NULL OR s.date <= b.hi)
     GROUP BY s.date
 )
 SELECT coalesce(q.date, n.date) AS date,

@@ -271,6 +271,17 @@ def test_checks_pass_on_partial_ranges_with_sessions_across_midnight(
     assert not failures
 
 
+def test_checks_find_a_session_missing_inside_the_range(log: Path, tmp_path: Path) -> None:
+    backfill([log], tmp_path, *DAYS, BackfillConfig())
+    assert not any(rows.height for rows in run_checks(tmp_path).values())
+    part = tmp_path / "sessions" / "date=2026-11-03" / "part-0.parquet"
+    sessions = pl.read_parquet(part)
+    gone = sessions.filter(pl.col("n_searches") > 1).head(1)
+    sessions.join(gone, on="session_id", how="anti").write_parquet(part)
+    failures = {name: rows for name, rows in run_checks(tmp_path).items() if rows.height}
+    assert failures["segment_counts"]["session_id"].to_list() == gone["session_id"].to_list()
+
+
 def test_parallel_jobs_give_the_same_tables(log: Path, tmp_path: Path) -> None:
     backfill([log], tmp_path / "one", *DAYS, BackfillConfig(jobs=1))
     backfill([log], tmp_path / "two", *DAYS, BackfillConfig(jobs=2))

@@ -262,6 +262,16 @@ def test_abandonment_by_day(out: Path) -> None:
     assert 0 < got["abandoned_sessions"].sum() < sessions.height
 
 
+def test_abandonment_by_day_lists_days_with_sessions_but_no_search(tmp_path: Path) -> None:
+    log = events(("a", 0, "search", "q"), ("b", 86_400, "app_open"), ("b", 86_460, "app_close"))
+    log.write_parquet(tmp_path / "events.parquet")
+    pipeline.run([tmp_path / "events.parquet"], tmp_path / "out", RunConfig())
+    got = query.run_query("abandonment_by_day", tmp_path / "out")
+    assert got["searches"].to_list() == [1, 0]
+    assert got["sessions_with_search"].to_list() == [1, 0]
+    assert got["session_abandonment"].to_list() == [1.0, None]
+
+
 def test_distributions_cover_every_session(out: Path) -> None:
     sessions = read_table(out, "sessions").height
     lengths = query.run_query("session_length", out)

@@ -10,18 +10,22 @@
 -- outputs alone) and count(searches) = sessions.n_searches. Search rows whose session_id is
 -- not in sessions are offending too.
 -- In a backfill's OUT (run_summary.layout = 'backfill') the day range has edges: a session that
--- started before the first day has searches here but no session row, and one that ends after
--- the last day has searches beyond OUT. Such edge sessions are exempt.
+-- started before the first day (its id ends in its UTC start) has searches here but no session
+-- row, and one that ends after the last day has searches beyond OUT. Such edge sessions are
+-- exempt; a session missing from inside the range is not.
 WITH backfill AS (
-    SELECT last_day, timezone FROM run_summary WHERE layout = 'backfill'
+    SELECT first_day, last_day, timezone FROM run_summary WHERE layout = 'backfill'
 ),
 edge_sessions AS (
-    SELECT q.session_id FROM searches AS q
-    WHERE EXISTS (SELECT 1 FROM backfill)
-      AND q.session_id NOT IN (SELECT session_id FROM sessions)
+    SELECT q.session_id FROM searches AS q, backfill AS b
+    WHERE q.session_id NOT IN (SELECT session_id FROM sessions WHERE session_id IS NOT NULL)
+      AND timezone(b.timezone, try_strptime(regexp_extract(q.session_id, '/([^/]*)$', 1),
+                                            '%Y-%m-%dT%H:%M:%S.%fZ') AT TIME ZONE 'UTC')::DATE
+          < b.first_day
     UNION
     SELECT s.session_id FROM sessions AS s, backfill AS b
     WHERE (timezone(b.timezone, s.session_end))::DATE > b.last_day
+      AND s.session_id IS NOT NULL
 ),
 segments AS (
     SELECT session_id,
