@@ -11,7 +11,6 @@ window edge, and the split is counted in the manifest and the summary.
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -34,7 +33,13 @@ from ctr_batch.backfill_window import (
 )
 from ctr_batch.config import RunConfig, format_duration
 from ctr_batch.errors import ConfigError, InputError
-from ctr_batch.manifest import exclusive_lock, fingerprint, read_manifest, write_manifest
+from ctr_batch.manifest import (
+    MANIFEST_FILE,
+    exclusive_lock,
+    fingerprint,
+    read_manifest,
+    write_manifest,
+)
 from ctr_batch.pipeline import compute_tables
 from ctr_batch.read import decoding, find_event_files, scan_events
 from ctr_batch.schema import (
@@ -265,5 +270,6 @@ def _refuse_run_layout(out: Path) -> None:
 
 def _remove_stale_staging(out: Path) -> None:
     """Drop temporary files a killed run left behind (we hold the lock, so none is live)."""
-    for stale in [*out.rglob(".staging-*"), *out.rglob(f".{PART_FILE}.*.tmp")]:
-        shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink()
+    partitions, manifests = out.rglob(f".{PART_FILE}.*.tmp"), out.glob(f".{MANIFEST_FILE}.*.tmp")
+    for stale in [*partitions, *manifests]:
+        stale.unlink(missing_ok=True)
