@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import polars as pl
-
 from ctr_batch.config import RunConfig
 from ctr_batch.pipeline import compute_tables
 from tests.conftest import events
@@ -29,6 +27,22 @@ def test_timezone_moves_the_day_boundary() -> None:
     got = compute_tables(frame.lazy(), RunConfig(timezone="America/New_York"))
     assert str(got["searches"]["date"][0]) == "2023-12-31"
     assert str(got["ctr_daily"]["date"][0]) == "2023-12-31"
+
+
+def test_timezone_moves_the_day_of_sessions_too() -> None:
+    # a session starting 02:00 UTC (21:00 the day before in New York) and a search-free one
+    frame = events(("u", 2 * HOUR, "app_open"), ("u", 2 * HOUR + 1, "search", "q"),
+                   ("v", 20 * HOUR, "app_open"))  # fmt: skip
+    got = compute_tables(frame.lazy(), RunConfig(timezone="America/New_York"))
+    assert [str(d) for d in got["sessions"].sort("user_id")["date"]] == [
+        "2023-12-31",
+        "2024-01-01",
+    ]
+    daily = got["ctr_daily"].select("date", "sessions", "searches", "clicks_per_search").rows()
+    assert [(str(d), n, s, c) for d, n, s, c in daily] == [
+        ("2023-12-31", 1, 1, 0.0),
+        ("2024-01-01", 1, 0, None),  # no search that day: no clicks per search
+    ]
 
 
 def test_ctr_daily_figures() -> None:
@@ -70,4 +84,3 @@ def test_empty_input_gives_every_table_with_schema() -> None:
     for name, schema in TABLE_SCHEMAS.items():
         assert got[name].height == 0
         assert got[name].schema == schema, name
-    assert isinstance(got["ctr_daily"], pl.DataFrame)

@@ -201,6 +201,41 @@ def test_a_file_without_any_time_outside_date_folders_is_refused(tmp_path: Path)
     assert not (tmp_path / "out" / "searches").exists()
 
 
+def test_a_long_split_session_is_reported_by_check(tmp_path: Path) -> None:
+    # one user searching every 20 minutes from 21:00 to 02:00: one session, longer than 1 h
+    start, end = datetime(2026, 11, 1, 21, tzinfo=UTC), datetime(2026, 11, 2, 2, tzinfo=UTC)
+    times = pl.datetime_range(start, end, interval="20m", eager=True)
+    frame = to_frame([
+        {"user_id": "u", "event_time": t, "event_type": "search", "query": "q", "items": None,
+         "item": None, "event_id": None}
+        for t in times
+    ])  # fmt: skip
+    write_events(frame, tmp_path / "events")
+    config = BackfillConfig(lookback=timedelta(hours=1))
+    reports = backfill([tmp_path / "events"], tmp_path / "out", date(2026, 11, 1),
+                       date(2026, 11, 2), config)  # fmt: skip
+    assert sum(r.record["split_sessions"] for r in reports) > 0
+    assert run_checks(tmp_path / "out")["segment_counts"].height > 0
+
+
+def test_a_row_far_from_its_date_folder_is_quarantined_on_its_home_day(tmp_path: Path) -> None:
+    frame = generate_events(events=500, users=10, days=1, seed=4, start=date(2026, 11, 1))
+    stray = frame.head(1).with_columns(
+        pl.col("event_time") + pl.duration(days=3), pl.lit("stray").alias("event_id")
+    )
+    folder = tmp_path / "events" / "date=2026-11-01"
+    pl.concat([frame, stray]).write_parquet(folder / "events.parquet", mkdir=True)
+    reports = backfill([tmp_path / "events"], tmp_path / "out", date(2026, 10, 31),
+                       date(2026, 11, 5), BackfillConfig())  # fmt: skip
+    assert sum(r.record["rows_home"] for r in reports) == frame.height + 1
+    quarantine = pl.read_parquet(
+        tmp_path / "out" / "quarantine" / "**" / "*.parquet", hive_partitioning=True
+    )
+    placed = quarantine.filter(pl.col("reason") == "outside_partition")
+    assert placed["event_id"].to_list() == ["stray"]
+    assert placed["date"].cast(pl.String).to_list() == ["2026-11-01"]
+
+
 def test_concurrent_backfill_is_refused(log: Path, tmp_path: Path) -> None:
     with exclusive_lock(tmp_path), pytest.raises(ConfigError, match="another backfill is writing"):
         backfill([log], tmp_path, *DAYS, BackfillConfig())

@@ -80,6 +80,24 @@ def test_missing_column_is_one_line_error_and_writes_nothing(write, tmp_path: Pa
     assert not out.exists()
 
 
+def test_gap_rule_and_timezone_reach_the_run(write, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # a click exactly 10 s after the search, at 02:00 UTC (21:00 the day before in New York)
+    path = write(events(("u", 7200, "search", "q"), ("u", 7210, "click")))
+    out = tmp_path / "out"
+    args = ["--gap", "10s", "--gap-rule", "exclusive", "--timezone", "America/New_York", "-q"]
+    code, _, stderr = invoke("run", str(path), "--out", str(out), *args)
+    assert code == 0, stderr
+    sessions = pl.read_parquet(out / "sessions")
+    assert sessions["n_events"].to_list() == [1, 1]  # exclusive: exactly one gap splits
+    assert {str(d) for d in sessions["date"]} == {"2023-12-31"}
+    summary = pl.read_parquet(out / "run_summary").row(0, named=True)
+    assert (summary["gap"], summary["gap_rule"], summary["timezone"]) == (
+        "10s",
+        "exclusive",
+        "America/New_York",
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -134,11 +152,11 @@ def test_the_output_folder_inside_the_input_folder_is_not_read_back(tmp_path: Pa
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "blog.parquet").write_bytes(sample("blog").path.read_bytes())
     for _ in range(2):
-        code, stdout, stderr = invoke(
+        code, _, stderr = invoke(
             "run", str(tmp_path / "in"), "--out", str(tmp_path / "in" / "out")
         )
         assert code == 0, stderr
-        assert "12" in stdout.split("rows read", 1)[1].splitlines()[0]
+        assert pl.read_parquet(tmp_path / "in" / "out" / "run_summary")["rows_read"].item() == 12
 
 
 def test_missing_input_is_one_line_error(tmp_path: Path) -> None:

@@ -47,6 +47,17 @@ def test_search_index_counts_searches_in_session() -> None:
     assert got["searches"]["search_index"].to_list() == [1, 2, 3]
 
 
+def test_search_index_restarts_in_each_session() -> None:
+    got = tables(("u", 0, "search", "a"), ("u", 1, "search", "b"), ("u", 200, "search", "c"))
+    assert got["searches"].select("query", "search_index").rows() == [("a", 1), ("b", 2), ("c", 1)]
+
+
+def test_first_click_position_is_the_first_rank_of_a_repeated_item() -> None:
+    got = tables(("u", 0, "search", "q"), ("u", 1, "results", None, ["x", "y", "x"]),
+                 ("u", 2, "click", None, None, "x"))  # fmt: skip
+    assert got["searches"]["first_click_position"].to_list() == [1]
+
+
 def test_n_results_uses_first_results_list_of_segment() -> None:
     got = tables(
         ("u", 0, "search", "q"),

@@ -371,6 +371,19 @@ def test_each_cause_has_an_example(
     assert result.mismatches["detail"].str.len_chars().min() > 0  # type: ignore[operator]
 
 
+def test_tolerance_decides_whether_a_small_difference_counts(tmp_path: Path) -> None:
+    gap = timedelta(seconds=10)
+    path = tmp_path / "events.parquet"
+    events(("a", 0, "search", "q"), ("a", 1, "click"), ("b", 0, "search", "r")).write_parquet(path)
+    run([path], tmp_path / "batch", RunConfig(gap=gap))
+    streamed = simulate_stream(scan_events([path]).frame, gap=gap, wait=timedelta(0))["searches"]
+    nudged = streamed.select(SEARCH_FIELDS).with_columns(pl.col("ctr") + 1e-6)  # CTRs from text
+    assert reconcile(tmp_path / "batch", nudged, "searches", tolerance=1e-3).passed
+    strict = reconcile(tmp_path / "batch", nudged, "searches", tolerance=1e-9)
+    assert not strict.passed
+    assert strict.mismatches.height == 2
+
+
 def test_batch_tables_from_other_events_are_unexplained(tmp_path: Path) -> None:
     gap = timedelta(seconds=10)
     path, other = tmp_path / "events.parquet", tmp_path / "other.parquet"

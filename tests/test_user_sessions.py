@@ -9,7 +9,7 @@ import pytest
 
 from ctr_batch import user_sessions
 from ctr_batch.config import RunConfig
-from ctr_batch.pipeline import compute_tables
+from ctr_batch.pipeline import compute_tables, run
 from ctr_batch.user_sessions import group_users, out_of_order, users_interleaved
 from tests.conftest import events
 
@@ -58,6 +58,46 @@ def test_ties_keep_input_order() -> None:
     frame = events(("u", 0, "search", "q"), ("u", 0, "click"), ("u", 0, "search", "r"))
     searches = compute_tables(frame.lazy(), RunConfig(gap=GAP))["searches"]
     assert searches.select("query", "n_clicks").rows() == [("q", 1), ("r", 0)]
+
+
+def test_ties_in_a_disordered_log_keep_input_order() -> None:
+    # the 0 s open comes after the tied search and click: the full sort runs, ties by input order
+    frame = events(("u", 10, "search", "q"), ("u", 0, "app_open"), ("u", 10, "click"))
+    searches = compute_tables(frame.lazy(), RunConfig(gap=GAP))["searches"]
+    assert searches["n_clicks"].to_list() == [1]
+    swapped = events(("u", 10, "click"), ("u", 0, "app_open"), ("u", 10, "search", "q"))
+    assert compute_tables(swapped.lazy(), RunConfig(gap=GAP))["searches"][
+        "n_clicks"
+    ].to_list() == [0]
+
+
+@pytest.mark.parametrize(("first", "clicks"), [("a", 1), ("b", 0)])
+def test_ties_across_files_follow_sorted_path_order(tmp_path, first: str, clicks: int) -> None:  # type: ignore[no-untyped-def]
+    # the search is in `first`.parquet, the click tied with it in the other file
+    other = "b" if first == "a" else "a"
+    events(("u", 0, "search", "q")).write_parquet(tmp_path / f"{first}.parquet")
+    events(("u", 0, "click")).write_parquet(tmp_path / f"{other}.parquet")
+    run([tmp_path], tmp_path / "out", RunConfig(gap=GAP))
+    assert pl.read_parquet(tmp_path / "out" / "searches")["n_clicks"].to_list() == [clicks]
+
+
+def test_times_finer_than_a_microsecond_are_truncated_to_ties(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # in nanoseconds the search (400 ns) precedes the click (600 ns); truncated to the same
+    # microsecond they tie, and input order (click first) decides: the search gets no click
+    base = 1_704_067_200_000_000_000  # 2024-01-01 in ns
+    frame = pl.DataFrame({
+        "user_id": ["u", "u"], "event_type": ["click", "search"], "query": [None, "q"],
+        "event_time": pl.Series([base + 600, base + 400]).cast(pl.Datetime("ns", "UTC")),
+    })  # fmt: skip
+    frame.write_parquet(tmp_path / "ns.parquet")
+    run([tmp_path / "ns.parquet"], tmp_path / "out", RunConfig(gap=GAP))
+    assert pl.read_parquet(tmp_path / "out" / "searches")["n_clicks"].to_list() == [0]
+
+
+def test_default_gap_is_30_minutes() -> None:
+    assert RunConfig().gap == timedelta(minutes=30)
+    frame = events(("u", 0, "search", "q"), ("u", 1800, "click"), ("u", 3601, "click"))
+    assert compute_tables(frame.lazy(), RunConfig())["sessions"]["n_events"].to_list() == [2, 1]
 
 
 def test_start_end_and_deterministic_id() -> None:
