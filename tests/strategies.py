@@ -31,7 +31,7 @@ STEPS_US = (
     *(11 * _S, 30 * _S),  # beyond it
 )
 
-USER_IDS = ("a", "b", "c", "7", "07", "42")  # "07" and "7" are different users
+USER_IDS = ("a", "b", "c", "7", "07", "42", "é", "ユーザー 1")  # "07" and "7" are different users
 QUERIES = ("dogs", "cats", "fruit", "dogs", None)
 ITEM_NAMES = ("fido", "rover", "buddy", "rex", "max")
 CLICK_ITEMS = (*ITEM_NAMES, *ITEM_NAMES, "kathy", None)  # "kathy" is never in a result list
