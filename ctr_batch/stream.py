@@ -41,7 +41,7 @@ from ctr_batch.schema import (
 from ctr_batch.stream_records import MERGED, POSITION, STREAM_SESSION, stream_records
 from ctr_batch.stream_windower import stream_sessions
 from ctr_batch.user_sessions import opens_session
-from ctr_batch.validate import mark_repeated, row_problem, split_valid
+from ctr_batch.validate import flag_rows, split_valid
 
 if TYPE_CHECKING:
     from ctr_batch.config import GapRule
@@ -160,7 +160,7 @@ def simulate(
     if SEQ not in events.collect_schema():
         events = events.with_row_index(SEQ).with_columns(pl.col(SEQ).cast(pl.Int64))
     # the stream keeps the first copy of an event_id to *arrive*
-    flagged = mark_repeated(arrival_ranks(events, arrival).with_columns(row_problem()), _ARRIVAL)
+    flagged = flag_rows(arrival_ranks(events, arrival), order=_ARRIVAL)
     valid, rejected = split_valid(flagged.collect().lazy())
     ordered = (
         valid.sort(USER_ID, _ARRIVAL)

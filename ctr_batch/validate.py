@@ -91,13 +91,14 @@ def mark_known_duplicates(checked: pl.LazyFrame, duplicates: pl.LazyFrame) -> pl
     return marked.with_columns(reason.alias(REASON)).drop(_KNOWN_DUPLICATE)
 
 
-def flag_rows(events: pl.LazyFrame, *, dedupe: bool = True) -> pl.LazyFrame:
+def flag_rows(events: pl.LazyFrame, *, dedupe: bool = True, order: str = SEQ) -> pl.LazyFrame:
     """Add ``reason``: why a row cannot be processed, or null when it can.
 
-    With `dedupe`, a repeated ``event_id`` is a reason too (see ``mark_repeated``).
+    With `dedupe`, a repeated ``event_id`` is a reason too: the copy first by `order` is kept
+    (see ``mark_repeated``).
     """
     checked = events.with_columns(row_problem())
-    return mark_repeated(checked) if dedupe else checked
+    return mark_repeated(checked, order) if dedupe else checked
 
 
 def split_valid(
