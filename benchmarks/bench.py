@@ -46,7 +46,7 @@ elif task == "peer":
     sql = open(sys.argv[4], encoding="utf-8").read()
     duckdb.sql(sql, params={"events": log + "/**/*.parquet"}).write_parquet(out + "/peer.parquet")
 else:
-    from ctr_batch.cli import main
+    from ctr_batch.cli.app import main
     sys.argv = ["ctr-batch", "run", log, "--out", out, "-q", *task.split()[1:]]
     try:
         main()

@@ -12,48 +12,48 @@ from typing import TYPE_CHECKING, Any
 from ctr_batch._version import __version__
 
 if TYPE_CHECKING:
-    from ctr_batch.backfill_days import BackfillConfig, backfill
-    from ctr_batch.config import RunConfig, parse_duration
-    from ctr_batch.errors import ConfigError, CtrBatchError, InputError, SchemaError
-    from ctr_batch.generate import generate_events
-    from ctr_batch.pipeline import compute, compute_tables, run
-    from ctr_batch.query import run_checks, run_query, run_sql
-    from ctr_batch.read import scan_events
-    from ctr_batch.reconcile_stream import reconcile
-    from ctr_batch.search_segments import segment
-    from ctr_batch.sql_engine import compute_tables_duckdb
-    from ctr_batch.stream import simulate_stream
-    from ctr_batch.summary import RunSummary
-    from ctr_batch.user_sessions import sessionize
-    from ctr_batch.validate import flag_rows, split_valid
-    from ctr_batch.write import write_events
+    from ctr_batch.batch.pipeline import compute, compute_tables, run
+    from ctr_batch.batch.summary import RunSummary
+    from ctr_batch.core.config import RunConfig, parse_duration
+    from ctr_batch.core.errors import ConfigError, CtrBatchError, InputError, SchemaError
+    from ctr_batch.days.backfill import BackfillConfig, backfill
+    from ctr_batch.io.read import scan_events
+    from ctr_batch.io.write import write_events
+    from ctr_batch.reconciliation.reconcile import reconcile
+    from ctr_batch.samples.generate import generate_events
+    from ctr_batch.sql.engine import compute_tables_duckdb
+    from ctr_batch.sql.query import run_checks, run_query, run_sql
+    from ctr_batch.stages.flag import flag_rows, split_valid
+    from ctr_batch.stages.segment import segment
+    from ctr_batch.stages.sessionize import sessionize
+    from ctr_batch.streaming.simulate import simulate_stream
 
 _HOMES = {
-    "BackfillConfig": "backfill_days",
-    "ConfigError": "errors",
-    "CtrBatchError": "errors",
-    "InputError": "errors",
-    "RunConfig": "config",
-    "RunSummary": "summary",
-    "SchemaError": "errors",
-    "backfill": "backfill_days",
-    "compute": "pipeline",
-    "compute_tables": "pipeline",
-    "compute_tables_duckdb": "sql_engine",
-    "flag_rows": "validate",
-    "generate_events": "generate",
-    "parse_duration": "config",
-    "reconcile": "reconcile_stream",
-    "run": "pipeline",
-    "run_checks": "query",
-    "run_query": "query",
-    "run_sql": "query",
-    "scan_events": "read",
-    "segment": "search_segments",
-    "sessionize": "user_sessions",
-    "simulate_stream": "stream",
-    "split_valid": "validate",
-    "write_events": "write",
+    "BackfillConfig": "days.backfill",
+    "ConfigError": "core.errors",
+    "CtrBatchError": "core.errors",
+    "InputError": "core.errors",
+    "RunConfig": "core.config",
+    "RunSummary": "batch.summary",
+    "SchemaError": "core.errors",
+    "backfill": "days.backfill",
+    "compute": "batch.pipeline",
+    "compute_tables": "batch.pipeline",
+    "compute_tables_duckdb": "sql.engine",
+    "flag_rows": "stages.flag",
+    "generate_events": "samples.generate",
+    "parse_duration": "core.config",
+    "reconcile": "reconciliation.reconcile",
+    "run": "batch.pipeline",
+    "run_checks": "sql.query",
+    "run_query": "sql.query",
+    "run_sql": "sql.query",
+    "scan_events": "io.read",
+    "segment": "stages.segment",
+    "sessionize": "stages.sessionize",
+    "simulate_stream": "streaming.simulate",
+    "split_valid": "stages.flag",
+    "write_events": "io.write",
 }
 
 __all__ = [

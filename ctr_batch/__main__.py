@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from ctr_batch.cli import main
+from ctr_batch.cli.app import main
 
 main()

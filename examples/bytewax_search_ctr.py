@@ -39,10 +39,10 @@ from bytewax.operators.windowing import EventClock, SessionWindower, WindowMetad
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 from bytewax.testing import TestingSource, run_main
 
-from ctr_batch.config import parse_duration
-from ctr_batch.schema import EVENTS_SCHEMA, SEQ, TIME_DTYPE
-from ctr_batch.stream_run import stream_input
-from ctr_batch.validate import flag_rows, split_valid
+from ctr_batch.core.config import parse_duration
+from ctr_batch.core.schema import EVENTS_SCHEMA, SEQ, TIME_DTYPE
+from ctr_batch.stages.flag import flag_rows, split_valid
+from ctr_batch.streaming.run import stream_input
 
 FIXED_NOW = datetime(2000, 1, 1, tzinfo=UTC)  # the clock's "system time", never advancing
 

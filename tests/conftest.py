@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import pytest
 
-from ctr_batch.schema import EVENTS_SCHEMA
+from ctr_batch.core.schema import EVENTS_SCHEMA
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -5,7 +5,7 @@ are dicts with the keys ``user_id``, ``event_time`` (tz-aware datetime or None),
 ``query``, ``items``, ``item`` and ``event_id``, given in input order.
 
 The event types and quarantine reasons are spelled out here from the contract on purpose
-(``test_reference.py`` checks that they agree with ``ctr_batch.schema``).
+(``test_reference.py`` checks that they agree with ``ctr_batch.core.schema``).
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ctr_batch.config import RunConfig
-from ctr_batch.pipeline import compute_tables
+from ctr_batch.batch.pipeline import compute_tables
+from ctr_batch.core.config import RunConfig
 from tests.conftest import events
 
 HOUR = 3600
@@ -79,7 +79,7 @@ def test_ctr_by_query() -> None:
 def test_empty_input_gives_every_table_with_schema() -> None:
     frame = events(("u", 0, "app_open")).clear()
     got = compute_tables(frame.lazy(), RunConfig())
-    from ctr_batch.schema import TABLE_SCHEMAS
+    from ctr_batch.core.schema import TABLE_SCHEMAS
 
     for name, schema in TABLE_SCHEMAS.items():
         assert got[name].height == 0

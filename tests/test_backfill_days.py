@@ -18,15 +18,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ctr_batch.backfill_days import BackfillConfig, backfill
-from ctr_batch.backfill_window import days_between
-from ctr_batch.config import RunConfig
-from ctr_batch.errors import ConfigError, InputError
-from ctr_batch.generate import generate_events
-from ctr_batch.manifest import exclusive_lock
-from ctr_batch.pipeline import run
-from ctr_batch.query import run_checks
-from ctr_batch.write import write_events
+from ctr_batch.batch.pipeline import run
+from ctr_batch.core.config import RunConfig
+from ctr_batch.core.errors import ConfigError, InputError
+from ctr_batch.days.backfill import BackfillConfig, backfill
+from ctr_batch.days.manifest import exclusive_lock
+from ctr_batch.days.window import days_between
+from ctr_batch.io.write import write_events
+from ctr_batch.samples.generate import generate_events
+from ctr_batch.sql.query import run_checks
 from tests.strategies import GAP, event_logs, to_frame
 
 if TYPE_CHECKING:

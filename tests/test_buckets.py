@@ -9,14 +9,14 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 
-from ctr_batch import buckets
-from ctr_batch.buckets import _passes
-from ctr_batch.config import RunConfig
-from ctr_batch.generate import generate_events
-from ctr_batch.memory_plan import MEMORY_PER_LEAN_BYTE, MEMORY_PER_LIST_BYTE, InputSize
-from ctr_batch.pipeline import run
-from ctr_batch.read import scan_events
-from ctr_batch.write import write_events
+from ctr_batch.batch import buckets
+from ctr_batch.batch.buckets import _passes
+from ctr_batch.batch.memory_plan import MEMORY_PER_LEAN_BYTE, MEMORY_PER_LIST_BYTE, InputSize
+from ctr_batch.batch.pipeline import run
+from ctr_batch.core.config import RunConfig
+from ctr_batch.io.read import scan_events
+from ctr_batch.io.write import write_events
+from ctr_batch.samples.generate import generate_events
 from tests.strategies import GAP, event_logs, to_frame
 
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ def test_a_memory_limit_picks_rescans_that_fit_beside_the_lists(tmp_path: Path) 
 def test_spills_in_many_passes_equal_one_pass(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     frame = generate_events(events=12_000, users=150, days=3, seed=6, bad_row_rate=0.02)
     write_events(frame, tmp_path / "events")  # 3 files: sliced, and their tails grouped
-    monkeypatch.setattr("ctr_batch.buckets.SPILL_PASS_ROWS", 1_500)
+    monkeypatch.setattr("ctr_batch.batch.buckets.SPILL_PASS_ROWS", 1_500)
     run([tmp_path / "events"], tmp_path / "one", RunConfig())
     run([tmp_path / "events"], tmp_path / "spilled", RunConfig(), buckets=11)
     assert_same_outputs(tmp_path / "one", tmp_path / "spilled")

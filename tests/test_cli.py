@@ -9,9 +9,9 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from ctr_batch.cli import app
-from ctr_batch.samples import sample
-from ctr_batch.schema import TABLE_SCHEMAS
+from ctr_batch.cli.app import app
+from ctr_batch.core.schema import TABLE_SCHEMAS
+from ctr_batch.samples.bundled import sample
 from tests.conftest import events
 
 if TYPE_CHECKING:

@@ -10,10 +10,10 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from ctr_batch.cli import app
-from ctr_batch.config import RunConfig
-from ctr_batch.pipeline import run
-from ctr_batch.samples import sample
+from ctr_batch.batch.pipeline import run
+from ctr_batch.cli.app import app
+from ctr_batch.core.config import RunConfig
+from ctr_batch.samples.bundled import sample
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 import polars as pl
 from hypothesis import given, settings
 
-from ctr_batch.config import RunConfig
-from ctr_batch.generate import generate_events
-from ctr_batch.pipeline import compute_tables
+from ctr_batch.batch.pipeline import compute_tables
+from ctr_batch.core.config import RunConfig
+from ctr_batch.samples.generate import generate_events
 from tests.strategies import GAP, event_logs, to_frame
 
 if TYPE_CHECKING:

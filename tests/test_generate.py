@@ -7,9 +7,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from ctr_batch.errors import ConfigError
-from ctr_batch.generate import UNKNOWN_TYPE, generate_events
-from ctr_batch.schema import (
+from ctr_batch.core.errors import ConfigError
+from ctr_batch.core.schema import (
     APP_OPEN,
     CLICK,
     DATE,
@@ -25,7 +24,8 @@ from ctr_batch.schema import (
     SEARCH,
     USER_ID,
 )
-from ctr_batch.write import write_events
+from ctr_batch.io.write import write_events
+from ctr_batch.samples.generate import UNKNOWN_TYPE, generate_events
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -38,6 +38,6 @@ def test_unknown_name() -> None:
 
 
 def test_run_does_not_load_duckdb_or_the_stream_modules() -> None:
-    code = "import sys, ctr_batch.cli; print(sorted(m for m in sys.modules if m in {'duckdb', 'ctr_batch.reconcile_stream', 'ctr_batch.stream'}))"  # noqa: E501
+    code = "import sys, ctr_batch.cli.app; print(sorted(m for m in sys.modules if m in {'duckdb', 'ctr_batch.reconciliation.reconcile', 'ctr_batch.streaming.simulate'}))"  # noqa: E501
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

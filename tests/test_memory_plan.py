@@ -9,18 +9,18 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from ctr_batch.config import RunConfig
-from ctr_batch.errors import ConfigError
-from ctr_batch.memory_plan import (
+from ctr_batch.batch.memory_plan import (
     MEMORY_PER_LEAN_BYTE,
     MEMORY_PER_LIST_BYTE,
     RESCAN_LIMIT,
     InputSize,
     bucket_count,
 )
-from ctr_batch.pipeline import run
-from ctr_batch.read import scan_events
-from ctr_batch.samples import sample
+from ctr_batch.batch.pipeline import run
+from ctr_batch.core.config import RunConfig
+from ctr_batch.core.errors import ConfigError
+from ctr_batch.io.read import scan_events
+from ctr_batch.samples.bundled import sample
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -76,7 +76,7 @@ def test_the_duckdb_engine_runs_within_a_memory_limit_it_fits(
         settings.append(kwargs["config"])
         return connect(**kwargs)
 
-    monkeypatch.setattr("ctr_batch.sql_engine.duckdb.connect", recording_connect)
+    monkeypatch.setattr("ctr_batch.sql.engine.duckdb.connect", recording_connect)
     run(events, tmp_path / "sql", RunConfig(), engine="duckdb", memory_limit=limit)
     assert settings[0]["memory_limit"] == "256MiB"  # DuckDB's operators spill beyond it
     assert settings[0]["temp_directory"]

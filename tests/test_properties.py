@@ -1,4 +1,4 @@
-"""Property tests: the Polars engine (``ctr_batch.pipeline.compute_tables``) against the oracle.
+"""Property tests: the Polars engine (``batch.pipeline.compute_tables``) against the oracle.
 
 Rows are compared as sorted lists (floats with a tolerance). Session ids are compared through
 what they identify: each id is replaced by the ``(user_id, session_start)`` of its session, on
@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from hypothesis import given, settings
 
-from ctr_batch.config import RunConfig
-from ctr_batch.pipeline import compute_tables
-from ctr_batch.schema import TABLE_SCHEMAS
+from ctr_batch.batch.pipeline import compute_tables
+from ctr_batch.core.config import RunConfig
+from ctr_batch.core.schema import TABLE_SCHEMAS
 from tests.reference import reference_tables
 from tests.strategies import GAP, event_logs, to_frame, user_interleavings
 from tests.test_reference import blog_events, tutorial_019_events

@@ -12,13 +12,15 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from ctr_batch import pipeline, query, queryfile, sql_views
-from ctr_batch.config import RunConfig
-from ctr_batch.errors import ConfigError, InputError
-from ctr_batch.generate import generate_events
-from ctr_batch.resources import data_dir
-from ctr_batch.schema import RUN_SUMMARY_TABLE, TABLE_SCHEMAS
-from ctr_batch.write import write_events
+from ctr_batch.batch import pipeline
+from ctr_batch.core.config import RunConfig
+from ctr_batch.core.errors import ConfigError, InputError
+from ctr_batch.core.resources import data_dir
+from ctr_batch.core.schema import RUN_SUMMARY_TABLE, TABLE_SCHEMAS
+from ctr_batch.io.write import write_events
+from ctr_batch.samples.generate import generate_events
+from ctr_batch.sql import query, queryfile
+from ctr_batch.sql import views as sql_views
 from tests.conftest import events
 
 if TYPE_CHECKING:

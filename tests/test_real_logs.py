@@ -8,10 +8,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from ctr_batch.config import RunConfig
-from ctr_batch.pipeline import compute, compute_tables
-from ctr_batch.samples import sample
-from ctr_batch.schema import EVENT_COLUMNS
+from ctr_batch.batch.pipeline import compute, compute_tables
+from ctr_batch.core.config import RunConfig
+from ctr_batch.core.schema import EVENT_COLUMNS
+from ctr_batch.samples.bundled import sample
 from tests.test_properties import assert_matches_reference
 
 EXCITE = sample("excite").path

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from ctr_batch import schema
+from ctr_batch.core import schema
 from tests.reference import EVENT_TYPES, reference_tables
 from tests.strategies import to_frame
 

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import polars as pl
 
-from ctr_batch.config import RunConfig
-from ctr_batch.pipeline import compute_tables
-from ctr_batch.search_segments import count_within
+from ctr_batch.batch.pipeline import compute_tables
+from ctr_batch.core.config import RunConfig
+from ctr_batch.stages.segment import count_within
 from tests.conftest import events
 
 CONFIG = RunConfig(gap=timedelta(minutes=1))

@@ -1,4 +1,4 @@
-"""The SQL engine (``ctr_batch.sql_engine``) against the Polars engine and the oracle.
+"""The SQL engine (``ctr_batch.sql.engine``) against the Polars engine and the oracle.
 
 Tables are compared after sorting both sides by the same key (floats within 1e-12); the SQL
 engine is also expected to give Polars' row order, which one test checks as such.
@@ -14,12 +14,12 @@ import pytest
 from hypothesis import given, settings
 from polars.testing import assert_frame_equal
 
-from ctr_batch.config import RunConfig
-from ctr_batch.generate import generate_events
-from ctr_batch.pipeline import compute, compute_tables
-from ctr_batch.samples import sample
-from ctr_batch.schema import TABLE_SCHEMAS
-from ctr_batch.sql_engine import STAGES, compute_tables_duckdb, stage_query
+from ctr_batch.batch.pipeline import compute, compute_tables
+from ctr_batch.core.config import RunConfig
+from ctr_batch.core.schema import TABLE_SCHEMAS
+from ctr_batch.samples.bundled import sample
+from ctr_batch.samples.generate import generate_events
+from ctr_batch.sql.engine import STAGES, compute_tables_duckdb, stage_query
 from tests.golden import CASES, COMPARED_TABLES, as_csv_text, compute_case, expected_path
 from tests.reference import reference_tables
 from tests.strategies import GAP, event_logs, to_frame

@@ -20,17 +20,17 @@ import pytest
 from hypothesis import given, settings
 from polars.testing import assert_frame_equal
 
-from ctr_batch.config import RunConfig
-from ctr_batch.errors import ConfigError, InputError, SchemaError
-from ctr_batch.generate import generate_events
-from ctr_batch.pipeline import compute_tables, run
-from ctr_batch.read import scan_events
-from ctr_batch.reconcile_result import MISMATCH_SCHEMA, summary_rows, write_mismatches
-from ctr_batch.reconcile_stream import reconcile
-from ctr_batch.reconcile_views import batch_searches
-from ctr_batch.stream import simulate, simulate_stream
-from ctr_batch.stream_output import load_stream_output
-from ctr_batch.stream_run import run_simulation
+from ctr_batch.batch.pipeline import compute_tables, run
+from ctr_batch.core.config import RunConfig
+from ctr_batch.core.errors import ConfigError, InputError, SchemaError
+from ctr_batch.io.read import scan_events
+from ctr_batch.reconciliation.load import load_stream_output
+from ctr_batch.reconciliation.reconcile import reconcile
+from ctr_batch.reconciliation.records import batch_searches
+from ctr_batch.reconciliation.result import MISMATCH_SCHEMA, summary_rows, write_mismatches
+from ctr_batch.samples.generate import generate_events
+from ctr_batch.streaming.run import run_simulation
+from ctr_batch.streaming.simulate import simulate, simulate_stream
 from tests.conftest import at, events
 from tests.strategies import GAP, event_logs, to_frame
 

@@ -7,10 +7,10 @@ from datetime import timedelta
 import polars as pl
 import pytest
 
-from ctr_batch import user_sessions
-from ctr_batch.config import RunConfig
-from ctr_batch.pipeline import compute_tables, run
-from ctr_batch.user_sessions import group_users, out_of_order, users_interleaved
+from ctr_batch.batch.pipeline import compute_tables, run
+from ctr_batch.core.config import RunConfig
+from ctr_batch.stages import sessionize as user_sessions
+from ctr_batch.stages.sessionize import group_users, out_of_order, users_interleaved
 from tests.conftest import events
 
 GAP = timedelta(seconds=10)

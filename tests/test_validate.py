@@ -7,9 +7,9 @@ from datetime import timedelta
 import polars as pl
 import pytest
 
-from ctr_batch.config import RunConfig
-from ctr_batch.pipeline import compute_tables, summarize
-from ctr_batch.validate import flag_rows, ids_distinct, split_valid
+from ctr_batch.batch.pipeline import compute_tables, summarize
+from ctr_batch.core.config import RunConfig
+from ctr_batch.stages.flag import flag_rows, ids_distinct, split_valid
 from tests.conftest import events
 
 

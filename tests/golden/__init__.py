@@ -6,10 +6,10 @@ from pathlib import Path
 
 import polars as pl
 
-from ctr_batch.config import RunConfig
-from ctr_batch.pipeline import compute
-from ctr_batch.resources import data_dir
-from ctr_batch.samples import sample
+from ctr_batch.batch.pipeline import compute
+from ctr_batch.core.config import RunConfig
+from ctr_batch.core.resources import data_dir
+from ctr_batch.samples.bundled import sample
 
 GOLDEN_DIR = Path(__file__).parent
 CASES = {"blog": "blog", "tutorial_0_19": "tutorial-0.19"}  # golden case -> bundled sample

@@ -1,0 +1,282 @@
+"""Out-of-core execution: hash users into buckets on disk, then compute bucket by bucket.
+
+Sessions never span users, so the events of each user bucket are an independent unit of
+work: ``compute_tables`` takes a bucket's events (Arrow in) and returns its tables (Arrow
+out), and the buckets could as well run on a cluster. Memory is bounded by the largest bucket,
+not by the log:
+
+1. *partition*: streaming passes write every row to ``users/pass-k/_bucket=b/`` by a hash
+   of ``user_id``, and the ``(event_id, _seq)`` of processable rows to ``ids/pass-k/_bucket=b/``
+   by a hash of ``event_id``. With at most ``RESCAN_LIMIT`` buckets and no repeated id, each
+   bucket is instead a filtered scan of the input without its costliest column, the result
+   lists (read once and shared by every bucket), nor ``event_id`` (read for quarantined rows
+   only);
+2. *duplicates*: per id bucket, the rows repeating an earlier ``event_id`` (so duplicates
+   are found across all users, exactly as in one pass);
+3. *compute*: per user bucket, the ordinary pipeline; its searches, sessions and quarantine
+   are written as parts of the output tables at once;
+4. *aggregate*: ``ctr_daily`` and ``ctr_by_query`` from the written parts, streaming.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import polars as pl
+
+from ctr_batch.batch.memory_plan import RESCAN_LIMIT, InputSize, bucket_count
+from ctr_batch.core.schema import (
+    CTR_BY_QUERY_TABLE,
+    CTR_DAILY_TABLE,
+    EVENT_COLUMNS,
+    EVENT_ID,
+    FILE_INDEX,
+    ITEMS,
+    QUARANTINE_TABLE,
+    REASON,
+    SEARCHES_TABLE,
+    SEQ,
+    SESSIONS_TABLE,
+    USER_ID,
+)
+from ctr_batch.io.write import PARQUET_OPTIONS
+from ctr_batch.stages import aggregate
+from ctr_batch.stages.flag import id_hashes, row_problem
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from ctr_batch.core.config import RunConfig
+    from ctr_batch.io.read import ScannedEvents
+
+    ComputeTables = Callable[..., dict[str, pl.DataFrame]]
+
+BUCKET = "_bucket"
+_SPILL_COMPRESSION: Literal["lz4"] = "lz4"  # temporary files: fast to write and read
+SPILL_PASS_ROWS = 10_000_000  # rows per streaming pass that writes the spilled buckets
+PART_TABLES = (SEARCHES_TABLE, SESSIONS_TABLE, QUARANTINE_TABLE)  # written bucket by bucket
+
+
+@dataclass(frozen=True, slots=True)
+class SharedColumns:
+    """Columns that filtered rescans leave out of the bucket frames, found by ``_seq``.
+
+    Attributes
+    ----------
+    lists
+        ``items`` of every input row, row ``i`` for ``_seq`` ``i``: read once for all buckets,
+        as decoding them is most of the cost of a rescan.
+    event_ids
+        ``_seq`` and ``event_id`` of every input row (a scan), read only for quarantined rows:
+        the processable rows need no id once the ids are known to be distinct.
+    """
+
+    lists: pl.Series
+    event_ids: pl.LazyFrame
+
+    def restore(self, rows: pl.LazyFrame) -> pl.LazyFrame:
+        """`rows` (with ``_seq``) with their ``items`` and ``event_id`` put back."""
+        seqs = rows.select(SEQ).collect(engine="in-memory").to_series()
+        ids = pl.LazyFrame(schema={SEQ: pl.Int64, EVENT_ID: pl.String})
+        if len(seqs):
+            found = self.event_ids.filter(pl.col(SEQ).is_in(seqs.implode()))
+            ids = found.collect(engine="streaming").lazy()
+        with_lists = rows.with_columns(pl.lit(self.lists).gather(pl.col(SEQ)).alias(ITEMS))
+        return with_lists.join(ids, on=SEQ, how="left", maintain_order="left")
+
+
+@dataclass(frozen=True, slots=True)
+class Buckets:
+    """The events of each user bucket, and what every bucket shares.
+
+    Attributes
+    ----------
+    frames
+        Each bucket's events.
+    duplicates
+        ``_seq`` of the rows known to repeat an earlier ``event_id`` (None: no repeats).
+    shared
+        The columns the frames leave out (filtered rescans); None when they have them all.
+    """
+
+    frames: list[pl.LazyFrame]
+    duplicates: pl.LazyFrame | None = None
+    shared: SharedColumns | None = None
+
+
+def bucket_events(
+    scanned: ScannedEvents,
+    workdir: Path,
+    *,
+    buckets: int | None = None,
+    memory_limit: int | None = None,
+) -> Buckets:
+    """Split the events into `buckets` user buckets, or as many as `memory_limit` needs.
+
+    With few buckets and no repeated ids, each bucket is a filtered scan of the input without
+    the result lists, which are read once and shared (rereading the rest is cheaper than
+    writing every row to disk); otherwise the input is partitioned on disk. Ids are checked
+    for repeats in one pass only with few buckets: with many, the log may not fit in memory,
+    and the id buckets find the repeats instead.
+    """
+    if buckets is None and memory_limit is None:
+        msg = "give buckets or memory_limit"
+        raise ValueError(msg)
+    if buckets is None:
+        rescans = InputSize.of(scanned).rescan_buckets(memory_limit or 0)
+    else:
+        rescans = buckets if buckets <= RESCAN_LIMIT else None
+    distinct = not scanned.has_event_id or (rescans is not None and _ids_distinct(scanned.frame))
+    if rescans is not None and distinct:
+        lists = scanned.frame.select(ITEMS).collect(engine="in-memory").get_column(ITEMS)
+        shared = SharedColumns(lists, scanned.frame.select(SEQ, EVENT_ID))
+        in_bucket = [_hash_bucket(USER_ID, rescans) == b for b in range(rescans)]
+        lean = scanned.frame.drop(ITEMS, EVENT_ID)
+        return Buckets([lean.filter(condition) for condition in in_bucket], shared=shared)
+    spills = buckets or bucket_count(scanned, memory_limit)
+    partition(scanned, workdir, spills, ids=not distinct)
+    columns = (*EVENT_COLUMNS, SEQ, FILE_INDEX)
+    frames = [pl.scan_parquet(files).select(columns) for files in _bucket_files(workdir / "users")]
+    if not frames:  # no rows: one empty bucket, so that every table gets its (empty) part
+        frames = [scanned.frame.select(columns).head(0)]
+    return Buckets(frames, _duplicates(workdir))
+
+
+def partition(scanned: ScannedEvents, workdir: Path, buckets: int, *, ids: bool) -> None:
+    """Write the events to user buckets and (with `ids`) processable event ids to id buckets.
+
+    One streaming pass per slice of about ``SPILL_PASS_ROWS`` rows, each into its own
+    ``pass-k`` folder: the partitioned sink's memory grows with the rows of one pass (7.3 GiB
+    for one 50M-row file in 70 buckets, 2.1 GiB in 10M-row slices).
+    """
+    for index, events in enumerate(_passes(scanned, SPILL_PASS_ROWS)):
+        folder = f"pass-{index:06d}"
+        users = events.with_columns(_hash_bucket(USER_ID, buckets).alias(BUCKET))
+        sinks = [_sink(users, workdir / "users" / folder)]
+        if ids:
+            processable = events.filter(row_problem().is_null() & pl.col(EVENT_ID).is_not_null())
+            by_id = processable.select(
+                EVENT_ID, SEQ, _hash_bucket(EVENT_ID, buckets).alias(BUCKET)
+            )
+            sinks.append(_sink(by_id, workdir / "ids" / folder))
+        pl.collect_all(sinks, engine="streaming")
+
+
+def _passes(scanned: ScannedEvents, rows: int) -> list[pl.LazyFrame]:
+    """The input in slices of at most `rows` rows, whole files grouped where they fit."""
+    passes: list[pl.LazyFrame] = []
+    group: list[pl.LazyFrame] = []
+    size = 0
+    for frame, source in zip(scanned.files, scanned.sources, strict=True):
+        for start in range(0, max(source.rows, 1), rows):
+            piece = frame if source.rows <= rows else frame.slice(start, rows)
+            length = min(rows, source.rows - start)
+            if group and size + length > rows:
+                passes.append(pl.concat(group))
+                group, size = [], 0
+            group.append(piece)
+            size += length
+    return [*passes, pl.concat(group)] if group else passes
+
+
+def _ids_distinct(events: pl.LazyFrame) -> bool:
+    """True when no event_id repeats (then the id buckets are not needed).
+
+    Only the hashes are collected (streaming): less memory than the ids, and faster.
+    """
+    hashes = events.select(id_hashes()).collect(engine="streaming").to_series()
+    return hashes.n_unique() == hashes.len()
+
+
+def _duplicates(workdir: Path) -> pl.LazyFrame | None:
+    """``_seq`` of every processable row whose ``event_id`` an earlier processable row had."""
+    folder = workdir / "ids"
+    if not folder.exists():
+        return None
+    parts = [pl.DataFrame(schema={SEQ: pl.Int64})]
+    first = pl.col(SEQ).min().over(EVENT_ID)
+    for files in _bucket_files(folder):  # one id bucket in memory at a time
+        ids = pl.scan_parquet(files)
+        parts.append(ids.filter(pl.col(SEQ) != first).select(SEQ).collect(engine="in-memory"))
+    return pl.concat(parts).lazy()
+
+
+def compute_buckets(
+    buckets: Buckets,
+    staging: Path,
+    config: RunConfig,
+    compute_tables: ComputeTables,
+    *,
+    sources: pl.LazyFrame,
+    on_bucket: Callable[[int, int], None] | None = None,
+) -> pl.DataFrame:
+    """Compute every user bucket, writing its parts; return quarantined rows per reason.
+
+    A bucket's parts are written on a second thread while the next bucket is computed
+    (encoding them is about 15 % of a bucket's time); at most one bucket's tables wait there.
+    """
+    counts = [pl.DataFrame(schema={REASON: pl.String, "len": pl.UInt32})]
+    for name in PART_TABLES:
+        (staging / name).mkdir(parents=True, exist_ok=True)
+    frames = buckets.frames
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        written: Future[None] | None = None
+        for index, events in enumerate(frames):
+            tables = compute_tables(
+                events,
+                config,
+                dedupe=False,
+                sources=sources,
+                duplicates=buckets.duplicates,
+                shared=buckets.shared,
+                ctr=False,
+            )
+            counts.append(tables[QUARANTINE_TABLE].group_by(REASON).len())
+            if written is not None:
+                written.result()  # raises what the write raised
+            written = writer.submit(_write_parts, tables, staging, index)
+            del tables
+            if on_bucket:
+                on_bucket(index + 1, len(frames))
+        if written is not None:
+            written.result()
+    return pl.concat(counts).group_by(REASON).agg(pl.col("len").sum())
+
+
+def _write_parts(tables: dict[str, pl.DataFrame], staging: Path, index: int) -> None:
+    for name in PART_TABLES:
+        tables[name].write_parquet(staging / name / f"part-{index:05d}.parquet", **PARQUET_OPTIONS)
+
+
+def aggregate_parts(staging: Path) -> dict[str, pl.DataFrame]:
+    """``ctr_daily`` and ``ctr_by_query`` from the written searches and sessions parts."""
+    searches = pl.scan_parquet(staging / SEARCHES_TABLE / "*.parquet")
+    sessions = pl.scan_parquet(staging / SESSIONS_TABLE / "*.parquet")
+    daily, by_query = pl.collect_all(
+        [aggregate.ctr_daily(searches, sessions), aggregate.ctr_by_query(searches)],
+        engine="streaming",
+    )
+    return {CTR_DAILY_TABLE: daily, CTR_BY_QUERY_TABLE: by_query}
+
+
+def _hash_bucket(column: str, buckets: int) -> pl.Expr:
+    return (pl.col(column).hash(seed=0) % buckets).cast(pl.UInt32)
+
+
+def _sink(frame: pl.LazyFrame, folder: Path) -> pl.LazyFrame:
+    target = pl.PartitionBy(folder, key=BUCKET, include_key=False)
+    sink: pl.LazyFrame = frame.sink_parquet(
+        target, compression=_SPILL_COMPRESSION, mkdir=True, lazy=True
+    )
+    return sink
+
+
+def _bucket_files(folder: Path) -> list[list[Path]]:
+    """The files of each non-empty bucket, over every pass, in bucket then pass order."""
+    files: dict[int, list[Path]] = {}
+    for path in folder.glob(f"pass-*/{BUCKET}=*/*.parquet"):
+        files.setdefault(int(path.parent.name.split("=", 1)[1]), []).append(path)
+    return [sorted(files[bucket]) for bucket in sorted(files)]

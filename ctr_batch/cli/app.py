@@ -1,0 +1,290 @@
+"""Command line: parse arguments, call the library, print. Nothing else."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from ctr_batch.batch import pipeline
+from ctr_batch.batch.summary import RunSummary
+from ctr_batch.cli import render as report
+from ctr_batch.cli import sql as cli_sql
+from ctr_batch.cli import stream as cli_stream
+from ctr_batch.cli.common import (
+    ColumnOption,
+    EngineOption,
+    GapOption,
+    GapRuleOption,
+    QuietOption,
+    TimezoneOption,
+    date_option,
+    err_console,
+    one_line_errors,
+    out_console,
+    run_config,
+)
+from ctr_batch.core.config import RunConfig, parse_duration, parse_size
+from ctr_batch.core.errors import ConfigError
+from ctr_batch.core.schema import (
+    CLICKS_PER_SEARCH,
+    CTR,
+    CTR_BY_QUERY_TABLE,
+    CTR_DAILY_TABLE,
+    DURATION,
+    FIRST_CLICK_POSITION,
+    N_CLICKS,
+    N_EVENTS,
+    N_RESULTS,
+    N_SEARCHES,
+    QUERY,
+    SEARCH_TIME,
+    SEARCHES_TABLE,
+    SESSION_START,
+    SESSIONS_TABLE,
+    TABLE_SCHEMAS,
+    TIME_TO_FIRST_CLICK,
+    USER_ID,
+)
+from ctr_batch.days.backfill import BackfillConfig, DayReport
+from ctr_batch.days.backfill import backfill as run_backfill
+from ctr_batch.days.window import days_between
+from ctr_batch.io.write import write_events
+from ctr_batch.samples.bundled import SAMPLES, sample
+from ctr_batch.samples.generate import generate_events
+
+DEMO_COLUMNS = {
+    CTR_DAILY_TABLE: list(TABLE_SCHEMAS[CTR_DAILY_TABLE]),
+    CTR_BY_QUERY_TABLE: list(TABLE_SCHEMAS[CTR_BY_QUERY_TABLE]),
+    SESSIONS_TABLE: [
+        USER_ID,
+        SESSION_START,
+        DURATION,
+        N_EVENTS,
+        N_SEARCHES,
+        N_CLICKS,
+        CLICKS_PER_SEARCH,
+    ],
+    SEARCHES_TABLE: [
+        USER_ID,
+        SEARCH_TIME,
+        QUERY,
+        N_RESULTS,
+        N_CLICKS,
+        CTR,
+        TIME_TO_FIRST_CLICK,
+        FIRST_CLICK_POSITION,
+    ],
+}
+DEMO_ORDER = {SESSIONS_TABLE: [USER_ID, SESSION_START], SEARCHES_TABLE: [USER_ID, SEARCH_TIME]}
+
+app = typer.Typer(
+    name="ctr-batch",
+    help="Search sessions and click-through rate, in batch, from Parquet event logs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _run_with_progress(
+    events: list[str],
+    out: Path,
+    config: RunConfig,
+    engine: str,
+    quiet: bool,
+    memory_limit: int | None = None,
+    buckets: int | None = None,
+) -> RunSummary:
+    if engine not in pipeline.ENGINES:
+        msg = f"--engine {engine!r}: expected one of {', '.join(pipeline.ENGINES)}"
+        raise ConfigError(msg)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(
+        *columns, console=err_console, transient=True, disable=quiet or not err_console.is_terminal
+    ) as progress:
+        task = progress.add_task("starting")
+        return pipeline.run(
+            events,
+            out,
+            config,
+            engine=engine,  # checked above
+            memory_limit=memory_limit,
+            buckets=buckets,
+            progress=lambda text: progress.update(task, description=text),
+        )
+
+
+@app.command()
+@one_line_errors
+def run(
+    events: Annotated[
+        list[str], typer.Argument(help="Parquet file(s), directories (recursive) or globs.")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory for the tables.")],
+    gap: GapOption = "30m",
+    gap_rule: GapRuleOption = "inclusive",
+    timezone: TimezoneOption = "UTC",
+    column: ColumnOption = None,
+    engine: EngineOption = "auto",
+    memory_limit: Annotated[
+        str | None,
+        typer.Option(
+            "--memory-limit",
+            help="Memory budget, e.g. 8GiB: logs that need more are processed in user "
+            "buckets (same tables, bounded memory); with --engine duckdb, DuckDB's limit.",
+        ),
+    ] = None,
+    buckets: Annotated[
+        int | None,
+        typer.Option("--buckets", help="Force this many user buckets (1: one in-memory pass)."),
+    ] = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Compute sessions, searches, CTR tables and quarantine from EVENTS into OUT."""
+    config = run_config(gap, gap_rule, timezone, column)
+    if buckets is not None and buckets < 1:
+        msg = f"--buckets must be at least 1; got {buckets}"
+        raise ConfigError(msg)
+    limit = parse_size(memory_limit) if memory_limit else None
+    summary = _run_with_progress(events, out, config, engine, quiet, limit, buckets)
+    out_console.print(report.summary_table(summary, title=f"ctr-batch run → {out}"))
+
+
+@app.command()
+@one_line_errors
+def demo(
+    name: Annotated[
+        str, typer.Option("--sample", help=f"Bundled sample: {', '.join(SAMPLES)}.")
+    ] = "sample",
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Keep the tables here (default: temporary).")
+    ] = None,
+    rows: Annotated[int, typer.Option("--rows", help="Rows to show per table.")] = 10,
+) -> None:
+    """Run the main job on a sample bundled with the package and print the tables."""
+    chosen = sample(name)
+    out_console.print(f"[bold]{chosen.name}[/bold]: {chosen.description} ({chosen.path})")
+    config = RunConfig(gap=chosen.gap)
+    with tempfile.TemporaryDirectory(prefix="ctr-batch-demo-") as scratch:
+        target = out or Path(scratch)
+        summary = _run_with_progress([str(chosen.path)], target, config, "auto", quiet=False)
+        out_console.print(report.summary_table(summary, title="run summary"))
+        for table, columns in DEMO_COLUMNS.items():
+            frame = pl.read_parquet(target / table / "*.parquet").select(columns)
+            frame = frame.sort(DEMO_ORDER[table]) if table in DEMO_ORDER else frame
+            out_console.print(report.frame_table(frame, table, limit=rows))
+
+
+@app.command()
+@one_line_errors
+def backfill(
+    events: Annotated[
+        list[str], typer.Argument(help="Events root (date=YYYY-MM-DD folders), files or globs.")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (day partitions).")],
+    start: Annotated[str, typer.Option("--start", help="First day, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option("--end", help="Last day, YYYY-MM-DD (included).")],
+    gap: GapOption = "30m",
+    gap_rule: GapRuleOption = "inclusive",
+    timezone: TimezoneOption = "UTC",
+    lookback: Annotated[
+        str,
+        typer.Option(
+            "--lookback",
+            help="How far around each day to read: sessions longer than this are split "
+            "(and reported).",
+        ),
+    ] = "1d",
+    force: Annotated[
+        bool, typer.Option("--force", help="Recompute days whose inputs did not change.")
+    ] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Days computed in parallel.")] = 1,
+    column: ColumnOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Compute day partitions from START to END; rerun safely, any order, any number of times."""
+    config = BackfillConfig(
+        run=run_config(gap, gap_rule, timezone, column),
+        lookback=parse_duration(lookback),
+        force=force,
+        jobs=jobs,
+    )
+    first, last = date_option("--start", start), date_option("--end", end)
+    total = len(days_between(first, last))
+    columns = (
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
+    )  # fmt: skip
+    with Progress(
+        *columns, console=err_console, disable=quiet or not err_console.is_terminal
+    ) as bar:
+        task = bar.add_task("backfill", total=total, rate="")
+        rows = 0
+        started = time.perf_counter()
+
+        def advance(report: DayReport) -> None:
+            nonlocal rows
+            rows += report.record.get("rows_home", 0) if report.computed else 0
+            rate = f"{rows / (time.perf_counter() - started):,.0f} rows/s"
+            bar.update(task, advance=1, description=f"{report.day}", rate=rate)
+
+        reports = run_backfill(events, out, first, last, config, on_day=advance)
+    out_console.print(report.backfill_table(reports, title=f"ctr-batch backfill → {out}"))
+
+
+@app.command()
+@one_line_errors
+def generate(
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", help="A .parquet file, or a directory for date=YYYY-MM-DD partitions."
+        ),
+    ],
+    events: Annotated[int, typer.Option("--events", help="About how many events.")] = 100_000,
+    users: Annotated[int, typer.Option("--users", help="Number of users.")] = 1_000,
+    days: Annotated[int, typer.Option("--days", help="Number of days.")] = 7,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same log).")] = 0,
+    start: Annotated[
+        str, typer.Option("--start", help="First day, YYYY-MM-DD (UTC).")
+    ] = "2026-11-01",
+    bad_rows: Annotated[
+        float, typer.Option("--bad-rows", help="Share of bad rows to inject (0 to 1).")
+    ] = 0.0,
+) -> None:
+    """Write a realistic, seeded search event log for trying and benchmarking the tool."""
+    if events < 1 or users < 1 or days < 1 or not 0 <= bad_rows < 1:
+        msg = "--events, --users and --days must be positive and --bad-rows in [0, 1)"
+        raise ConfigError(msg)
+    first_day = date_option("--start", start)
+    frame = generate_events(
+        events=events, users=users, days=days, seed=seed, start=first_day, bad_row_rate=bad_rows
+    )
+    paths = write_events(frame, out)
+    out_console.print(f"wrote {frame.height:,} events to {len(paths)} file(s) under {out}")
+
+
+app.command()(cli_sql.sql)
+app.command()(cli_sql.query)
+app.command()(cli_sql.check)
+app.command(name="export-duckdb")(cli_sql.export_duckdb)
+app.command(name="simulate-stream")(cli_stream.simulate_stream)
+app.command()(cli_stream.validate)
+
+
+def main() -> None:
+    """Entry point of the ``ctr-batch`` script."""
+    app()

@@ -1,0 +1,113 @@
+"""Pieces every command module shares: consoles, options, settings parsing, error display."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from datetime import date
+from typing import TYPE_CHECKING, Annotated, ParamSpec
+
+import typer
+from rich.console import Console
+
+from ctr_batch.core.config import RunConfig, parse_duration
+from ctr_batch.core.errors import ConfigError, CtrBatchError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+EXIT_BAD_INPUT = 3  # Click uses 2 for usage errors
+P = ParamSpec("P")
+
+out_console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True)
+
+GapOption = Annotated[
+    str, typer.Option("--gap", help="Inactivity that ends a session, e.g. 30s, 10m, 1h30m.")
+]
+GapRuleOption = Annotated[
+    str,
+    typer.Option(
+        "--gap-rule",
+        help="inclusive: an event exactly GAP after the previous one stays in the session "
+        "(Bytewax >= 0.20, Spark, Flink); exclusive: it opens a new one (Bytewax 0.19, Beam).",
+    ),
+]
+TimezoneOption = Annotated[
+    str, typer.Option("--timezone", help="IANA time zone whose dates define a day.")
+]
+ColumnOption = Annotated[
+    list[str] | None,
+    typer.Option("--column", help="Map an input column: NAME=SOURCE, e.g. user_id=uid."),
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
+EngineOption = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="auto, in-memory or streaming (Polars), or duckdb (the pure-SQL twin in "
+        "queries/pipeline/); every engine gives the same tables.",
+    ),
+]
+
+
+def one_line_errors(command: Callable[P, None]) -> Callable[P, None]:
+    """Print a CtrBatchError or OSError as one line on stderr and exit with status 3."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            command(*args, **kwargs)
+        except CtrBatchError as exc:
+            _print_error(str(exc))
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        except OSError as exc:  # a path that cannot be written or read: the user's to fix
+            place = f"{exc.filename}: " if exc.filename else ""
+            _print_error(f"{place}{exc.strerror or exc}")
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+
+    return wrapper
+
+
+def _print_error(message: str) -> None:
+    err_console.print(f"error: {message}", style="red", highlight=False, soft_wrap=True)
+
+
+def run_config(
+    gap: str, gap_rule: str, timezone: str, columns: list[str] | None = None
+) -> RunConfig:
+    """Build the run settings from command-line text."""
+    pairs = []
+    for spec in columns or []:
+        name, sep, source = spec.partition("=")
+        if not sep or not name or not source:
+            msg = f"--column {spec!r}: expected NAME=SOURCE, e.g. user_id=uid"
+            raise ConfigError(msg)
+        pairs.append((name.strip(), source.strip()))
+    return RunConfig(
+        gap=parse_duration(gap),
+        gap_rule=gap_rule,  # type: ignore[arg-type]  # checked by RunConfig
+        timezone=timezone,
+        column_map=tuple(pairs),
+    )
+
+
+def date_option(option: str, value: str) -> date:
+    """Parse a YYYY-MM-DD option value."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        msg = f"{option} {value!r}: expected a date YYYY-MM-DD"
+        raise ConfigError(msg) from None
+
+
+def key_values(option: str, specs: list[str] | None) -> dict[str, str]:
+    """Parse repeated ``KEY=VALUE`` options."""
+    pairs = {}
+    for spec in specs or []:
+        key, sep, value = spec.partition("=")
+        if not sep or not key.strip():
+            msg = f"{option} {spec!r}: expected KEY=VALUE"
+            raise ConfigError(msg)
+        pairs[key.strip()] = value
+    return pairs

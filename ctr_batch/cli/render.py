@@ -1,0 +1,85 @@
+"""Render run summaries and tables for the terminal with Rich."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import polars as pl
+
+    from ctr_batch.batch.summary import RunSummary
+    from ctr_batch.days.backfill import DayReport
+
+
+def summary_table(summary: RunSummary, title: str = "run summary") -> Table:
+    """Rows read, how they were accounted for, and the headline figures."""
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column("what", style="bold")
+    table.add_column("value", justify="right")
+    table.add_row("rows read", f"{summary.rows_read:,}")
+    table.add_row("  processed", f"{summary.rows_processed:,}")
+    table.add_row("  quarantined", f"{summary.rows_quarantined:,}")
+    balanced = summary.rows_processed + summary.rows_quarantined == summary.rows_read
+    table.add_row("  processed + quarantined = read", "yes" if balanced else "[red]NO[/red]")
+    for reason, count in summary.quarantined.items():
+        if count:
+            table.add_row(f"    {reason}", f"{count:,}")
+    table.add_row("sessions", f"{summary.sessions:,}")
+    table.add_row("searches", f"{summary.searches:,}")
+    table.add_row("overall CTR", _cell(summary.ctr))
+    if summary.seconds:
+        table.add_row("seconds", f"{summary.seconds:.2f}")
+    return table
+
+
+def frame_table(frame: pl.DataFrame, title: str, *, limit: int = 20) -> Table:
+    """A DataFrame as a Rich table: numbers right-aligned, floats to 3 decimals."""
+    table = Table(title=f"{title} ({frame.height:,} rows)", title_justify="left")
+    for name, dtype in frame.schema.items():
+        table.add_column(name, justify="right" if dtype.is_numeric() else "left")
+    for row in frame.head(limit).rows():
+        table.add_row(*(_cell(value) for value in row))
+    if frame.height > limit:
+        table.caption = f"first {limit} of {frame.height:,} rows"
+    return table
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "[dim]-[/dim]"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, timedelta):
+        return f"{value.total_seconds():.1f}s"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
+def backfill_table(reports: Sequence[DayReport], title: str = "backfill") -> Table:
+    """Days computed and skipped, rows, sessions, searches, CTR and split sessions."""
+    computed = [r for r in reports if r.computed]
+    totals = {key: sum(r.record.get(key, 0) for r in reports)
+              for key in ("rows_home", "rows_quarantined", "sessions", "searches",
+                          "clicked_searches", "split_sessions")}  # fmt: skip
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column("what", style="bold")
+    table.add_column("value", justify="right")
+    table.add_row("days computed", f"{len(computed):,}")
+    table.add_row("days skipped (inputs unchanged)", f"{len(reports) - len(computed):,}")
+    table.add_row("rows (by home day)", f"{totals['rows_home']:,}")
+    table.add_row("  quarantined", f"{totals['rows_quarantined']:,}")
+    table.add_row("sessions", f"{totals['sessions']:,}")
+    table.add_row("searches", f"{totals['searches']:,}")
+    ctr = totals["clicked_searches"] / totals["searches"] if totals["searches"] else None
+    table.add_row("CTR", _cell(ctr))
+    split = totals["split_sessions"]
+    table.add_row("sessions split by --lookback", f"[red]{split:,}[/red]" if split else "0")
+    return table

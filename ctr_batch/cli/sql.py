@@ -1,0 +1,144 @@
+"""SQL commands: ``sql``, ``query``, ``check`` and ``export-duckdb`` (parse, call, print)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from ctr_batch.cli import render as report
+from ctr_batch.cli.common import err_console, key_values, one_line_errors, out_console
+from ctr_batch.core.errors import ConfigError
+from ctr_batch.io.write import write_file
+
+if TYPE_CHECKING:
+    import polars as pl
+
+FORMATS = ("table", "csv", "json", "parquet")
+OutArgument = Annotated[Path, typer.Argument(help="Output directory of a run or backfill.")]
+ParamOption = Annotated[
+    list[str] | None, typer.Option("--param", "-p", help="Query parameter KEY=VALUE.")
+]
+FormatOption = Annotated[
+    str, typer.Option("--format", "-f", help="table (terminal), csv, json or parquet.")
+]
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", help="File for csv/json/parquet (csv/json: stdout).")
+]
+RowsOption = Annotated[int, typer.Option("--rows", help="Rows to show in a terminal table.")]
+
+
+def _emit(frame: pl.DataFrame, title: str, fmt: str, output: Path | None, rows: int) -> None:
+    if fmt not in FORMATS:
+        msg = f"--format {fmt!r}: expected one of {', '.join(FORMATS)}"
+        raise ConfigError(msg)
+    if fmt == "table":
+        if output is not None:
+            msg = "--output FILE needs --format csv, json or parquet"
+            raise ConfigError(msg)
+        out_console.print(report.frame_table(frame, title, limit=rows))
+    elif fmt == "parquet":
+        if output is None:
+            msg = "--format parquet needs --output FILE"
+            raise ConfigError(msg)
+        write_file(frame, output)
+        err_console.print(f"wrote {frame.height:,} rows to {output}")
+    else:
+        text = frame.write_csv() if fmt == "csv" else frame.write_ndjson()
+        if output is None:
+            typer.echo(text, nl=False)
+        else:
+            output.write_text(text, encoding="utf-8")
+            err_console.print(f"wrote {frame.height:,} rows to {output}")
+
+
+@one_line_errors
+def sql(
+    out: OutArgument,
+    statement: Annotated[str, typer.Argument(help="SQL; every table of OUT is a view.")],
+    fmt: FormatOption = "table",
+    output: OutputOption = None,
+    param: ParamOption = None,
+    rows: RowsOption = 50,
+) -> None:
+    """Run SQL over the tables of OUT (DuckDB; each table is a view of the same name)."""
+    from ctr_batch.sql import query as sql_layer  # DuckDB loads only for SQL commands
+
+    frame = sql_layer.run_sql(out, statement, key_values("--param", param) or None)
+    _emit(frame, "result", fmt, output, rows)
+
+
+@one_line_errors
+def query(
+    name: Annotated[str | None, typer.Argument(help="Query name (see --list).")] = None,
+    out: Annotated[Path | None, typer.Argument(help="Output directory of a run.")] = None,
+    param: ParamOption = None,
+    list_: Annotated[
+        bool, typer.Option("--list", "-l", help="List the curated queries and exit.")
+    ] = False,
+    fmt: FormatOption = "table",
+    output: OutputOption = None,
+    rows: RowsOption = 50,
+) -> None:
+    """Run a curated query of queries/ by name over the tables of OUT."""
+    from ctr_batch.sql import query as sql_layer
+
+    if list_:
+        out_console.print(_query_list())
+        return
+    if name is None or out is None:  # a usage error (exit 2), as for any missing argument
+        msg = "give a query NAME and an OUT directory, or --list"
+        raise typer.BadParameter(msg, param_hint="NAME OUT")
+    frame = sql_layer.run_query(name, out, key_values("--param", param))
+    _emit(frame, name, fmt, output, rows)
+
+
+@one_line_errors
+def check(
+    out: OutArgument,
+    param: ParamOption = None,
+    examples: Annotated[int, typer.Option("--examples", help="Offending rows to show.")] = 5,
+) -> None:
+    """Run every invariant of queries/checks/; exit 1 when any returns rows."""
+    from ctr_batch.sql import query as sql_layer
+
+    results = sql_layer.run_checks(out, key_values("--param", param))
+    table = Table(title=f"checks on {out}", title_justify="left")
+    table.add_column("check")
+    table.add_column("offending rows", justify="right")
+    table.add_column("result")
+    for name, offending in results.items():
+        verdict = "[green]pass[/green]" if offending.is_empty() else "[red]FAIL[/red]"
+        table.add_row(name, f"{offending.height:,}", verdict)
+    out_console.print(table)
+    failed = {name: rows for name, rows in results.items() if not rows.is_empty()}
+    for name, offending in failed.items():
+        out_console.print(report.frame_table(offending, f"{name}: examples", limit=examples))
+    if failed:
+        raise typer.Exit(1)
+
+
+@one_line_errors
+def export_duckdb(
+    out: OutArgument,
+    db: Annotated[Path, typer.Argument(help="DuckDB database file to create.")],
+) -> None:
+    """Write a DuckDB database file with one view per table of OUT (absolute paths)."""
+    from ctr_batch.sql import query as sql_layer
+
+    views = sql_layer.export_duckdb(out, db)
+    out_console.print(f"wrote {db} with views: {', '.join(views)}")
+    out_console.print(f"try: duckdb {db} -c 'SELECT * FROM ctr_daily'")
+
+
+def _query_list() -> Table:
+    from ctr_batch.sql.queryfile import list_queries
+
+    table = Table(title="curated queries (ctr-batch query NAME OUT)", title_justify="left")
+    for column in ("name", "purpose", "grain", "params"):
+        table.add_column(column)
+    for item in list_queries():
+        table.add_row(item.name, item.purpose, item.grain, item.params_doc or "none")
+    return table

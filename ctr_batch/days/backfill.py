@@ -1,0 +1,275 @@
+"""Nightly backfill: compute day partitions; any order, any number of times, same tables.
+
+A day ``D`` (a calendar date in the run's time zone) owns the sessions that start on ``D``,
+the searches made on ``D``, ``ctr_daily`` and ``ctr_by_query_daily`` for ``D``, and the bad
+rows whose home day is ``D`` (their ``date=`` input partition, else their event date). To
+compute it, the events of ``[D - lookback, D + 1 day + lookback)``, plus one gap on each side,
+go through the ordinary pipeline, and only ``D``'s rows are kept. Every session shorter than
+the lookback is then computed exactly as a full recompute would; a longer one is split at the
+window edge, and the split is counted in the manifest and the summary.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from ctr_batch._version import __version__
+from ctr_batch.batch.pipeline import compute_tables
+from ctr_batch.batch.summary import SUMMARY_TYPES, summary_header
+from ctr_batch.core.config import RunConfig, format_duration
+from ctr_batch.core.errors import ConfigError, InputError
+from ctr_batch.core.schema import (
+    CLICKED,
+    CTR_BY_QUERY_DAILY_TABLE,
+    CTR_BY_QUERY_TABLE,
+    CTR_DAILY_TABLE,
+    DATE,
+    EVENTS_SCHEMA,
+    N_EVENTS,
+    OUTSIDE_PARTITION,
+    QUARANTINE_TABLE,
+    REASON,
+    RUN_SUMMARY_TABLE,
+    SEARCHES_TABLE,
+    SESSIONS_TABLE,
+    SOURCE_FILE,
+    SOURCE_ROW,
+)
+from ctr_batch.days.manifest import (
+    MANIFEST_FILE,
+    exclusive_lock,
+    fingerprint,
+    read_manifest,
+    write_manifest,
+)
+from ctr_batch.days.window import (
+    HOME_DAY,
+    PLACED,
+    days_between,
+    files_for_day,
+    home_day,
+    split_sessions,
+    window_rows,
+)
+from ctr_batch.io.read import decoding, find_event_files, scan_events
+from ctr_batch.io.write import PART_FILE, check_output_folder, write_partition
+from ctr_batch.stages import aggregate
+from ctr_batch.stages.flag import quarantine_rows
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BackfillConfig:
+    """Settings of a backfill: the run settings plus how far to look around each day."""
+
+    run: RunConfig = field(default_factory=RunConfig)
+    lookback: timedelta = timedelta(days=1)
+    force: bool = False
+    jobs: int = 1
+
+    def __post_init__(self) -> None:
+        if self.lookback < self.run.gap:
+            msg = f"lookback ({format_duration(self.lookback)}) must be at least the gap"
+            raise ConfigError(msg)
+        if self.jobs < 1:
+            msg = f"jobs must be at least 1; got {self.jobs}"
+            raise ConfigError(msg)
+
+    def settings(self) -> dict[str, Any]:
+        """What a day's result depends on besides its input files."""
+        return {
+            "gap_us": self.run.gap // timedelta(microseconds=1),
+            "gap_rule": self.run.gap_rule,
+            "timezone": self.run.timezone,
+            "lookback_us": self.lookback // timedelta(microseconds=1),
+            "column_map": sorted(self.run.column_map),
+            "tool_version": __version__,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DayReport:
+    """What happened to one day."""
+
+    day: date
+    computed: bool
+    record: dict[str, Any]
+
+
+def backfill(
+    events: Sequence[str | Path],
+    out: Path,
+    start: date,
+    end: date,
+    config: BackfillConfig,
+    *,
+    on_day: Callable[[DayReport], None] | None = None,
+) -> list[DayReport]:
+    """Compute the day partitions from `start` to `end` under `out`; skip unchanged days."""
+    files = find_event_files(events, outside=out)
+    check_output_folder(out)
+    with exclusive_lock(out):
+        _refuse_run_layout(out)
+        _remove_stale_staging(out)
+        manifest = read_manifest(out)
+        lock = threading.Lock()
+
+        def one_day(day: date) -> DayReport:
+            report = _backfill_day(day, files, out, config, manifest.get(day.isoformat()))
+            with lock:
+                manifest[day.isoformat()] = report.record
+                write_manifest(out, manifest)
+            if on_day:
+                on_day(report)
+            return report
+
+        with ThreadPoolExecutor(max_workers=config.jobs) as pool:
+            reports = list(pool.map(one_day, days_between(start, end)))
+        _roll_up_queries(out)
+        write_partition(_summary_frame(manifest, config, events), out / RUN_SUMMARY_TABLE)
+    return reports
+
+
+def _backfill_day(
+    day: date, files: list[Path], out: Path, config: BackfillConfig, old: dict[str, Any] | None
+) -> DayReport:
+    window_files = files_for_day(day, files, config)
+    digest = fingerprint(window_files, config.settings())
+    if not config.force and old and old.get("fingerprint") == digest:
+        return DayReport(day, computed=False, record=old)
+    started = time.perf_counter()
+    tables, record = compute_day(day, window_files, config)
+    for table, frame in tables.items():
+        write_partition(frame, out / table / f"{DATE}={day.isoformat()}")
+    record |= {"fingerprint": digest, "files": len(window_files),
+               "seconds": round(time.perf_counter() - started, 3),
+               "computed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+               "settings": config.settings()}  # fmt: skip
+    return DayReport(day, computed=True, record=record)
+
+
+def compute_day(
+    day: date, files: list[Path], config: BackfillConfig
+) -> tuple[dict[str, pl.DataFrame], dict[str, Any]]:
+    """Tables of one day, computed from the events of its window, plus figures about it."""
+    if not files:
+        empty = _day_tables(compute_tables(pl.LazyFrame(schema=EVENTS_SCHEMA), config.run), day)
+        return empty, _day_record(empty, 0, 0)
+    scanned = scan_events(files, column_map=dict(config.run.column_map))
+    sources = scanned.source_table()
+    with decoding(scanned.paths):
+        window = window_rows(scanned.frame, sources, day, config).collect().lazy()
+    _refuse_timeless(window)
+    window = window.drop(SOURCE_FILE)
+    usable = window.filter(pl.col(PLACED)).drop(HOME_DAY, PLACED)
+    tables = compute_tables(usable, config.run, dedupe=scanned.has_event_id, sources=sources)
+    misplaced = window.filter(~pl.col(PLACED) & (pl.col(HOME_DAY) == day)).with_columns(
+        pl.lit(OUTSIDE_PARTITION).alias(REASON)
+    )
+    # Rows without a home day of their own came into the window as the day's home rows.
+    at_home = (home_day(config.run.timezone) == day).fill_null(value=True)
+    home_quarantine = tables[QUARANTINE_TABLE].filter(at_home)
+    tables[QUARANTINE_TABLE] = pl.concat(
+        [home_quarantine, quarantine_rows(misplaced, sources).collect()]
+    ).sort(SOURCE_FILE, SOURCE_ROW)
+    home_rows = window.filter(pl.col(HOME_DAY) == day).select(pl.len()).collect().item()
+    day_tables = _day_tables(tables, day)
+    split = split_sessions(day_tables[SESSIONS_TABLE], day, config)
+    return day_tables, _day_record(day_tables, home_rows, split)
+
+
+def _refuse_timeless(window: pl.LazyFrame) -> None:
+    """InputError for a file outside ``date=`` folders whose rows all lack an event time."""
+    orphans = window.filter(pl.col(HOME_DAY).is_null()).select(SOURCE_FILE).head(1).collect()
+    if orphans.height:
+        path = orphans.item()
+        msg = (
+            f"{path}: no row has an event_time, and the file is in no date= folder, so backfill "
+            "cannot give its rows a day (put it in a date=YYYY-MM-DD folder, or use ctr-batch run)"
+        )
+        raise InputError(msg)
+
+
+def _day_tables(tables: dict[str, pl.DataFrame], day: date) -> dict[str, pl.DataFrame]:
+    searches = tables[SEARCHES_TABLE].filter(pl.col(DATE) == day)
+    sessions = tables[SESSIONS_TABLE].filter(pl.col(DATE) == day)
+    by_query = aggregate.ctr_by_query(searches.lazy()).collect()
+    return {
+        SEARCHES_TABLE: searches,
+        SESSIONS_TABLE: sessions,
+        CTR_DAILY_TABLE: aggregate.ctr_daily(searches.lazy(), sessions.lazy()).collect(),
+        CTR_BY_QUERY_DAILY_TABLE: by_query.select(pl.lit(day).alias(DATE), pl.all()),
+        QUARANTINE_TABLE: tables[QUARANTINE_TABLE],
+    }
+
+
+def _day_record(day_tables: dict[str, pl.DataFrame], home_rows: int, split: int) -> dict[str, Any]:
+    """Figures of one day's tables for the manifest."""
+    searches, sessions = day_tables[SEARCHES_TABLE], day_tables[SESSIONS_TABLE]
+    quarantine = day_tables[QUARANTINE_TABLE]
+    return {
+        "rows_home": home_rows,
+        "rows_quarantined": quarantine.height,
+        "quarantined": dict(quarantine[REASON].value_counts().rows()),
+        "sessions": sessions.height,
+        "session_events": int(sessions[N_EVENTS].sum()),
+        "searches": searches.height,
+        "clicked_searches": int(searches[CLICKED].sum()),
+        "split_sessions": split,
+    }
+
+
+def _roll_up_queries(out: Path) -> None:
+    """Rewrite ``ctr_by_query`` (one row per query) from every searches partition in `out`."""
+    searches = pl.scan_parquet(out / SEARCHES_TABLE / "**" / "*.parquet", hive_partitioning=False)
+    roll_up = aggregate.ctr_by_query(searches).collect()
+    write_partition(roll_up, out / CTR_BY_QUERY_TABLE)
+
+
+def _summary_frame(
+    manifest: dict[str, dict[str, Any]], config: BackfillConfig, events: Sequence[str | Path]
+) -> pl.DataFrame:
+    """One row describing every day in `out` (layout ``backfill``), from the manifest."""
+
+    def total(key: str) -> int:
+        return sum(int(record.get(key, 0)) for record in manifest.values())
+
+    searches, clicked = total("searches"), total("clicked_searches")
+    row = summary_header("backfill", config.run, events) | {
+        "lookback": format_duration(config.lookback),
+        "days": len(manifest),
+        "first_day": date.fromisoformat(min(manifest)) if manifest else None,
+        "last_day": date.fromisoformat(max(manifest)) if manifest else None,
+        "rows_read": total("rows_home"),
+        "rows_processed": total("rows_home") - total("rows_quarantined"),
+        "rows_quarantined": total("rows_quarantined"),
+        "sessions": total("sessions"),
+        "searches": searches,
+        "clicked_searches": clicked,
+        "ctr": clicked / searches if searches else None,
+        "split_sessions": total("split_sessions"),
+    }
+    return pl.DataFrame([row], schema_overrides=SUMMARY_TYPES)
+
+
+def _refuse_run_layout(out: Path) -> None:
+    if (out / SEARCHES_TABLE / PART_FILE).exists():
+        msg = f"{out} holds the output of `ctr-batch run`; backfill into another --out"
+        raise ConfigError(msg)
+
+
+def _remove_stale_staging(out: Path) -> None:
+    """Drop temporary files a killed run left behind (we hold the lock, so none is live)."""
+    partitions, manifests = out.rglob(f".{PART_FILE}.*.tmp"), out.glob(f".{MANIFEST_FILE}.*.tmp")
+    for stale in [*partitions, *manifests]:
+        stale.unlink(missing_ok=True)

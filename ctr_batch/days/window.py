@@ -1,0 +1,125 @@
+"""A backfill day's window: which files and rows it reads, and each row's home day."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from ctr_batch.core.errors import ConfigError
+from ctr_batch.core.schema import EVENT_TIME, FILE_INDEX, SESSION_END, SESSION_START, SOURCE_FILE
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ctr_batch.days.backfill import BackfillConfig
+
+_PARTITION = re.compile(r"(?:^|/)date=(\d{4}-\d{2}-\d{2})(?:/|$)")
+HOME_DAY = "_home_day"
+PLACED = "_placed"
+_ONE_DAY = timedelta(days=1)
+_SLACK = _ONE_DAY  # a row may lie up to a day outside its date= folder (time zones, late data)
+
+
+def days_between(start: date, end: date) -> list[date]:
+    """Every date from `start` to `end`, both included."""
+    if end < start:
+        msg = f"--end {end} is before --start {start}"
+        raise ConfigError(msg)
+    return [start + _ONE_DAY * i for i in range((end - start).days + 1)]
+
+
+def partition_date(path: Path) -> date | None:
+    """The date of a hive ``date=YYYY-MM-DD`` folder in `path`, if any."""
+    match = _PARTITION.search(path.as_posix())
+    return date.fromisoformat(match.group(1)) if match else None
+
+
+def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
+    """Start and end (exclusive) of `day` in `timezone`, as UTC datetimes."""
+    zone = ZoneInfo(timezone)
+    start = datetime.combine(day, datetime.min.time(), zone)
+    end = datetime.combine(day + _ONE_DAY, datetime.min.time(), zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def files_for_day(day: date, files: list[Path], config: BackfillConfig) -> list[Path]:
+    """Input files that can hold rows of `day`'s window (all files without a partition)."""
+    lo, hi = _read_range(day, config)
+    chosen = []
+    for path in files:
+        part = partition_date(path)
+        if part is None:
+            chosen.append(path)
+            continue
+        part_start = datetime.combine(part, datetime.min.time(), UTC)
+        if part_start - _SLACK < hi and part_start + _ONE_DAY + _SLACK > lo:
+            chosen.append(path)
+    return chosen
+
+
+def _read_range(day: date, config: BackfillConfig) -> tuple[datetime, datetime]:
+    start, end = day_bounds(day, config.run.timezone)
+    margin = config.lookback + config.run.gap
+    return start - margin, end + margin
+
+
+def split_sessions(sessions: pl.DataFrame, day: date, config: BackfillConfig) -> int:
+    """Sessions of `day` that reach past the lookback: cut at the window edge."""
+    start, end = day_bounds(day, config.run.timezone)
+    outside = (pl.col(SESSION_START) < start - config.lookback) | (
+        pl.col(SESSION_END) >= end + config.lookback
+    )
+    return sessions.filter(outside).height
+
+
+def window_rows(
+    events: pl.LazyFrame, sources: pl.LazyFrame, day: date, config: BackfillConfig
+) -> pl.LazyFrame:
+    """Rows of the day's read range, plus its home rows that no window can place.
+
+    Adds ``_home_day`` and ``_placed``: false for rows without a time and for rows more than
+    a day outside their ``date=`` partition, which no day reads reliably. A row without a time
+    outside any ``date=`` folder is at home on its file's first day; in a file without any
+    time, it has no home day (null), and is kept so that the caller can refuse the file.
+    """
+    lo, hi = _read_range(day, config)
+    part_start = (
+        pl.col(SOURCE_FILE)
+        .str.extract(_PARTITION.pattern, 1)
+        .str.to_datetime("%Y-%m-%d", time_unit="us", time_zone="UTC")
+    )
+    placed = pl.col(EVENT_TIME).is_not_null() & (
+        part_start.is_null()
+        | pl.col(EVENT_TIME).is_between(
+            part_start - _SLACK, part_start + _ONE_DAY + _SLACK, closed="left"
+        )
+    )
+    with_home = events.join(
+        sources.select(FILE_INDEX, SOURCE_FILE), on=FILE_INDEX, how="left"
+    ).with_columns(
+        pl.coalesce(home_day(config.run.timezone), _first_day(config.run.timezone)).alias(
+            HOME_DAY
+        ),
+        (placed | pl.col(EVENT_TIME).is_null()).fill_null(False).alias(PLACED),
+    )
+    in_range = pl.col(EVENT_TIME).is_between(lo, hi, closed="left")
+    home = pl.col(HOME_DAY) == day
+    keep = (in_range & pl.col(PLACED)) | (home & (~pl.col(PLACED) | pl.col(EVENT_TIME).is_null()))
+    return with_home.filter(keep.fill_null(False) | pl.col(HOME_DAY).is_null())
+
+
+def _first_day(timezone: str) -> pl.Expr:
+    """The date, in `timezone`, of the earliest event of each row's file."""
+    first = pl.col(EVENT_TIME).min().over(FILE_INDEX)
+    return first.dt.convert_time_zone(timezone).dt.date()
+
+
+def home_day(timezone: str) -> pl.Expr:
+    """A row's home day: its ``date=`` input partition, else its event date in `timezone`."""
+    partition = pl.col(SOURCE_FILE).str.extract(_PARTITION.pattern, 1).str.to_date()
+    event_day = pl.col(EVENT_TIME).dt.convert_time_zone(timezone).dt.date()
+    return pl.coalesce(partition, event_day)

@@ -1,0 +1,186 @@
+"""Write tables and event logs atomically: each file under a temporary name, then renamed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from ctr_batch.core.errors import ConfigError
+from ctr_batch.core.schema import DATE, EVENT_TIME
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+PART_FILE = "part-0.parquet"
+# zstd level 1: nearly the size of the default level, written in about two thirds of the time
+PARQUET_OPTIONS: dict[str, Any] = {
+    "compression": "zstd",
+    "compression_level": 1,
+    "statistics": True,
+}
+
+
+SCRATCH_KINDS = ("buckets", "staging", "replaced")  # hidden folders a run writes in OUT
+
+
+def check_output_folder(out: Path) -> None:
+    """ConfigError when `out` exists but is not a folder (a missing one is created)."""
+    if out.exists() and not out.is_dir():
+        msg = f"--out {out}: is a file; expected a folder (created if missing)"
+        raise ConfigError(msg)
+
+
+def scratch_folder(out: Path, kind: str) -> Path:
+    """A new hidden folder ``.{kind}-{pid}-{token}`` of `out` for this process's scratch files.
+
+    The pid lets a later run tell a killed run's leftovers from a live run's (``remove_orphans``).
+    """
+    folder = out / f".{kind}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    folder.mkdir(parents=True)
+    return folder
+
+
+def remove_orphans(out: Path) -> None:
+    """Remove the scratch folders of `out` whose process has exited (a killed run's)."""
+    for kind in SCRATCH_KINDS:
+        for folder in out.glob(f".{kind}-*-*"):
+            pid = folder.name.split("-")[1]
+            if folder.is_dir() and pid.isdigit() and not _alive(int(pid)):
+                remove_folder(folder)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def remove_folder(folder: Path, *, attempts: int = 20) -> None:
+    """Delete `folder`, retrying while files still appear in it.
+
+    After a failed streaming sink, Polars' writer threads may still close files in it for a
+    moment; `attempts` tries, 50 ms apart.
+    """
+    for _ in range(attempts):
+        shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
+            return
+        time.sleep(0.05)
+
+
+def write_tables(tables: Mapping[str, pl.DataFrame], out: Path) -> dict[str, Path]:
+    """Write each table to ``out/<table>/part-0.parquet``, replacing what was there.
+
+    Every file is first written completely under a hidden staging folder of `out`, then
+    renamed over its predecessor (an atomic replace), so a reader sees the old file or the
+    new one, never a partial one, and a run that fails before the renames changes nothing.
+    Files of an earlier layout left in a table folder are removed after the rename.
+
+    Returns
+    -------
+    dict[str, Path]
+        The folder of each table.
+    """
+    staging = scratch_folder(out, "staging")
+    try:
+        for name, frame in tables.items():
+            frame.write_parquet(staging / f"{name}.parquet", **PARQUET_OPTIONS)
+        for name in tables:
+            _replace_table(staging / f"{name}.parquet", out / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return {name: out / name for name in tables}
+
+
+def _replace_table(new_file: Path, folder: Path) -> None:
+    folder.mkdir(exist_ok=True)
+    new_file.replace(folder / PART_FILE)
+    _remove_stale(folder)
+
+
+def _remove_stale(folder: Path) -> None:
+    """Remove everything in a table folder but its ``part-0.parquet`` (an earlier layout)."""
+    for stale in folder.iterdir():
+        if stale.name != PART_FILE:
+            shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
+
+
+def write_partition(frame: pl.DataFrame, folder: Path) -> Path:
+    """Write `frame` as ``folder/part-0.parquet``, atomically replacing what was there.
+
+    The file is written under a hidden temporary name that no ``*.parquet`` glob matches,
+    then renamed into place; other files in `folder` (an earlier layout) are then removed.
+    """
+    write_file(frame, folder / PART_FILE, **PARQUET_OPTIONS)
+    _remove_stale(folder)
+    return folder / PART_FILE
+
+
+def publish(staging: Path, out: Path) -> dict[str, Path]:
+    """Move every table folder of `staging` into `out`, replacing the folder there.
+
+    Each swap is two renames (old folder aside, new folder in); a reader sees the old table or
+    the new one, except for the instant between the renames, when the folder is absent.
+    """
+    replaced = scratch_folder(out, "replaced")
+    published = {}
+    try:
+        for folder in sorted(p for p in staging.iterdir() if p.is_dir()):
+            target = out / folder.name
+            if target.exists():
+                target.rename(replaced / folder.name)
+            folder.rename(target)
+            published[folder.name] = target
+    finally:
+        shutil.rmtree(replaced, ignore_errors=True)
+    return published
+
+
+def write_file(frame: pl.DataFrame, path: Path, **options: Any) -> Path:
+    """Write `frame` as the Parquet file `path`: to a temporary file beside it, then renamed.
+
+    The temporary name is hidden and ends in ``.tmp``, so no ``*.parquet`` glob matches it.
+    `options` go to ``write_parquet``.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        frame.write_parquet(name, **options)
+        Path(name).chmod(0o644)  # mkstemp creates owner-only files
+        Path(name).replace(path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_events(frame: pl.DataFrame, out: Path) -> list[Path]:
+    """Write events to `out` if it ends in ``.parquet``, else to ``out/date=YYYY-MM-DD/``.
+
+    Day partitions (``events.parquet`` each) follow the UTC date of ``event_time``; rows with
+    a null time go to the first day (1970-01-01 if no row has a time). Row order is kept.
+    Each file is written under a temporary name and renamed. Returns the paths, sorted.
+    """
+    if out.suffix == ".parquet":
+        return [write_file(frame, out)]
+    day = pl.col(EVENT_TIME).dt.date()
+    first = frame.select(day.min()).item() or date(1970, 1, 1)
+    days = frame.with_columns(day.fill_null(first).alias("_day"))
+    parts = days.partition_by("_day", include_key=False, as_dict=True)
+    return sorted(
+        write_file(part, out / f"{DATE}={key[0]:%Y-%m-%d}" / "events.parquet")
+        for key, part in parts.items()
+    )

@@ -1,0 +1,251 @@
+"""Compare a streaming job's output with the batch tables, and explain every difference.
+
+``reconcile`` matches the stream's records (per search, per session or per day; see
+``stream_output.load_stream_output``) with the batch's, counts what matches, is missing, extra
+or different, and lists one row per difference. Given the events, it simulates the stream and
+names a cause for each difference (``reconcile_causes``). The batch's gap and gap rule come from
+its ``run_summary``; the stream's rule is given, or else inclusive (Bytewax >= 0.20) unless the
+exclusive rule (Bytewax 0.19, Beam) leaves fewer differences unexplained, so a gap-rule mismatch
+is found in either direction. It also gives per-day deltas with a 95 % Wilson interval for the
+**stream's** CTR: a batch CTR outside it differs from the stream by more than binomial noise on
+the stream's sample would explain.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from ctr_batch.core.config import RunConfig
+from ctr_batch.core.errors import ConfigError, InputError
+from ctr_batch.core.schema import (
+    N_SEARCHES,
+    RUN_SUMMARY_TABLE,
+    SEARCHES_TABLE,
+    SESSIONS_TABLE,
+)
+from ctr_batch.io.read import decoding
+from ctr_batch.reconciliation.causes import (
+    CAUSE,
+    DETAIL,
+    SIMULATED_VALUE,
+    UNEXPLAINED,
+    Rungs,
+    StreamSettings,
+    build_rungs,
+    cause_details,
+    explain,
+)
+from ctr_batch.reconciliation.daily import daily_deltas
+from ctr_batch.reconciliation.diff import (
+    DIFFERENCE,
+    EXTRA,
+    MISSING,
+    OCCURRENCE,
+    VALUE_MISMATCH,
+    differences,
+)
+from ctr_batch.reconciliation.records import KEYS, VALUES, batch_searches, view
+from ctr_batch.reconciliation.result import MISMATCH_SCHEMA, RECORD, ReconcileResult
+from ctr_batch.streaming.run import stream_input
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
+
+    from ctr_batch.core.config import GapRule
+    from ctr_batch.reconciliation.load import StreamKind
+
+_NOT_ANALYSED = "no events given: causes not analysed"
+
+
+def load_batch(batch_out: Path) -> tuple[pl.DataFrame, pl.DataFrame, RunConfig | None]:
+    """Batch ``searches`` and ``sessions`` under `batch_out`, and its settings when recorded."""
+    tables = []
+    for table in (SEARCHES_TABLE, SESSIONS_TABLE):
+        files = sorted((batch_out / table).rglob("*.parquet"))
+        if not files:
+            msg = f"{batch_out / table}: no batch table found (run `ctr-batch run` first)"
+            raise InputError(msg)
+        tables.append(pl.read_parquet(files, hive_partitioning=False))
+    summaries = sorted((batch_out / RUN_SUMMARY_TABLE).rglob("*.parquet"))
+    if not summaries:
+        return tables[0], tables[1], None
+    row = pl.read_parquet(summaries[-1]).row(0, named=True)
+    if row.get("gap_us") is None:
+        return tables[0], tables[1], None
+    config = RunConfig(
+        gap=timedelta(microseconds=row["gap_us"]),
+        gap_rule=row.get("gap_rule") or "inclusive",
+        timezone=row.get("timezone") or "UTC",
+    )
+    return tables[0], tables[1], config
+
+
+@dataclass(frozen=True, slots=True)
+class _Fields:
+    """What is compared: the kind, its key and value columns present, and the rows in scope."""
+
+    kind: StreamKind
+    keys: tuple[str, ...]
+    values: tuple[str, ...]
+    scope: pl.Expr
+    timezone: str
+
+    @classmethod
+    def of(cls, kind: StreamKind, stream: pl.DataFrame, timezone: str) -> _Fields:
+        present = set(stream.columns)
+        keys = tuple(c for c in KEYS[kind] if c in present)
+        values = tuple(c for c in VALUES[kind] if c in present)
+        # A per-session stream without any search-less session only reports sessions with one.
+        only_with_search = (
+            kind == "sessions" and N_SEARCHES in present and stream.height > 0
+        ) and bool((stream[N_SEARCHES] > 0).all())
+        scope = pl.col(N_SEARCHES) > 0 if only_with_search else pl.lit(True)
+        return cls(kind, keys, values, scope, timezone)
+
+    def shape(self, searches: pl.DataFrame, sessions: pl.DataFrame) -> pl.DataFrame:
+        """Records of this kind, in scope, with the compared columns only."""
+        records = view(self.kind, searches, sessions, timezone=self.timezone)
+        return records.filter(self.scope).select(*self.keys, *self.values)
+
+
+def reconcile(
+    batch_out: Path,
+    stream: pl.DataFrame,
+    kind: StreamKind,
+    *,
+    tolerance: float = 1e-9,
+    events: Sequence[str | Path] | None = None,
+    gap: timedelta | None = None,
+    wait: timedelta = timedelta(0),
+    arrival: str | None = None,
+    column_map: Mapping[str, str] | None = None,
+    stream_gap_rule: GapRule | None = None,
+) -> ReconcileResult:
+    """Compare `stream` (from ``load_stream_output``) with the batch tables under `batch_out`.
+
+    Parameters
+    ----------
+    tolerance
+        Numbers closer than this are equal (CTRs read back from text, say).
+    events
+        The events both jobs read; when given, every difference gets a cause.
+    gap, wait, arrival
+        The stream's settings (``SessionWindower(gap)``, ``EventClock(wait)``, arrival-order
+        column); `gap` defaults to the batch run's (its ``run_summary``), else 30 minutes.
+    column_map
+        Input column names of the events, as for ``ctr-batch run``.
+    stream_gap_rule
+        ``inclusive`` (Bytewax >= 0.20) or ``exclusive``; default: inclusive, unless exclusive
+        leaves fewer differences unexplained (the rule used is in the result).
+    """
+    if not tolerance >= 0:  # NaN included: it would hide every difference
+        msg = f"--tolerance {tolerance}: expected a number >= 0"
+        raise ConfigError(msg)
+    searches, sessions, recorded = load_batch(batch_out)
+    batch_config = recorded or RunConfig(gap=gap or timedelta(minutes=30))
+    fields = _Fields.of(kind, stream, batch_config.timezone)
+    batch = (batch_searches(searches, sessions), sessions)
+    batch_view = fields.shape(*batch)
+    stream_view = stream.select(*fields.keys, *fields.values)
+    found = differences(
+        batch_view, stream_view, keys=fields.keys, values=fields.values, tolerance=tolerance
+    )
+    settings, rungs = None, None
+    if events is None:
+        found = found.with_columns(
+            pl.lit(UNEXPLAINED).alias(CAUSE),
+            pl.lit(_NOT_ANALYSED).alias(DETAIL),
+            pl.lit(None, dtype=pl.String).alias(SIMULATED_VALUE),
+        )
+    else:
+        frame, scanned = stream_input(events, arrival=arrival, column_map=column_map)
+        settings = StreamSettings(gap or batch_config.gap, wait, "inclusive", arrival)
+        with decoding(scanned.paths):
+            found, settings, rungs = _explain_best(
+                found,
+                frame,
+                batch_config,
+                settings,
+                stream_gap_rule,
+                (fields, batch_view, stream_view, tolerance),
+            )
+    daily = daily_deltas(
+        kind,
+        batch=batch,
+        stream=stream,
+        simulated=None if rungs is None else rungs.simulated,
+        timezone=fields.timezone,
+    )
+    return _result(fields, found, (batch_view.height, stream.height), daily, tolerance, settings)
+
+
+def _explain_best(
+    found: pl.DataFrame,
+    events: pl.LazyFrame,
+    batch_config: RunConfig,
+    settings: StreamSettings,
+    forced_rule: GapRule | None,
+    comparison: tuple[_Fields, pl.DataFrame, pl.DataFrame, float],
+) -> tuple[pl.DataFrame, StreamSettings, Rungs]:
+    """Explain `found` with the stream's gap rule, trying both when it is not given."""
+    fields, batch_view, stream_view, tolerance = comparison
+    rules: tuple[GapRule, ...] = (forced_rule,) if forced_rule else ("inclusive", "exclusive")
+    best: tuple[int, pl.DataFrame, StreamSettings, Rungs] | None = None
+    for rule in rules:
+        tried = dataclasses.replace(settings, gap_rule=rule)
+        rungs = build_rungs(events, batch_config, tried)
+        middle = [rungs.batch_rerun, rungs.stream_rule, rungs.on_time, rungs.simulated]
+        explained = explain(
+            found,
+            kind=fields.kind,
+            keys=fields.keys,
+            values=fields.values,
+            ladder=[batch_view, *(fields.shape(*pair) for pair in middle), stream_view],
+            rungs=rungs,
+            details=cause_details(batch_config, tried),
+            tolerance=tolerance,
+            timezone=fields.timezone,
+        )
+        unexplained = int((explained[CAUSE] == UNEXPLAINED).sum())
+        if best is None or unexplained < best[0]:
+            best = (unexplained, explained, tried, rungs)
+        if unexplained == 0:
+            break
+    assert best is not None  # at least one rule was tried
+    return best[1], best[2], best[3]
+
+
+def _result(
+    fields: _Fields,
+    found: pl.DataFrame,
+    sizes: tuple[int, int],
+    daily: pl.DataFrame,
+    tolerance: float,
+    settings: StreamSettings | None,
+) -> ReconcileResult:
+    kinds = found[DIFFERENCE]
+    differing = found.filter(kinds == VALUE_MISMATCH).select(*fields.keys, OCCURRENCE).unique()
+    missing, extra = int((kinds == MISSING).sum()), int((kinds == EXTRA).sum())
+    table = found.with_columns(pl.lit(fields.kind).alias(RECORD))
+    absent = [name for name in MISMATCH_SCHEMA.names() if name not in table.columns]
+    table = table.with_columns(pl.lit(None).alias(name) for name in absent)
+    return ReconcileResult(
+        kind=fields.kind,
+        batch_records=sizes[0],
+        stream_records=sizes[1],
+        matched=sizes[0] - missing - differing.height,
+        missing_in_stream=missing,
+        extra_in_stream=extra,
+        value_mismatch=differing.height,
+        mismatches=table.select(MISMATCH_SCHEMA.names()).cast(MISMATCH_SCHEMA),
+        daily=daily,
+        tolerance=tolerance,
+        analysed=settings is not None,
+        stream_gap_rule=None if settings is None else settings.gap_rule,
+    )

@@ -1,0 +1,269 @@
+"""Run the curated SQL of ``queries/`` with DuckDB over the Parquet tables of a run.
+
+This is the edge where SQL runs. Each table folder under the output directory ``OUT`` (what
+``ctr-batch run --out OUT`` writes) becomes a view of the same name, so a query names tables
+bare (``FROM searches``). Values reach the SQL only as DuckDB ``$name`` parameters.
+
+Every ``.sql`` file opens with a header of ``--`` comment lines that this module parses::
+
+    -- purpose: Daily CTR with clicks per search.
+    -- grain: day
+    -- reads: searches, sessions
+    -- params: $start DATE (first day, inclusive; default none = no lower bound),
+    --   $end DATE (last day, inclusive; default none = no upper bound)
+
+A line indented by two or more spaces after ``--`` continues the field above it; any other
+comment line ends the header fields (free notes may follow). ``params: none`` declares no
+parameters. Parameter values are strings (as typed on a command line) and each query casts
+them itself (``$start::DATE``). A parameter whose description says ``default <value>`` is
+optional: left out, it gets that value, ``default none`` meaning SQL ``NULL``. Every other
+parameter is required. Reports live in ``queries/*.sql``; checks in ``queries/checks/*.sql``
+return the offending rows, so zero rows means pass.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from ctr_batch.core.errors import ConfigError
+from ctr_batch.sql.queryfile import QueryFile, QueryKind, find_query, list_queries, noun
+from ctr_batch.sql.views import create_views, first_line, open_views, table_paths
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from pathlib import Path
+
+    import polars as pl
+
+_MISSING_TABLE = re.compile(r"Table with name (.+?) does not exist")
+
+
+def connect(out: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with one view per table of `out`; close it after use.
+
+    The session time zone is UTC, so timestamps come back as UTC whatever the machine's zone.
+
+    Raises
+    ------
+    InputError
+        If `out` has no tables, or a table's files cannot be read.
+    """
+    return open_views(table_paths(out))
+
+
+def run_sql(out: Path, sql: str, params: Mapping[str, object] | None = None) -> pl.DataFrame:
+    """Run one SQL statement over the tables of `out` and return its rows.
+
+    Parameters
+    ----------
+    out
+        Output directory of a run.
+    sql
+        DuckDB SQL naming tables bare (``SELECT * FROM sessions``).
+    params
+        Values of the statement's ``$name`` parameters.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown table (the message lists those under `out`) or any other SQL error
+        (``SQL error: <DuckDB's first line>``).
+    InputError
+        If `out` has no tables.
+    """
+    tables = table_paths(out)
+    with open_views(tables) as con:
+        return _execute(con, sql, params, tables)
+
+
+def run_query(
+    name: str,
+    out: Path,
+    params: Mapping[str, str | None] | None = None,
+    *,
+    kind: QueryKind = "report",
+) -> pl.DataFrame:
+    """Run the report (or check) `name` over the tables of `out`.
+
+    Parameters
+    ----------
+    name
+        File name in ``queries/`` (or ``queries/checks/``) without ``.sql``.
+    out
+        Output directory of a run.
+    params
+        Parameter values as strings, e.g. ``{"start": "2026-11-01"}``; the query casts them.
+        Optional parameters left out take their header default.
+    kind
+        ``report`` or ``check``.
+
+    Raises
+    ------
+    ConfigError
+        Unknown query, unknown or missing parameter, a table the query reads missing under
+        `out`, or an SQL error (e.g. a value that does not cast); all one line.
+    InputError
+        If `out` has no tables.
+    """
+    query = find_query(name, kind)
+    values = _bind_params(query, params or {}, kind)
+    tables = table_paths(out)
+    _require_tables([query], tables, out, kind)
+    with open_views(tables) as con:
+        return _execute_file(con, query, values, tables)
+
+
+def run_checks(
+    out: Path, params: Mapping[str, str | None] | None = None
+) -> dict[str, pl.DataFrame]:
+    """Run every check of ``queries/checks/`` on `out`: name → offending rows (none = pass).
+
+    `params` is shared by all checks; each check receives the parameters it declares, and
+    the others take their header defaults (e.g. the gap of ``run_summary``).
+
+    Raises
+    ------
+    ConfigError
+        A parameter no check declares, a missing required one, a table a check reads missing
+        under `out`, or an SQL error. Nothing runs unless every check can.
+    InputError
+        If `out` has no tables.
+    """
+    checks = list_queries("check")
+    given = dict(params or {})
+    declared = {name for check in checks for name in check.params}
+    unknown = sorted(set(given) - declared)
+    if unknown:
+        msg = f"no check takes parameter(s) {unknown}; declared: {sorted(declared)}"
+        raise ConfigError(msg)
+    values = {
+        check.name: _bind_params(
+            check, {k: v for k, v in given.items() if k in check.params}, "check"
+        )
+        for check in checks
+    }
+    tables = table_paths(out)
+    _require_tables(checks, tables, out, "check")
+    with open_views(tables) as con:
+        return {
+            check.name: _execute_file(con, check, values[check.name], tables) for check in checks
+        }
+
+
+def export_duckdb(out: Path, db: Path) -> list[str]:
+    """Write a DuckDB database file `db` with one view per table of `out`; return their names.
+
+    The views read the Parquet files by absolute path, so the file opens from any directory
+    (e.g. ``duckdb analytics.duckdb``); they read the files at query time, so a later run into
+    the same `out` shows through, and moving `out` breaks them. The file is written under a
+    temporary name next to `db`, then renamed over it. Note that the session time zone is not
+    stored: a DuckDB client shows timestamps in its own zone (``SET TimeZone = 'UTC'``).
+
+    Raises
+    ------
+    InputError
+        If `out` has no tables or a table cannot be read.
+    """
+    tables = table_paths(out)
+    if db.exists() and not _is_duckdb_file(db):
+        msg = f"{db} exists and is not a DuckDB database; not replacing it"
+        raise ConfigError(msg)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    staging = db.with_name(f".{db.name}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        with duckdb.connect(str(staging)) as con:
+            create_views(con, tables)
+        staging.replace(db)
+    except duckdb.IOException as exc:
+        msg = f"{db}: cannot be written ({first_line(exc)})"
+        raise ConfigError(msg) from None
+    finally:
+        staging.unlink(missing_ok=True)
+        staging.with_name(f"{staging.name}.wal").unlink(missing_ok=True)
+    return list(tables)
+
+
+def _is_duckdb_file(path: Path) -> bool:
+    """True for a DuckDB database file (magic bytes ``DUCK`` after the 8-byte checksum)."""
+    with path.open("rb") as handle:
+        return handle.read(12)[8:12] == b"DUCK"
+
+
+# --- running -------------------------------------------------------------------------------------
+
+
+def _execute(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: Mapping[str, object] | None,
+    tables: Mapping[str, Path],
+    *,
+    context: str = "",
+) -> pl.DataFrame:
+    """Run `sql` and fetch its rows, turning DuckDB errors into one-line ``ConfigError``s."""
+    try:
+        frame: pl.DataFrame = con.sql(sql, params=dict(params) if params else None).pl()
+    except duckdb.Error as exc:
+        missing = _MISSING_TABLE.search(str(exc))
+        if isinstance(exc, duckdb.CatalogException) and missing is not None:
+            available = ", ".join(sorted(tables))
+            msg = f"{context}unknown table {missing[1]!r}; available: {available}"
+        else:
+            msg = f"{context}SQL error: {first_line(exc)}"
+        raise ConfigError(msg) from None
+    return frame
+
+
+def _execute_file(
+    con: duckdb.DuckDBPyConnection,
+    query: QueryFile,
+    values: Mapping[str, str | None],
+    tables: Mapping[str, Path],
+) -> pl.DataFrame:
+    sql = query.path.read_text(encoding="utf-8")
+    return _execute(con, sql, values, tables, context=f"{query.name}: ")
+
+
+def _bind_params(
+    query: QueryFile, given: Mapping[str, str | None], kind: QueryKind
+) -> dict[str, str | None]:
+    """Values for every declared parameter: those given, else the defaults."""
+    unknown = sorted(set(given) - set(query.params))
+    if unknown:
+        msg = f"{noun(kind)} {query.name!r} has no parameter(s) {unknown}; "
+        msg += f"declared: {_describe_params(query)}"
+        raise ConfigError(msg)
+    missing = [name for name in query.required if name not in given]
+    if missing:
+        msg = f"{noun(kind)} {query.name!r} needs parameter(s) {missing}; "
+        msg += f"declared: {_describe_params(query)}"
+        raise ConfigError(msg)
+    return {name: given[name] if name in given else query.defaults[name] for name in query.params}
+
+
+def _require_tables(
+    queries: Iterable[QueryFile], tables: Mapping[str, Path], out: Path, kind: QueryKind
+) -> None:
+    for query in queries:
+        missing = [name for name in query.reads if name not in tables]
+        if missing:
+            msg = f"{noun(kind)} {query.name!r} reads table(s) {missing}, not found under {out}"
+            msg += f"; available: {', '.join(sorted(tables))}"
+            raise ConfigError(msg)
+
+
+def _describe_params(query: QueryFile) -> str:
+    if not query.params:
+        return "none"
+    described = []
+    for name in query.params:
+        if name not in query.defaults:
+            described.append(f"${name} (required)")
+        else:
+            default = query.defaults[name]
+            described.append(f"${name} (default {'none' if default is None else default})")
+    return ", ".join(described)

@@ -1,0 +1,182 @@
+"""Curated SQL files and their headers: what each query answers, reads and takes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Literal
+
+from ctr_batch.core.errors import ConfigError
+from ctr_batch.core.resources import queries_dir
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
+QueryKind = Literal["report", "check"]
+HEADER_FIELDS = ("purpose", "grain", "reads", "params")
+
+_FIELD = re.compile(r"--\s*(purpose|grain|reads|params):\s*(.*)")
+_CONTINUATION = re.compile(r"--\s{2,}(\S.*)")
+_PARAM = re.compile(r"\$(\w+)\s+([A-Za-z][\w ]*?)\s*(?:\((.*)\))?")
+_DEFAULT = re.compile(r"\bdefault\s+('[^']*'|[^\s,;)]+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class QueryFile:
+    """One ``.sql`` file and its parsed header.
+
+    Attributes
+    ----------
+    name
+        File name without ``.sql``: what ``run_query`` and the CLI take.
+    path
+        The file.
+    purpose, grain
+        Header text: what the query answers, and what one output row stands for.
+    reads
+        Tables the query reads.
+    params
+        Declared parameter names, without ``$``, in header order.
+    defaults
+        Default values of the optional parameters (``None`` = SQL ``NULL``).
+    params_doc
+        The ``params:`` header text, for help output.
+    """
+
+    name: str
+    path: Path
+    purpose: str
+    grain: str
+    reads: tuple[str, ...]
+    params: tuple[str, ...]
+    defaults: Mapping[str, str | None] = field(default_factory=lambda: MappingProxyType({}))
+    params_doc: str = "none"
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """Parameters without a default."""
+        return tuple(name for name in self.params if name not in self.defaults)
+
+    @classmethod
+    def parse(cls, path: Path) -> QueryFile:
+        """Read the header of `path`.
+
+        Raises
+        ------
+        ConfigError
+            If a header field is missing or repeated, or a parameter cannot be read.
+        """
+        fields = _header_fields(path)
+        params, defaults = _parse_params(path, fields["params"])
+        return cls(
+            name=path.stem,
+            path=path,
+            purpose=fields["purpose"],
+            grain=fields["grain"],
+            reads=_names(fields["reads"]),
+            params=params,
+            defaults=MappingProxyType(defaults),
+            params_doc=fields["params"],
+        )
+
+
+def list_queries(kind: QueryKind = "report") -> list[QueryFile]:
+    """Reports (``queries/*.sql``) or checks (``queries/checks/*.sql``), sorted by name."""
+    folder = queries_dir() if kind == "report" else queries_dir() / "checks"
+    return [QueryFile.parse(path) for path in sorted(folder.glob("*.sql"))]
+
+
+def find_query(name: str, kind: QueryKind = "report") -> QueryFile:
+    """The report or check called `name` (a trailing ``.sql`` is ignored).
+
+    Raises
+    ------
+    ConfigError
+        If there is none; the message lists those that exist.
+    """
+    queries = list_queries(kind)
+    wanted = name.removesuffix(".sql")
+    for query in queries:
+        if query.name == wanted:
+            return query
+    msg = f"unknown {noun(kind)} {name!r}; available: {', '.join(q.name for q in queries)}"
+    raise ConfigError(msg)
+
+
+def noun(kind: QueryKind) -> str:
+    """``query`` or ``check``, for messages."""
+    return "query" if kind == "report" else "check"
+
+
+# --- header parsing ------------------------------------------------------------------------------
+
+
+def _header_fields(path: Path) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    current: str | None = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        text = line.rstrip()
+        if not text.startswith("--"):
+            break
+        if match := _FIELD.fullmatch(text):
+            current = match[1]
+            if current in fields:
+                msg = f"{path}: header field {current!r} appears twice"
+                raise ConfigError(msg)
+            fields[current] = match[2].strip()
+        elif current is not None and (match := _CONTINUATION.fullmatch(text)):
+            fields[current] = f"{fields[current]} {match[1].strip()}".strip()
+        else:
+            current = None
+    missing = [name for name in HEADER_FIELDS if not fields.get(name)]
+    if missing:
+        msg = f"{path}: header lacks {missing} (expected leading lines "
+        msg += ", ".join(f"'-- {name}: ...'" for name in HEADER_FIELDS) + ")"
+        raise ConfigError(msg)
+    return fields
+
+
+def _parse_params(path: Path, text: str) -> tuple[tuple[str, ...], dict[str, str | None]]:
+    """Names and defaults from ``$name TYPE (description; default value), ...``."""
+    if text.strip().lower() == "none":
+        return (), {}
+    names: list[str] = []
+    defaults: dict[str, str | None] = {}
+    for part in _split_top_level(text):
+        match = _PARAM.fullmatch(part)
+        if match is None or match[1] in names:
+            msg = f"{path}: cannot read parameter {part!r} (expected a new "
+            msg += "'$name TYPE (description; default value)')"
+            raise ConfigError(msg)
+        names.append(match[1])
+        default = _DEFAULT.search(match[3] or "")
+        if default is not None:
+            value = default[1]
+            defaults[match[1]] = None if value.lower() == "none" else value.strip("'")
+    return tuple(names), defaults
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split `text` at commas outside parentheses.
+
+    Examples
+    --------
+    >>> _split_top_level("$a DATE (x, y), $b BIGINT")
+    ['$a DATE (x, y)', '$b BIGINT']
+    """
+    parts: list[str] = []
+    depth, start = 0, 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [part.strip() for part in parts if part.strip()]
+
+
+def _names(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    return () if names == ("none",) else names

@@ -1,0 +1,115 @@
+"""Run the stream simulation on event files and write its tables (the I/O edge of stream.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from ctr_batch.core.errors import SchemaError
+from ctr_batch.core.schema import CTR, QUARANTINE_TABLE, SEARCHES_TABLE, SEQ, SESSIONS_TABLE
+from ctr_batch.io.read import ScannedEvents, decoding, scan_events
+from ctr_batch.io.write import check_output_folder, remove_orphans, write_tables
+from ctr_batch.stages.flag import quarantine_rows
+from ctr_batch.streaming.simulate import LATE_TABLE, simulate
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from datetime import timedelta
+    from pathlib import Path
+
+    from ctr_batch.core.config import GapRule
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSummary:
+    """What a simulation read, set aside, dropped as late and produced."""
+
+    rows_read: int
+    quarantined: int
+    late: int
+    sessions: int
+    searches: int
+    clicked_searches: int
+    sequential_sessions: int = 0  # sessions whose events arrived out of time order
+    sequential_events: int = 0  # their events, simulated one by one
+    seconds: float = 0.0
+    tables: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def ctr(self) -> float | None:
+        """Share of the stream's searches with at least one click."""
+        return self.clicked_searches / self.searches if self.searches else None
+
+
+def scan_arrival(files: list[Path], column: str) -> pl.LazyFrame:
+    """``_seq`` and the arrival `column` of every input row, read in ``scan_events``'s order.
+
+    Raises
+    ------
+    SchemaError
+        If a file lacks `column`.
+    """
+    for path in files:
+        names = pl.read_parquet_schema(path)
+        if column not in names:
+            raise SchemaError.missing(str(path), [column], names)
+    scan = pl.scan_parquet(files, hive_partitioning=False).select(column)
+    return scan.with_row_index(SEQ).with_columns(pl.col(SEQ).cast(pl.Int64))
+
+
+def stream_input(
+    sources: Sequence[str | Path],
+    *,
+    arrival: str | None = None,
+    column_map: Mapping[str, str] | None = None,
+    outside: Path | None = None,
+) -> tuple[pl.LazyFrame, ScannedEvents]:
+    """Normalized events of `sources` (none under `outside`), with the `arrival` column."""
+    scanned = scan_events(sources, column_map=column_map, outside=outside)
+    if arrival is None:
+        return scanned.frame, scanned
+    arrivals = scan_arrival(scanned.paths, arrival)
+    return scanned.frame.join(arrivals, on=SEQ, how="left"), scanned
+
+
+def run_simulation(
+    sources: Sequence[str | Path],
+    out: Path,
+    *,
+    gap: timedelta,
+    wait: timedelta,
+    arrival: str | None = None,
+    column_map: Mapping[str, str] | None = None,
+    gap_rule: GapRule = "inclusive",
+) -> StreamSummary:
+    """Simulate the stream on event files and write its tables under `out` (CONTRACT §5 layout).
+
+    Writes ``searches``, ``sessions``, ``late`` and ``quarantine``; nothing is written unless
+    every input file passes the schema checks.
+    """
+    started = time.perf_counter()
+    check_output_folder(out)
+    frame, scanned = stream_input(sources, arrival=arrival, column_map=column_map, outside=out)
+    with decoding(scanned.paths):
+        simulation = simulate(frame, gap=gap, wait=wait, arrival=arrival, gap_rule=gap_rule)
+    tables = dict(simulation.tables)
+    located = quarantine_rows(tables[QUARANTINE_TABLE].lazy(), scanned.source_table())
+    tables[QUARANTINE_TABLE] = located.collect()
+    searches = tables[SEARCHES_TABLE]
+    summary = StreamSummary(
+        rows_read=scanned.rows,
+        quarantined=tables[QUARANTINE_TABLE].height,
+        late=tables[LATE_TABLE].height,
+        sessions=tables[SESSIONS_TABLE].height,
+        searches=searches.height,
+        clicked_searches=int((searches[CTR] > 0).sum()),
+        sequential_sessions=simulation.sequential_sessions,
+        sequential_events=simulation.sequential_events,
+        seconds=time.perf_counter() - started,
+    )
+    remove_orphans(out)
+    return dataclasses.replace(summary, tables=write_tables(tables, out))
