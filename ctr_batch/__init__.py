@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING, Any
 from ctr_batch._version import __version__
 
 if TYPE_CHECKING:
-    from ctr_batch.batch.pipeline import compute, compute_tables, run
+    from ctr_batch.batch.pipeline import compute_tables
+    from ctr_batch.batch.run import compute, run
     from ctr_batch.batch.summary import RunSummary
     from ctr_batch.core.config import RunConfig, parse_duration
     from ctr_batch.core.errors import ConfigError, CtrBatchError, InputError, SchemaError
-    from ctr_batch.days.backfill import BackfillConfig, backfill
+    from ctr_batch.days.backfill import backfill
+    from ctr_batch.days.config import BackfillConfig
     from ctr_batch.io.read import scan_events
     from ctr_batch.io.write import write_events
     from ctr_batch.reconciliation.reconcile import reconcile
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
     from ctr_batch.streaming.simulate import simulate_stream
 
 _HOMES = {
-    "BackfillConfig": "days.backfill",
+    "BackfillConfig": "days.config",
     "ConfigError": "core.errors",
     "CtrBatchError": "core.errors",
     "InputError": "core.errors",
@@ -37,14 +39,14 @@ _HOMES = {
     "RunSummary": "batch.summary",
     "SchemaError": "core.errors",
     "backfill": "days.backfill",
-    "compute": "batch.pipeline",
+    "compute": "batch.run",
     "compute_tables": "batch.pipeline",
     "compute_tables_duckdb": "sql.engine",
     "flag_rows": "stages.flag",
     "generate_events": "samples.generate",
     "parse_duration": "core.config",
     "reconcile": "reconciliation.reconcile",
-    "run": "batch.pipeline",
+    "run": "batch.run",
     "run_checks": "sql.query",
     "run_query": "sql.query",
     "run_sql": "sql.query",

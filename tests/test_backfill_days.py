@@ -18,12 +18,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ctr_batch.batch.pipeline import run
+from ctr_batch.batch.run import run
 from ctr_batch.core.config import RunConfig
 from ctr_batch.core.errors import ConfigError, InputError
-from ctr_batch.days.backfill import BackfillConfig, backfill
-from ctr_batch.days.manifest import exclusive_lock
+from ctr_batch.days.backfill import backfill
+from ctr_batch.days.config import BackfillConfig
 from ctr_batch.days.window import days_between
+from ctr_batch.io.lock import exclusive_lock
 from ctr_batch.io.write import write_events
 from ctr_batch.samples.generate import generate_events
 from ctr_batch.sql.query import run_checks

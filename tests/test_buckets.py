@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from ctr_batch.batch import buckets
 from ctr_batch.batch.buckets import _passes
 from ctr_batch.batch.memory_plan import MEMORY_PER_LEAN_BYTE, MEMORY_PER_LIST_BYTE, InputSize
-from ctr_batch.batch.pipeline import run
+from ctr_batch.batch.run import run
 from ctr_batch.core.config import RunConfig
 from ctr_batch.io.read import scan_events
 from ctr_batch.io.write import write_events

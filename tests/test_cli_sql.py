@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from ctr_batch.batch.pipeline import run
+from ctr_batch.batch.run import run
 from ctr_batch.cli.app import app
 from ctr_batch.core.config import RunConfig
 from ctr_batch.samples.bundled import sample

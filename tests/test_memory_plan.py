@@ -16,7 +16,7 @@ from ctr_batch.batch.memory_plan import (
     InputSize,
     bucket_count,
 )
-from ctr_batch.batch.pipeline import run
+from ctr_batch.batch.run import run
 from ctr_batch.core.config import RunConfig
 from ctr_batch.core.errors import ConfigError
 from ctr_batch.io.read import scan_events

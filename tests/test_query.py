@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from ctr_batch.batch import pipeline
+from ctr_batch.batch import run as batch_run
 from ctr_batch.core.config import RunConfig
 from ctr_batch.core.errors import ConfigError, InputError
 from ctr_batch.core.resources import data_dir
@@ -33,7 +33,7 @@ KNOWN_TABLES = {*TABLE_SCHEMAS, RUN_SUMMARY_TABLE}
 
 
 def _run(sources: list[Path], out: Path) -> Path:
-    summary = pipeline.run(sources, out, RunConfig())
+    summary = batch_run.run(sources, out, RunConfig())
     if not (out / RUN_SUMMARY_TABLE).is_dir():  # older pipelines wrote no run summary
         row = {
             "rows_read": summary.rows_read,
@@ -267,7 +267,7 @@ def test_abandonment_by_day(out: Path) -> None:
 def test_abandonment_by_day_lists_days_with_sessions_but_no_search(tmp_path: Path) -> None:
     log = events(("a", 0, "search", "q"), ("b", 86_400, "app_open"), ("b", 86_460, "app_close"))
     log.write_parquet(tmp_path / "events.parquet")
-    pipeline.run([tmp_path / "events.parquet"], tmp_path / "out", RunConfig())
+    batch_run.run([tmp_path / "events.parquet"], tmp_path / "out", RunConfig())
     got = query.run_query("abandonment_by_day", tmp_path / "out")
     assert got["searches"].to_list() == [1, 0]
     assert got["sessions_with_search"].to_list() == [1, 0]

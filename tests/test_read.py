@@ -8,11 +8,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from ctr_batch.batch.pipeline import run
+from ctr_batch.batch.run import run
 from ctr_batch.core.config import RunConfig
 from ctr_batch.core.errors import InputError, SchemaError
 from ctr_batch.core.schema import EVENT_COLUMNS, EVENTS_SCHEMA, SEQ
-from ctr_batch.days.backfill import BackfillConfig, backfill
+from ctr_batch.days.backfill import backfill
+from ctr_batch.days.config import BackfillConfig
 from ctr_batch.io.read import find_event_files, scan_events
 from ctr_batch.samples.generate import generate_events
 from ctr_batch.streaming.run import run_simulation

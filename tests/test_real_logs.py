@@ -8,7 +8,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from ctr_batch.batch.pipeline import compute, compute_tables
+from ctr_batch.batch.pipeline import compute_tables
+from ctr_batch.batch.run import compute
 from ctr_batch.core.config import RunConfig
 from ctr_batch.core.schema import EVENT_COLUMNS
 from ctr_batch.samples.bundled import sample

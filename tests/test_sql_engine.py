@@ -14,7 +14,8 @@ import pytest
 from hypothesis import given, settings
 from polars.testing import assert_frame_equal
 
-from ctr_batch.batch.pipeline import compute, compute_tables
+from ctr_batch.batch.pipeline import compute_tables
+from ctr_batch.batch.run import compute
 from ctr_batch.core.config import RunConfig
 from ctr_batch.core.schema import TABLE_SCHEMAS
 from ctr_batch.samples.bundled import sample

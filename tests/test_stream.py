@@ -20,7 +20,8 @@ import pytest
 from hypothesis import given, settings
 from polars.testing import assert_frame_equal
 
-from ctr_batch.batch.pipeline import compute_tables, run
+from ctr_batch.batch.pipeline import compute_tables
+from ctr_batch.batch.run import run
 from ctr_batch.core.config import RunConfig
 from ctr_batch.core.errors import ConfigError, InputError, SchemaError
 from ctr_batch.io.read import scan_events

@@ -7,7 +7,8 @@ from datetime import timedelta
 import polars as pl
 import pytest
 
-from ctr_batch.batch.pipeline import compute_tables, run
+from ctr_batch.batch.pipeline import compute_tables
+from ctr_batch.batch.run import run
 from ctr_batch.core.config import RunConfig
 from ctr_batch.stages import sessionize as user_sessions
 from ctr_batch.stages.sessionize import group_users, out_of_order, users_interleaved

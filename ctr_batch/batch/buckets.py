@@ -1,8 +1,8 @@
 """Out-of-core execution: hash users into buckets on disk, then compute bucket by bucket.
 
 Sessions never span users, so the events of each user bucket are an independent unit of
-work: ``compute_tables`` takes a bucket's events (Arrow in) and returns its tables (Arrow
-out), and the buckets could as well run on a cluster. Memory is bounded by the largest bucket,
+work (``BucketWork``: a bucket's events in, its tables out), and the buckets could as well run
+on a cluster. Memory is bounded by the largest bucket,
 not by the log:
 
 1. *partition*: streaming passes write every row to ``users/pass-k/_bucket=b/`` by a hash
@@ -27,9 +27,8 @@ from typing import TYPE_CHECKING, Literal
 import polars as pl
 
 from ctr_batch.batch.memory_plan import RESCAN_LIMIT, InputSize, bucket_count
+from ctr_batch.batch.pipeline import HeldColumns, compute_ctr, compute_tables
 from ctr_batch.core.schema import (
-    CTR_BY_QUERY_TABLE,
-    CTR_DAILY_TABLE,
     EVENT_COLUMNS,
     EVENT_ID,
     FILE_INDEX,
@@ -41,8 +40,8 @@ from ctr_batch.core.schema import (
     SESSIONS_TABLE,
     USER_ID,
 )
+from ctr_batch.io.layout import BUCKET, bucket_files, bucket_part, spill_pass
 from ctr_batch.io.write import PARQUET_OPTIONS
-from ctr_batch.stages import aggregate
 from ctr_batch.stages.flag import id_hashes, row_problem
 
 if TYPE_CHECKING:
@@ -52,40 +51,9 @@ if TYPE_CHECKING:
     from ctr_batch.core.config import RunConfig
     from ctr_batch.io.read import ScannedEvents
 
-    ComputeTables = Callable[..., dict[str, pl.DataFrame]]
-
-BUCKET = "_bucket"
 _SPILL_COMPRESSION: Literal["lz4"] = "lz4"  # temporary files: fast to write and read
 SPILL_PASS_ROWS = 10_000_000  # rows per streaming pass that writes the spilled buckets
 PART_TABLES = (SEARCHES_TABLE, SESSIONS_TABLE, QUARANTINE_TABLE)  # written bucket by bucket
-
-
-@dataclass(frozen=True, slots=True)
-class SharedColumns:
-    """Columns that filtered rescans leave out of the bucket frames, found by ``_seq``.
-
-    Attributes
-    ----------
-    lists
-        ``items`` of every input row, row ``i`` for ``_seq`` ``i``: read once for all buckets,
-        as decoding them is most of the cost of a rescan.
-    event_ids
-        ``_seq`` and ``event_id`` of every input row (a scan), read only for quarantined rows:
-        the processable rows need no id once the ids are known to be distinct.
-    """
-
-    lists: pl.Series
-    event_ids: pl.LazyFrame
-
-    def restore(self, rows: pl.LazyFrame) -> pl.LazyFrame:
-        """`rows` (with ``_seq``) with their ``items`` and ``event_id`` put back."""
-        seqs = rows.select(SEQ).collect(engine="in-memory").to_series()
-        ids = pl.LazyFrame(schema={SEQ: pl.Int64, EVENT_ID: pl.String})
-        if len(seqs):
-            found = self.event_ids.filter(pl.col(SEQ).is_in(seqs.implode()))
-            ids = found.collect(engine="streaming").lazy()
-        with_lists = rows.with_columns(pl.lit(self.lists).gather(pl.col(SEQ)).alias(ITEMS))
-        return with_lists.join(ids, on=SEQ, how="left", maintain_order="left")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,13 +66,48 @@ class Buckets:
         Each bucket's events.
     duplicates
         ``_seq`` of the rows known to repeat an earlier ``event_id`` (None: no repeats).
-    shared
+    held
         The columns the frames leave out (filtered rescans); None when they have them all.
     """
 
     frames: list[pl.LazyFrame]
     duplicates: pl.LazyFrame | None = None
-    shared: SharedColumns | None = None
+    held: HeldColumns | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BucketWork:
+    """The unit of work of a bucketed run: one user bucket's events in, its tables out.
+
+    Sessions never span users, so a bucket needs nothing from the others but what this holds:
+    the settings, the input files (for quarantine rows), the rows known to repeat an earlier
+    ``event_id`` and the columns held for every bucket. Calling it computes ``searches``,
+    ``sessions`` and ``quarantine`` of one bucket.
+    """
+
+    config: RunConfig
+    file_table: pl.LazyFrame | None = None
+    duplicates: pl.LazyFrame | None = None
+    held: HeldColumns | None = None
+
+    @classmethod
+    def of(
+        cls, buckets: Buckets, config: RunConfig, file_table: pl.LazyFrame | None
+    ) -> BucketWork:
+        """The work that computes each of `buckets`."""
+        return cls(config, file_table, buckets.duplicates, buckets.held)
+
+    def __call__(self, events: pl.LazyFrame) -> dict[str, pl.DataFrame]:
+        """The bucket's ``searches``, ``sessions`` and ``quarantine``."""
+        return compute_tables(
+            events,
+            self.config,
+            dedupe=False,
+            file_table=self.file_table,
+            duplicates=self.duplicates,
+            held=self.held,
+            ctr=False,
+        )
 
 
 def bucket_events(
@@ -132,14 +135,14 @@ def bucket_events(
     distinct = not scanned.has_event_id or (rescans is not None and _ids_distinct(scanned.frame))
     if rescans is not None and distinct:
         lists = scanned.frame.select(ITEMS).collect(engine="in-memory").get_column(ITEMS)
-        shared = SharedColumns(lists, scanned.frame.select(SEQ, EVENT_ID))
+        held = HeldColumns(lists, scanned.frame.select(SEQ, EVENT_ID))
         in_bucket = [_hash_bucket(USER_ID, rescans) == b for b in range(rescans)]
         lean = scanned.frame.drop(ITEMS, EVENT_ID)
-        return Buckets([lean.filter(condition) for condition in in_bucket], shared=shared)
+        return Buckets([lean.filter(condition) for condition in in_bucket], held=held)
     spills = buckets or bucket_count(scanned, memory_limit)
     partition(scanned, workdir, spills, ids=not distinct)
     columns = (*EVENT_COLUMNS, SEQ, FILE_INDEX)
-    frames = [pl.scan_parquet(files).select(columns) for files in _bucket_files(workdir / "users")]
+    frames = [pl.scan_parquet(files).select(columns) for files in bucket_files(workdir, "users")]
     if not frames:  # no rows: one empty bucket, so that every table gets its (empty) part
         frames = [scanned.frame.select(columns).head(0)]
     return Buckets(frames, _duplicates(workdir))
@@ -153,15 +156,14 @@ def partition(scanned: ScannedEvents, workdir: Path, buckets: int, *, ids: bool)
     for one 50M-row file in 70 buckets, 2.1 GiB in 10M-row slices).
     """
     for index, events in enumerate(_passes(scanned, SPILL_PASS_ROWS)):
-        folder = f"pass-{index:06d}"
         users = events.with_columns(_hash_bucket(USER_ID, buckets).alias(BUCKET))
-        sinks = [_sink(users, workdir / "users" / folder)]
+        sinks = [_sink(users, spill_pass(workdir, "users", index))]
         if ids:
             processable = events.filter(row_problem().is_null() & pl.col(EVENT_ID).is_not_null())
             by_id = processable.select(
                 EVENT_ID, SEQ, _hash_bucket(EVENT_ID, buckets).alias(BUCKET)
             )
-            sinks.append(_sink(by_id, workdir / "ids" / folder))
+            sinks.append(_sink(by_id, spill_pass(workdir, "ids", index)))
         pl.collect_all(sinks, engine="streaming")
 
 
@@ -170,10 +172,10 @@ def _passes(scanned: ScannedEvents, rows: int) -> list[pl.LazyFrame]:
     passes: list[pl.LazyFrame] = []
     group: list[pl.LazyFrame] = []
     size = 0
-    for frame, source in zip(scanned.files, scanned.sources, strict=True):
-        for start in range(0, max(source.rows, 1), rows):
-            piece = frame if source.rows <= rows else frame.slice(start, rows)
-            length = min(rows, source.rows - start)
+    for frame, frame_rows in zip(scanned.frames, scanned.frame_rows, strict=True):
+        for start in range(0, max(frame_rows, 1), rows):
+            piece = frame if frame_rows <= rows else frame.slice(start, rows)
+            length = min(rows, frame_rows - start)
             if group and size + length > rows:
                 passes.append(pl.concat(group))
                 group, size = [], 0
@@ -193,12 +195,11 @@ def _ids_distinct(events: pl.LazyFrame) -> bool:
 
 def _duplicates(workdir: Path) -> pl.LazyFrame | None:
     """``_seq`` of every processable row whose ``event_id`` an earlier processable row had."""
-    folder = workdir / "ids"
-    if not folder.exists():
+    if not (workdir / "ids").exists():
         return None
     parts = [pl.DataFrame(schema={SEQ: pl.Int64})]
     first = pl.col(SEQ).min().over(EVENT_ID)
-    for files in _bucket_files(folder):  # one id bucket in memory at a time
+    for files in bucket_files(workdir, "ids"):  # one id bucket in memory at a time
         ids = pl.scan_parquet(files)
         parts.append(ids.filter(pl.col(SEQ) != first).select(SEQ).collect(engine="in-memory"))
     return pl.concat(parts).lazy()
@@ -207,13 +208,11 @@ def _duplicates(workdir: Path) -> pl.LazyFrame | None:
 def compute_buckets(
     buckets: Buckets,
     staging: Path,
-    config: RunConfig,
-    compute_tables: ComputeTables,
+    work: BucketWork,
     *,
-    sources: pl.LazyFrame,
     on_bucket: Callable[[int, int], None] | None = None,
 ) -> pl.DataFrame:
-    """Compute every user bucket, writing its parts; return quarantined rows per reason.
+    """Compute each user bucket with `work`, writing its parts; return quarantined rows by reason.
 
     A bucket's parts are written on a second thread while the next bucket is computed
     (encoding them is about 15 % of a bucket's time); at most one bucket's tables wait there.
@@ -225,15 +224,7 @@ def compute_buckets(
     with ThreadPoolExecutor(max_workers=1) as writer:
         written: Future[None] | None = None
         for index, events in enumerate(frames):
-            tables = compute_tables(
-                events,
-                config,
-                dedupe=False,
-                sources=sources,
-                duplicates=buckets.duplicates,
-                shared=buckets.shared,
-                ctr=False,
-            )
+            tables = work(events)
             counts.append(tables[QUARANTINE_TABLE].group_by(REASON).len())
             if written is not None:
                 written.result()  # raises what the write raised
@@ -248,18 +239,14 @@ def compute_buckets(
 
 def _write_parts(tables: dict[str, pl.DataFrame], staging: Path, index: int) -> None:
     for name in PART_TABLES:
-        tables[name].write_parquet(staging / name / f"part-{index:05d}.parquet", **PARQUET_OPTIONS)
+        tables[name].write_parquet(staging / name / bucket_part(index), **PARQUET_OPTIONS)
 
 
 def aggregate_parts(staging: Path) -> dict[str, pl.DataFrame]:
     """``ctr_daily`` and ``ctr_by_query`` from the written searches and sessions parts."""
     searches = pl.scan_parquet(staging / SEARCHES_TABLE / "*.parquet")
     sessions = pl.scan_parquet(staging / SESSIONS_TABLE / "*.parquet")
-    daily, by_query = pl.collect_all(
-        [aggregate.ctr_daily(searches, sessions), aggregate.ctr_by_query(searches)],
-        engine="streaming",
-    )
-    return {CTR_DAILY_TABLE: daily, CTR_BY_QUERY_TABLE: by_query}
+    return compute_ctr(searches, sessions, engine="streaming")
 
 
 def _hash_bucket(column: str, buckets: int) -> pl.Expr:
@@ -272,11 +259,3 @@ def _sink(frame: pl.LazyFrame, folder: Path) -> pl.LazyFrame:
         target, compression=_SPILL_COMPRESSION, mkdir=True, lazy=True
     )
     return sink
-
-
-def _bucket_files(folder: Path) -> list[list[Path]]:
-    """The files of each non-empty bucket, over every pass, in bucket then pass order."""
-    files: dict[int, list[Path]] = {}
-    for path in folder.glob(f"pass-*/{BUCKET}=*/*.parquet"):
-        files.setdefault(int(path.parent.name.split("=", 1)[1]), []).append(path)
-    return [sorted(files[bucket]) for bucket in sorted(files)]

@@ -33,8 +33,8 @@ class InputSize:
     @classmethod
     def of(cls, scanned: ScannedEvents) -> InputSize:
         """Sum the sizes every file's footer gave when it was scanned."""
-        lists = sum(source.list_bytes for source in scanned.sources)
-        return cls(lists, sum(source.other_bytes for source in scanned.sources))
+        lists = sum(file.list_bytes for file in scanned.files)
+        return cls(lists, sum(file.other_bytes for file in scanned.files))
 
     @property
     def total(self) -> int:

@@ -1,49 +1,35 @@
-"""Where the stages are put in order, collected, and a run's tables written.
+"""The one place that orders the stages and collects them: normalized events in, tables out.
 
-``buckets.py`` (bucket parts), ``backfill_days.py`` (day partitions) and ``stream_run.py``
-(the simulated stream) write their own layouts.
+flag rows → set bad rows aside → group users → sessionize → segment → sessions and searches
+→ ``ctr_daily`` and ``ctr_by_query``. Run strategies (``run.py`` in one pass, ``buckets.py``
+per user bucket) and the backfill call ``compute_tables`` and ``compute_ctr``; no other module
+puts stages in order.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import time
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import polars as pl
 
-from ctr_batch.batch import buckets
-from ctr_batch.batch.memory_plan import fits_in_memory, require_one_pass
-from ctr_batch.batch.summary import RunSummary, summarize, summarize_parts, summary_frame
-from ctr_batch.core.errors import ConfigError
 from ctr_batch.core.schema import (
     CTR_BY_QUERY_TABLE,
     CTR_DAILY_TABLE,
+    EVENT_ID,
     INPUT_ROW,
     ITEM,
     ITEMS,
     QUARANTINE_TABLE,
     QUERY,
     REASON,
-    RUN_SUMMARY_TABLE,
     SEARCHES_TABLE,
     SEQ,
     SESSION_FIRST_ROW,
     SESSIONS_TABLE,
     USER_KEY,
 )
-from ctr_batch.days.manifest import MANIFEST_FILE
-from ctr_batch.io.read import ScannedEvents, decoding, scan_events
-from ctr_batch.io.write import (
-    check_output_folder,
-    publish,
-    remove_folder,
-    remove_orphans,
-    scratch_folder,
-    write_partition,
-    write_tables,
-)
+from ctr_batch.io.normalize import normalize_events
 from ctr_batch.stages import aggregate
 from ctr_batch.stages.flag import (
     ids_distinct,
@@ -64,14 +50,47 @@ from ctr_batch.stages.sessionize import (
 )
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from ctr_batch.core.config import RunConfig
 
 PolarsEngine = Literal["auto", "in-memory", "streaming"]
-Engine = Literal["auto", "in-memory", "streaming", "duckdb"]
-ENGINES: tuple[Engine, ...] = ("auto", "in-memory", "streaming", "duckdb")
-Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class HeldColumns:
+    """Columns held once for every rescanned user bucket, which leave them out; found by ``_seq``.
+
+    Attributes
+    ----------
+    lists
+        ``items`` of every input row, row ``i`` for ``_seq`` ``i``: read once for all buckets,
+        as decoding them is most of the cost of a rescan.
+    event_ids
+        ``_seq`` and ``event_id`` of every input row (a scan), read only for quarantined rows:
+        the processable rows need no id once the ids are known to be distinct.
+    """
+
+    lists: pl.Series
+    event_ids: pl.LazyFrame
+
+    def restore(self, rows: pl.LazyFrame) -> pl.LazyFrame:
+        """`rows` (with ``_seq``) with their ``items`` and ``event_id`` put back."""
+        seqs = rows.select(SEQ).collect(engine="in-memory").to_series()
+        ids = pl.LazyFrame(schema={SEQ: pl.Int64, EVENT_ID: pl.String})
+        if len(seqs):
+            found = self.event_ids.filter(pl.col(SEQ).is_in(seqs.implode()))
+            ids = found.collect(engine="streaming").lazy()
+        with_lists = rows.with_columns(pl.lit(self.lists).gather(pl.col(SEQ)).alias(ITEMS))
+        return with_lists.join(ids, on=SEQ, how="left", maintain_order="left")
+
+
+class _Split(NamedTuple):
+    """Flagged events split into what each later stage reads."""
+
+    quarantine: pl.DataFrame  # rejected rows, as the quarantine table
+    in_input_order: pl.DataFrame  # query and item of the kept rows, in input order
+    to_sort: pl.DataFrame  # the kept rows' columns that go through the sort by user
+    lists: pl.Series  # result lists
+    list_row: str  # the column whose value is an event's row in `lists`
 
 
 def compute_tables(
@@ -79,100 +98,126 @@ def compute_tables(
     config: RunConfig,
     *,
     dedupe: bool = True,
-    sources: pl.LazyFrame | None = None,
+    file_table: pl.LazyFrame | None = None,
     duplicates: pl.LazyFrame | None = None,
-    shared: buckets.SharedColumns | None = None,
+    held: HeldColumns | None = None,
+    dropped: pl.LazyFrame | None = None,
     engine: PolarsEngine = "auto",
     ctr: bool = True,
 ) -> dict[str, pl.DataFrame]:
-    """Compute every output table from normalized events.
+    """Compute every output table from events.
 
     Parameters
     ----------
     events
-        Contract columns (see ``schema.EVENTS_SCHEMA``); input order is ``_seq`` when present,
-        else row order.
+        Normalized events (``io.read``), or any contract-shaped frame: without ``_seq`` it is
+        normalized first, row order being input order.
     config
         Gap, gap rule and time zone.
     dedupe
         Set repeated ``event_id`` values aside (when the input has that column).
-    sources
+    file_table
         ``_file`` → ``source_file`` and first ``_seq`` of each file, for the quarantine table.
     duplicates
         ``_seq`` of rows known to repeat an earlier ``event_id`` (replaces `dedupe`).
-    shared
-        Columns left out of `events`, found by ``_seq`` (see ``buckets.SharedColumns``).
+    held
+        Columns left out of `events`, found by ``_seq`` (see ``HeldColumns``).
+    dropped
+        ``_seq`` of processable rows to leave out (say, the events a stream drops as late).
     engine
-        Polars engine; results are the same on every engine.
+        Polars engine of the first, order-free stages; results are the same on every engine.
     ctr
         Also compute ``ctr_daily`` and ``ctr_by_query`` (a bucketed run aggregates them from
         every bucket's searches and sessions instead).
+
+    Examples
+    --------
+    >>> from datetime import datetime
+    >>> from ctr_batch.core.config import RunConfig
+    >>> events = pl.LazyFrame({"user_id": ["a", "a", "a"],
+    ...     "event_time": [datetime(2024, 1, 1, 0, 0, s) for s in (0, 1, 2)],
+    ...     "event_type": ["search", "results", "click"]})
+    >>> compute_tables(events, RunConfig())["searches"]["n_clicks"].to_list()
+    [1]
     """
-    quarantine, by_input, to_sort, (lists, list_row) = _checked(
-        events, dedupe=dedupe, sources=sources, duplicates=duplicates, shared=shared, engine=engine
-    )
+    if SEQ not in events.collect_schema():
+        events = normalize_events(events)
+    split = _split_rows(events, dedupe, file_table, duplicates, held, dropped, engine)
     # From the sort on, every stage depends on row order: the in-memory engine runs them.
-    segmented = _segmented(to_sort, config)
-    del to_sort
+    searches, sessions = _search_tables(split, config)
+    tables = {SEARCHES_TABLE: searches, SESSIONS_TABLE: sessions}
+    if ctr:
+        tables |= compute_ctr(searches.lazy(), sessions.lazy())
+    return tables | {QUARANTINE_TABLE: split.quarantine}
+
+
+def compute_ctr(
+    searches: pl.LazyFrame, sessions: pl.LazyFrame, *, engine: PolarsEngine = "in-memory"
+) -> dict[str, pl.DataFrame]:
+    """``ctr_daily`` and ``ctr_by_query`` from the searches and sessions tables."""
+    daily, by_query = pl.collect_all(
+        [aggregate.ctr_daily(searches, sessions), aggregate.ctr_by_query(searches)],
+        engine=engine,
+    )
+    return {CTR_DAILY_TABLE: daily, CTR_BY_QUERY_TABLE: by_query}
+
+
+def query_roll_up(searches: pl.LazyFrame) -> pl.DataFrame:
+    """``ctr_by_query`` over searches read from partitions (streaming: they may be many)."""
+    return aggregate.ctr_by_query(searches).collect(engine="streaming")
+
+
+def _search_tables(split: _Split, config: RunConfig) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The searches and sessions tables, from the kept rows."""
+    segmented = _sessionize_and_segment(split.to_sort, config)
     sessions = aggregate.sessions(segmented.lazy(), timezone=config.timezone).collect(
         engine="in-memory"
     )
     rows = aggregate.search_rows(
-        segmented.lazy(), by_input.lazy(), lists=lists, list_row=list_row
+        segmented.lazy(), split.in_input_order.lazy(), lists=split.lists, list_row=split.list_row
     ).collect(engine="in-memory")
-    del segmented, by_input
+    del segmented
     searches = aggregate.searches(
-        rows.lazy(), sessions.lazy(), lists=lists, timezone=config.timezone
+        rows.lazy(), sessions.lazy(), lists=split.lists, timezone=config.timezone
     ).collect(engine="in-memory")
-    del rows, lists
-    sessions = sessions.drop(SESSION_FIRST_ROW)
-    tables = {SEARCHES_TABLE: searches, SESSIONS_TABLE: sessions}
-    if ctr:
-        daily, by_query = pl.collect_all(
-            [
-                aggregate.ctr_daily(searches.lazy(), sessions.lazy()),
-                aggregate.ctr_by_query(searches.lazy()),
-            ],
-            engine="in-memory",
-        )
-        tables |= {CTR_DAILY_TABLE: daily, CTR_BY_QUERY_TABLE: by_query}
-    return tables | {QUARANTINE_TABLE: quarantine}
+    return searches, sessions.drop(SESSION_FIRST_ROW)
 
 
-def _checked(
+def _split_rows(
     events: pl.LazyFrame,
-    *,
     dedupe: bool,
-    sources: pl.LazyFrame | None,
+    file_table: pl.LazyFrame | None,
     duplicates: pl.LazyFrame | None,
-    shared: buckets.SharedColumns | None,
+    held: HeldColumns | None,
+    dropped: pl.LazyFrame | None,
     engine: PolarsEngine,
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, tuple[pl.Series, str]]:
-    """Quarantine; columns kept in input order, columns to sort; result lists and their index."""
-    if SEQ not in events.collect_schema():
-        events = events.with_row_index(SEQ).with_columns(pl.col(SEQ).cast(pl.Int64))
-    flagged = _flagged(events, dedupe, duplicates, engine)
+) -> _Split:
+    """Flag rows, set the bad ones aside, and split the kept ones by what reads them."""
+    flagged = _flag_rows(events, dedupe, duplicates, engine)
     any_rejected = flagged.get_column(REASON).null_count() < flagged.height
     valid, rejected = split_valid(flagged.lazy(), any_rejected=any_rejected)
-    if shared is not None:  # quarantine rows keep every input column
-        rejected = shared.restore(rejected)
+    if dropped is not None:
+        valid = valid.join(dropped.select(SEQ), on=SEQ, how="anti", maintain_order="left")
+    if held is not None:  # quarantine rows keep every input column
+        rejected = held.restore(rejected)
     wanted = [
-        quarantine_rows(rejected, sources),
+        quarantine_rows(rejected, file_table),
         valid.select(QUERY, ITEM),  # stays in input order
         slim(valid).drop(QUERY, ITEM, ITEMS, strict=False),  # goes through the sort
     ]
-    if shared is None:
+    if held is None:
         wanted.append(valid.select(ITEMS))
-    quarantine, by_input, to_sort, *own_lists = pl.collect_all(wanted, engine="in-memory")
+    quarantine, in_input_order, to_sort, *own_lists = pl.collect_all(wanted, engine="in-memory")
     del flagged, valid, rejected, wanted
     # One chunk each (faster gathers); the input's chunks are released here.
-    by_input, to_sort = by_input.rechunk(), to_sort.rechunk()
-    if shared is None:
-        return quarantine, by_input, to_sort, (own_lists.pop().to_series().rechunk(), INPUT_ROW)
-    return quarantine, by_input, to_sort, (shared.lists, SEQ)
+    in_input_order, to_sort = in_input_order.rechunk(), to_sort.rechunk()
+    if held is None:
+        lists = own_lists.pop().to_series().rechunk()
+        return _Split(quarantine, in_input_order, to_sort, lists, INPUT_ROW)
+    return _Split(quarantine, in_input_order, to_sort, held.lists, SEQ)
 
 
-def _segmented(to_sort: pl.DataFrame, config: RunConfig) -> pl.DataFrame:
+def _sessionize_and_segment(to_sort: pl.DataFrame, config: RunConfig) -> pl.DataFrame:
     """Sessionized and segmented events.
 
     Only the columns that order and split sessions go through the sort; the others stay in
@@ -200,7 +245,7 @@ def _segmented(to_sort: pl.DataFrame, config: RunConfig) -> pl.DataFrame:
     raise AssertionError(msg)
 
 
-def _flagged(
+def _flag_rows(
     events: pl.LazyFrame,
     dedupe: bool,
     duplicates: pl.LazyFrame | None,
@@ -213,127 +258,3 @@ def _flagged(
     if dedupe and not checked.select(ids_distinct()).item():
         return mark_repeated(checked.lazy()).collect(engine=engine)
     return checked
-
-
-def compute(
-    sources: Sequence[str | Path],
-    config: RunConfig,
-    *,
-    engine: Engine = "auto",
-    progress: Progress | None = None,
-) -> tuple[dict[str, pl.DataFrame], RunSummary]:
-    """Read event files and compute every table, without writing anything."""
-    step = progress or (lambda _: None)
-    step("checking input files")
-    scanned = scan_events(sources, column_map=dict(config.column_map))
-    step(f"computing tables from {scanned.rows:,} rows in {len(scanned.sources)} file(s)")
-    with decoding(scanned.paths):
-        tables = _compute_scanned(scanned, config, engine)
-    return tables, summarize(tables, scanned.rows)
-
-
-def run(
-    sources: Sequence[str | Path],
-    out: Path,
-    config: RunConfig,
-    *,
-    engine: Engine = "auto",
-    memory_limit: int | None = None,
-    buckets: int | None = None,
-    progress: Progress | None = None,
-) -> RunSummary:
-    """Read events, compute every table and write them under `out`.
-
-    With `buckets` > 1, or when the events would not fit in `memory_limit` bytes, users are
-    hashed into buckets and computed bucket by bucket (``buckets.py``): the same tables, in
-    bounded memory (the duckdb engine runs in one pass, or refuses). Nothing is written unless
-    every input file passes the schema checks and every table is computed.
-    """
-    started = time.perf_counter()
-    step = progress or (lambda _: None)
-    step("checking input files")
-    scanned = scan_events(sources, column_map=dict(config.column_map), outside=out)
-    check_output_folder(out)
-    _refuse_backfill_layout(out)
-    remove_orphans(out)
-    with decoding(scanned.paths):
-        if engine == "duckdb":
-            require_one_pass(scanned, memory_limit, buckets)
-        elif (buckets or 1) > 1 or not fits_in_memory(scanned, memory_limit):
-            count = buckets if buckets and buckets > 1 else None
-            return _run_bucketed(
-                scanned,
-                out,
-                config,
-                step,
-                started,
-                sources,
-                count=count,
-                memory_limit=memory_limit,
-            )
-        step(f"computing tables from {scanned.rows:,} rows in {len(scanned.sources)} file(s)")
-        tables = _compute_scanned(scanned, config, engine, memory_limit)
-    summary = dataclasses.replace(
-        summarize(tables, scanned.rows), seconds=time.perf_counter() - started
-    )
-    tables[RUN_SUMMARY_TABLE] = summary_frame(summary, config, sources)
-    step(f"writing {len(tables)} tables to {out}")
-    return dataclasses.replace(summary, tables=write_tables(tables, out))
-
-
-def _refuse_backfill_layout(out: Path) -> None:
-    """ConfigError if `out` holds ``ctr-batch backfill`` partitions (a run would mix them in)."""
-    if (out / MANIFEST_FILE).exists():
-        msg = f"{out} holds the output of `ctr-batch backfill`; run into another --out"
-        raise ConfigError(msg)
-
-
-def _compute_scanned(
-    scanned: ScannedEvents, config: RunConfig, engine: Engine, memory_limit: int | None = None
-) -> dict[str, pl.DataFrame]:
-    dedupe, files = scanned.has_event_id, scanned.source_table()
-    if engine == "duckdb":
-        from ctr_batch.sql.engine import compute_tables_duckdb  # DuckDB loads only when asked
-
-        return compute_tables_duckdb(
-            scanned.frame, config, dedupe=dedupe, sources=files, memory_limit=memory_limit
-        )
-    return compute_tables(scanned.frame, config, engine=engine, dedupe=dedupe, sources=files)
-
-
-def _run_bucketed(
-    scanned: ScannedEvents,
-    out: Path,
-    config: RunConfig,
-    step: Progress,
-    started: float,
-    sources: Sequence[str | Path],
-    *,
-    count: int | None,
-    memory_limit: int | None,
-) -> RunSummary:
-    """Split users into `count` buckets (None: as `memory_limit` needs), compute each, publish."""
-    workdir, staging = scratch_folder(out, "buckets"), scratch_folder(out, "staging")
-    try:
-        step(f"hashing {scanned.rows:,} rows into user buckets")
-        split = buckets.bucket_events(scanned, workdir, buckets=count, memory_limit=memory_limit)
-        how = "spilled to disk" if split.shared is None else "filtered rescans"
-        step(f"{len(split.frames)} user buckets ({how})")
-        quarantined = buckets.compute_buckets(
-            split, staging, config, compute_tables, sources=scanned.source_table(),
-            on_bucket=lambda done, total: step(f"computed bucket {done} of {total}"),
-        )  # fmt: skip
-        remove_folder(workdir)
-        step("aggregating daily and per-query tables")
-        tables = buckets.aggregate_parts(staging)
-        summary = summarize_parts(staging, tables, quarantined, scanned.rows)
-        summary = dataclasses.replace(summary, seconds=time.perf_counter() - started)
-        tables[RUN_SUMMARY_TABLE] = summary_frame(summary, config, sources)
-        for name, frame in tables.items():
-            write_partition(frame, staging / name)
-        step(f"publishing tables in {out}")
-        written = publish(staging, out)
-    finally:
-        remove_folder(workdir)
-        remove_folder(staging)
-    return dataclasses.replace(summary, tables=written)

@@ -18,7 +18,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from ctr_batch.batch import pipeline
+from ctr_batch.batch import run as batch_run
 from ctr_batch.batch.summary import RunSummary
 from ctr_batch.cli import render as report
 from ctr_batch.cli import sql as cli_sql
@@ -58,8 +58,9 @@ from ctr_batch.core.schema import (
     TIME_TO_FIRST_CLICK,
     USER_ID,
 )
-from ctr_batch.days.backfill import BackfillConfig, DayReport
+from ctr_batch.days.backfill import DayReport
 from ctr_batch.days.backfill import backfill as run_backfill
+from ctr_batch.days.config import BackfillConfig
 from ctr_batch.days.window import days_between
 from ctr_batch.io.write import write_events
 from ctr_batch.samples.bundled import SAMPLES, sample
@@ -108,15 +109,15 @@ def _run_with_progress(
     memory_limit: int | None = None,
     buckets: int | None = None,
 ) -> RunSummary:
-    if engine not in pipeline.ENGINES:
-        msg = f"--engine {engine!r}: expected one of {', '.join(pipeline.ENGINES)}"
+    if engine not in batch_run.ENGINES:
+        msg = f"--engine {engine!r}: expected one of {', '.join(batch_run.ENGINES)}"
         raise ConfigError(msg)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(
         *columns, console=err_console, transient=True, disable=quiet or not err_console.is_terminal
     ) as progress:
         task = progress.add_task("starting")
-        return pipeline.run(
+        return batch_run.run(
             events,
             out,
             config,

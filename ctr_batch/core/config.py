@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
@@ -40,13 +41,14 @@ def parse_duration(text: str) -> timedelta:
         raise ConfigError(msg) from None
 
 
-_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)?")
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|tb|kib|mib|gib|tib|k|m|g|t)?")
 _SIZE_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
-               "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}  # fmt: skip
+               "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
+               "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}  # fmt: skip
 
 
 def parse_size(text: str) -> int:
-    """Parse a memory size such as ``8GiB``, ``500MB`` or ``1073741824`` (bytes).
+    """Parse a memory size such as ``8GiB``, ``8G`` (= GiB), ``500MB`` or ``1073741824`` (bytes).
 
     Examples
     --------
@@ -92,9 +94,46 @@ def format_duration(value: timedelta) -> str:
     return out or "0s"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+Duration = timedelta | str  # a timedelta, or text that ``parse_duration`` reads
+ColumnMap = Mapping[str, str] | Iterable[tuple[str, str]]  # contract name -> input name
+DEFAULT_GAP = timedelta(minutes=30)
+
+
+def to_duration(value: Duration, what: str) -> timedelta:
+    """`value` as a timedelta: given as one, or as text such as ``30m``.
+
+    Examples
+    --------
+    >>> to_duration("90s", "gap")
+    datetime.timedelta(seconds=90)
+    """
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, str):
+        return parse_duration(value)
+    msg = f"{what}: expected a duration such as '30m' or a timedelta; got {value!r}"
+    raise ConfigError(msg)
+
+
+def _column_pairs(columns: ColumnMap) -> tuple[tuple[str, str], ...]:
+    """``(contract_name, source_name)`` pairs from a mapping or pairs; ConfigError otherwise."""
+    items = columns.items() if isinstance(columns, Mapping) else columns
+    try:
+        pairs = tuple((name, source) for name, source in items)
+    except (TypeError, ValueError):
+        pairs = ()
+        bad = True
+    else:
+        bad = not all(isinstance(x, str) for pair in pairs for x in pair)
+    if bad:
+        msg = f"columns: expected a mapping of contract name to input name; got {columns!r}"
+        raise ConfigError(msg)
+    return pairs
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class RunConfig:
-    """Settings of one run.
+    """Settings of one run; durations given as text (``"30m"``) or as timedeltas.
 
     Parameters
     ----------
@@ -106,25 +145,115 @@ class RunConfig:
     timezone
         IANA time zone whose calendar dates define a day.
     column_map
-        Input column names for contract columns, as ``(contract_name, source_name)`` pairs.
+        Input column names for contract columns: a mapping ``{contract_name: source_name}``
+        or ``(contract_name, source_name)`` pairs.
+
+    Examples
+    --------
+    >>> RunConfig(gap="5m").gap
+    datetime.timedelta(seconds=300)
     """
 
-    gap: timedelta = timedelta(minutes=30)
-    gap_rule: GapRule = "inclusive"
-    timezone: str = "UTC"
-    column_map: tuple[tuple[str, str], ...] = field(default=())
+    gap: timedelta
+    gap_rule: GapRule
+    timezone: str
+    column_map: tuple[tuple[str, str], ...]
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        gap: Duration = DEFAULT_GAP,
+        gap_rule: GapRule = "inclusive",
+        timezone: str = "UTC",
+        column_map: ColumnMap = (),
+    ) -> None:
+        object.__setattr__(self, "gap", to_duration(gap, "gap"))
+        object.__setattr__(self, "gap_rule", gap_rule)
+        object.__setattr__(self, "timezone", timezone)
+        object.__setattr__(self, "column_map", _column_pairs(column_map))
+        self._check()
+
+    def _check(self) -> None:
         if self.gap <= timedelta(0):
             msg = f"gap must be positive; got {format_duration(self.gap)}"
             raise ConfigError(msg)
         if self.gap_rule not in GAP_RULES:
             msg = f"gap rule must be one of {list(GAP_RULES)}; got {self.gap_rule!r}"
             raise ConfigError(msg)
-        if not _known_zone(self.timezone):
+        if not isinstance(self.timezone, str) or not _known_zone(self.timezone):
             msg = f"time zone {self.timezone!r} is unknown; use an IANA name such as Europe/Paris"
             raise ConfigError(msg)
         unknown = sorted({name for name, _ in self.column_map} - set(EVENT_COLUMNS))
         if unknown:
             msg = f"--column maps unknown columns {unknown}; known: {list(EVENT_COLUMNS)}"
+            raise ConfigError(msg)
+
+    def but(
+        self,
+        *,
+        gap: Duration | None = None,
+        gap_rule: GapRule | None = None,
+        timezone: str | None = None,
+        column_map: ColumnMap | None = None,
+    ) -> RunConfig:
+        """These settings with those given (not None) replaced, checked again.
+
+        Examples
+        --------
+        >>> RunConfig(gap="5m").but(timezone="Europe/Paris").gap
+        datetime.timedelta(seconds=300)
+        """
+        return RunConfig(
+            gap=self.gap if gap is None else gap,
+            gap_rule=self.gap_rule if gap_rule is None else gap_rule,
+            timezone=self.timezone if timezone is None else timezone,
+            column_map=self.column_map if column_map is None else column_map,
+        )
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class StreamConfig:
+    """How a streaming job ran: ``SessionWindower(gap)``, ``EventClock(wait)``, arrival order.
+
+    Parameters
+    ----------
+    gap
+        The session windower's gap; must be positive.
+    wait
+        ``wait_for_system_duration``: how far behind a user's newest event an event may arrive
+        before it is late; at least zero.
+    gap_rule
+        As for ``RunConfig``: Bytewax >= 0.20 is ``inclusive``.
+    arrival
+        Column giving the arrival order (ties and nulls last: input order); None: input order.
+
+    Examples
+    --------
+    >>> StreamConfig(gap="10s", wait="2s").wait
+    datetime.timedelta(seconds=2)
+    """
+
+    gap: timedelta
+    wait: timedelta
+    gap_rule: GapRule
+    arrival: str | None
+
+    def __init__(
+        self,
+        *,
+        gap: Duration = DEFAULT_GAP,
+        wait: Duration = timedelta(0),
+        gap_rule: GapRule = "inclusive",
+        arrival: str | None = None,
+    ) -> None:
+        object.__setattr__(self, "gap", to_duration(gap, "gap"))
+        object.__setattr__(self, "wait", to_duration(wait, "wait"))
+        object.__setattr__(self, "gap_rule", gap_rule)
+        object.__setattr__(self, "arrival", arrival)
+        RunConfig(gap=self.gap, gap_rule=gap_rule)  # the same checks of gap and rule
+        if self.wait < timedelta(0):
+            msg = f"wait must be at least 0; got -{format_duration(-self.wait)}"
+            raise ConfigError(msg)
+        if arrival is not None and not isinstance(arrival, str):
+            msg = f"arrival: expected a column name; got {arrival!r}"
             raise ConfigError(msg)

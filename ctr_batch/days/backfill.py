@@ -14,17 +14,16 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from ctr_batch._version import __version__
-from ctr_batch.batch.pipeline import compute_tables
+from ctr_batch.batch.pipeline import compute_ctr, compute_tables, query_roll_up
 from ctr_batch.batch.summary import SUMMARY_TYPES, summary_header
-from ctr_batch.core.config import RunConfig, format_duration
-from ctr_batch.core.errors import ConfigError, InputError
+from ctr_batch.core.config import format_duration
+from ctr_batch.core.errors import InputError
 from ctr_batch.core.schema import (
     CLICKED,
     CTR_BY_QUERY_DAILY_TABLE,
@@ -42,13 +41,7 @@ from ctr_batch.core.schema import (
     SOURCE_FILE,
     SOURCE_ROW,
 )
-from ctr_batch.days.manifest import (
-    MANIFEST_FILE,
-    exclusive_lock,
-    fingerprint,
-    read_manifest,
-    write_manifest,
-)
+from ctr_batch.days.manifest import fingerprint, read_manifest, write_manifest
 from ctr_batch.days.window import (
     HOME_DAY,
     PLACED,
@@ -58,43 +51,17 @@ from ctr_batch.days.window import (
     split_sessions,
     window_rows,
 )
+from ctr_batch.io.layout import check_output_folder, refuse_run_layout, remove_stale_temporaries
+from ctr_batch.io.lock import exclusive_lock
 from ctr_batch.io.read import decoding, find_event_files, scan_events
-from ctr_batch.io.write import PART_FILE, check_output_folder, write_partition
-from ctr_batch.stages import aggregate
+from ctr_batch.io.write import write_partition
 from ctr_batch.stages.flag import quarantine_rows
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from pathlib import Path
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BackfillConfig:
-    """Settings of a backfill: the run settings plus how far to look around each day."""
-
-    run: RunConfig = field(default_factory=RunConfig)
-    lookback: timedelta = timedelta(days=1)
-    force: bool = False
-    jobs: int = 1
-
-    def __post_init__(self) -> None:
-        if self.lookback < self.run.gap:
-            msg = f"lookback ({format_duration(self.lookback)}) must be at least the gap"
-            raise ConfigError(msg)
-        if self.jobs < 1:
-            msg = f"jobs must be at least 1; got {self.jobs}"
-            raise ConfigError(msg)
-
-    def settings(self) -> dict[str, Any]:
-        """What a day's result depends on besides its input files."""
-        return {
-            "gap_us": self.run.gap // timedelta(microseconds=1),
-            "gap_rule": self.run.gap_rule,
-            "timezone": self.run.timezone,
-            "lookback_us": self.lookback // timedelta(microseconds=1),
-            "column_map": sorted(self.run.column_map),
-            "tool_version": __version__,
-        }
+    from ctr_batch.days.config import BackfillConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +86,8 @@ def backfill(
     files = find_event_files(events, outside=out)
     check_output_folder(out)
     with exclusive_lock(out):
-        _refuse_run_layout(out)
-        _remove_stale_staging(out)
+        refuse_run_layout(out)
+        remove_stale_temporaries(out)
         manifest = read_manifest(out)
         lock = threading.Lock()
 
@@ -166,13 +133,16 @@ def compute_day(
         empty = _day_tables(compute_tables(pl.LazyFrame(schema=EVENTS_SCHEMA), config.run), day)
         return empty, _day_record(empty, 0, 0)
     scanned = scan_events(files, column_map=dict(config.run.column_map))
-    sources = scanned.source_table()
+    files_table = scanned.file_table()
+    assert files_table is not None  # files were given
     with decoding(scanned.paths):
-        window = window_rows(scanned.frame, sources, day, config).collect().lazy()
+        window = window_rows(scanned.frame, files_table, day, config).collect().lazy()
     _refuse_timeless(window)
     window = window.drop(SOURCE_FILE)
     usable = window.filter(pl.col(PLACED)).drop(HOME_DAY, PLACED)
-    tables = compute_tables(usable, config.run, dedupe=scanned.has_event_id, sources=sources)
+    tables = compute_tables(
+        usable, config.run, dedupe=scanned.has_event_id, file_table=files_table
+    )
     misplaced = window.filter(~pl.col(PLACED) & (pl.col(HOME_DAY) == day)).with_columns(
         pl.lit(OUTSIDE_PARTITION).alias(REASON)
     )
@@ -180,7 +150,7 @@ def compute_day(
     at_home = (home_day(config.run.timezone) == day).fill_null(value=True)
     home_quarantine = tables[QUARANTINE_TABLE].filter(at_home)
     tables[QUARANTINE_TABLE] = pl.concat(
-        [home_quarantine, quarantine_rows(misplaced, sources).collect()]
+        [home_quarantine, quarantine_rows(misplaced, files_table).collect()]
     ).sort(SOURCE_FILE, SOURCE_ROW)
     home_rows = window.filter(pl.col(HOME_DAY) == day).select(pl.len()).collect().item()
     day_tables = _day_tables(tables, day)
@@ -203,11 +173,12 @@ def _refuse_timeless(window: pl.LazyFrame) -> None:
 def _day_tables(tables: dict[str, pl.DataFrame], day: date) -> dict[str, pl.DataFrame]:
     searches = tables[SEARCHES_TABLE].filter(pl.col(DATE) == day)
     sessions = tables[SESSIONS_TABLE].filter(pl.col(DATE) == day)
-    by_query = aggregate.ctr_by_query(searches.lazy()).collect()
+    ctr = compute_ctr(searches.lazy(), sessions.lazy())
+    by_query = ctr[CTR_BY_QUERY_TABLE]
     return {
         SEARCHES_TABLE: searches,
         SESSIONS_TABLE: sessions,
-        CTR_DAILY_TABLE: aggregate.ctr_daily(searches.lazy(), sessions.lazy()).collect(),
+        CTR_DAILY_TABLE: ctr[CTR_DAILY_TABLE],
         CTR_BY_QUERY_DAILY_TABLE: by_query.select(pl.lit(day).alias(DATE), pl.all()),
         QUARANTINE_TABLE: tables[QUARANTINE_TABLE],
     }
@@ -232,8 +203,7 @@ def _day_record(day_tables: dict[str, pl.DataFrame], home_rows: int, split: int)
 def _roll_up_queries(out: Path) -> None:
     """Rewrite ``ctr_by_query`` (one row per query) from every searches partition in `out`."""
     searches = pl.scan_parquet(out / SEARCHES_TABLE / "**" / "*.parquet", hive_partitioning=False)
-    roll_up = aggregate.ctr_by_query(searches).collect()
-    write_partition(roll_up, out / CTR_BY_QUERY_TABLE)
+    write_partition(query_roll_up(searches), out / CTR_BY_QUERY_TABLE)
 
 
 def _summary_frame(
@@ -260,16 +230,3 @@ def _summary_frame(
         "split_sessions": total("split_sessions"),
     }
     return pl.DataFrame([row], schema_overrides=SUMMARY_TYPES)
-
-
-def _refuse_run_layout(out: Path) -> None:
-    if (out / SEARCHES_TABLE / PART_FILE).exists():
-        msg = f"{out} holds the output of `ctr-batch run`; backfill into another --out"
-        raise ConfigError(msg)
-
-
-def _remove_stale_staging(out: Path) -> None:
-    """Drop temporary files a killed run left behind (we hold the lock, so none is live)."""
-    partitions, manifests = out.rglob(f".{PART_FILE}.*.tmp"), out.glob(f".{MANIFEST_FILE}.*.tmp")
-    for stale in [*partitions, *manifests]:
-        stale.unlink(missing_ok=True)

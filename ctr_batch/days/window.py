@@ -15,7 +15,7 @@ from ctr_batch.core.schema import EVENT_TIME, FILE_INDEX, SESSION_END, SESSION_S
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from ctr_batch.days.backfill import BackfillConfig
+    from ctr_batch.days.config import BackfillConfig
 
 _PARTITION = re.compile(r"(?:^|/)date=(\d{4}-\d{2}-\d{2})(?:/|$)")
 HOME_DAY = "_home_day"

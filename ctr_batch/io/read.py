@@ -12,36 +12,16 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ctr_batch.core.errors import InputError, SchemaError
-from ctr_batch.core.schema import (
-    EVENT_COLUMNS,
-    EVENT_ID,
-    EVENT_TIME,
-    EVENTS_SCHEMA,
-    FILE_INDEX,
-    ITEMS,
-    REQUIRED_COLUMNS,
-    SEQ,
-    SOURCE_FILE,
-    SOURCE_ROW,
-    TIME_DTYPE,
-    USER_ID,
-)
+from ctr_batch.core.errors import InputError
+from ctr_batch.core.schema import EVENT_ID, FILE_INDEX, SEQ, SOURCE_FILE, SOURCE_ROW
+from ctr_batch.io.normalize import contract_columns, normalize_events
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
 
-_TEXT = (pl.String, pl.Categorical, pl.Enum, pl.Null)
-_EXPECTED = {
-    USER_ID: "a string or integer",
-    EVENT_TIME: "a timestamp",
-    EVENT_ID: "a string or integer",
-    ITEMS: "a list of strings",
-}
-
 
 @dataclass(frozen=True, slots=True)
-class EventSource:
+class InputFile:
     """One input file: its path, its row count and where its rows start in input order.
 
     ``list_bytes`` and ``other_bytes`` are its uncompressed Parquet bytes in nested columns
@@ -59,38 +39,46 @@ class EventSource:
 class ScannedEvents:
     """Normalized events of all input files, plus what is known about the files."""
 
-    files: tuple[pl.LazyFrame, ...]  # the normalized events of each file, in input order
-    sources: tuple[EventSource, ...]
+    frames: tuple[pl.LazyFrame, ...]  # the normalized events of each file, in input order
+    files: tuple[InputFile, ...]  # empty for events handed over in memory
     has_event_id: bool
+    in_memory_rows: int = 0  # rows of events handed over in memory (no files)
 
     @property
     def frame(self) -> pl.LazyFrame:
         """The events of every file, in input order."""
-        return pl.concat(self.files, how="vertical")
+        return pl.concat(self.frames, how="vertical")
 
     @property
     def paths(self) -> list[Path]:
         """The input files, in input order."""
-        return [source.path for source in self.sources]
+        return [file.path for file in self.files]
+
+    @property
+    def frame_rows(self) -> list[int]:
+        """Rows of each frame of ``frames``."""
+        return [file.rows for file in self.files] or [self.in_memory_rows]
 
     @property
     def rows(self) -> int:
         """Total number of input rows."""
-        return sum(source.rows for source in self.sources)
+        return self.in_memory_rows + sum(file.rows for file in self.files)
 
-    def source_table(self) -> pl.LazyFrame:
-        """Map ``_file`` to ``source_file`` and the first ``_seq`` of that file."""
+    def file_table(self) -> pl.LazyFrame | None:
+        """``_file`` → ``source_file`` and the first ``_seq`` of that file (None: no files)."""
+        if not self.files:
+            return None
         return pl.LazyFrame(
             {
-                FILE_INDEX: range(len(self.sources)),
-                SOURCE_FILE: [str(source.path) for source in self.sources],
-                SOURCE_ROW: [source.offset for source in self.sources],
+                FILE_INDEX: range(len(self.files)),
+                SOURCE_FILE: [str(file.path) for file in self.files],
+                SOURCE_ROW: [file.offset for file in self.files],
             },
             schema={FILE_INDEX: pl.UInt32, SOURCE_FILE: pl.String, SOURCE_ROW: pl.Int64},
         )
 
 
-def find_event_files(sources: Sequence[str | Path], *, outside: Path | None = None) -> list[Path]:
+def find_event_files(inputs: Sequence[str | Path], *, outside: Path | None = None) -> list[Path]:
     """Resolve files, directories (recursive) and globs to Parquet files in sorted path order.
 
     Files and folders whose names start with ``.`` or ``_`` (temporary or marker files) are
@@ -100,26 +88,26 @@ def find_event_files(sources: Sequence[str | Path], *, outside: Path | None = No
     """
     own = outside.resolve() if outside is not None else None
     found: dict[Path, Path] = {}  # resolved path -> the spelling met first
-    for source in sources:
-        path = Path(source)
+    for spec in inputs:
+        path = Path(spec)
         if path.is_file():
             matches = [path]
         elif path.is_dir():
             matches = [p for p in path.rglob("*.parquet") if not _hidden(p.relative_to(path))]
         else:
-            matches = [Path(p) for p in glob.glob(str(source), recursive=True)]  # noqa: PTH207
+            matches = [Path(p) for p in glob.glob(str(spec), recursive=True)]  # noqa: PTH207
             matches = [p for p in matches if p.is_file()]
         if own is not None:
             matches = [p for p in matches if not p.resolve().is_relative_to(own)]
         if not matches:
-            raise InputError.no_files(str(source))
+            raise InputError.no_files(str(spec))
         for match in matches:
             found.setdefault(match.resolve(), match)
     return sorted(found.values(), key=lambda p: p.as_posix())
 
 
 def scan_events(
-    sources: Sequence[str | Path],
+    inputs: Sequence[str | Path],
     *,
     column_map: Mapping[str, str] | None = None,
     outside: Path | None = None,
@@ -129,17 +117,26 @@ def scan_events(
     Every file's schema is checked before anything is read, so a bad file stops the run early
     with a message naming it. Files under `outside` are left out (see ``find_event_files``).
     """
-    files = find_event_files(sources, outside=outside)
+    paths = find_event_files(inputs, outside=outside)
     mapping = dict(column_map or {})
-    frames, scanned, offset, has_event_id = [], [], 0, False
-    for index, path in enumerate(files):
+    frames, files, offset, has_event_id = [], [], 0, False
+    for index, path in enumerate(paths):
         schema, metadata = _read_footer(path)
         frames.append(_scan_file(path, schema, mapping, index=index, offset=offset))
         rows = metadata.num_rows
-        scanned.append(EventSource(path, rows, offset, *_uncompressed_bytes(metadata)))
+        files.append(InputFile(path, rows, offset, *_uncompressed_bytes(metadata)))
         has_event_id |= mapping.get(EVENT_ID, EVENT_ID) in schema
         offset += rows
-    return ScannedEvents(tuple(frames), tuple(scanned), has_event_id)
+    return ScannedEvents(tuple(frames), tuple(files), has_event_id)
+
+
+def scan_frame(events: pl.LazyFrame, column_map: Mapping[str, str] | None = None) -> ScannedEvents:
+    """Events handed over in memory, normalized as a file's would be (see ``normalize.py``)."""
+    mapping = dict(column_map or {})
+    normalized = normalize_events(events, mapping, source="the events given")
+    has_event_id = mapping.get(EVENT_ID, EVENT_ID) in events.collect_schema()
+    rows = int(events.select(pl.len()).collect().item())
+    return ScannedEvents((normalized,), (), has_event_id, in_memory_rows=rows)
 
 
 @contextmanager
@@ -199,16 +196,7 @@ def _uncompressed_bytes(metadata: pq.FileMetaData) -> tuple[int, int]:
 def _scan_file(
     path: Path, schema: pl.Schema, mapping: Mapping[str, str], *, index: int, offset: int
 ) -> pl.LazyFrame:
-    source_names = {column: mapping.get(column, column) for column in EVENT_COLUMNS}
-    missing = [source_names[c] for c in REQUIRED_COLUMNS if source_names[c] not in schema]
-    if missing:
-        raise SchemaError.missing(str(path), missing, schema.names())
-    columns = [
-        _normalize(column, source, schema[source], path)
-        if source in schema
-        else pl.lit(None, dtype=EVENTS_SCHEMA[column]).alias(column)
-        for column, source in source_names.items()
-    ]
+    columns = contract_columns(schema, mapping, str(path))
     scan = pl.scan_parquet(
         path, hive_partitioning=False, row_index_name=SEQ, row_index_offset=offset
     )
@@ -217,29 +205,3 @@ def _scan_file(
         pl.col(SEQ).cast(pl.Int64),
         pl.lit(index, dtype=pl.UInt32).alias(FILE_INDEX),
     )
-
-
-def _normalize(column: str, source: str, dtype: pl.DataType, path: Path) -> pl.Expr:
-    """Expression reading `source` as the contract column `column`, or a SchemaError."""
-    expr = pl.col(source)
-    if isinstance(dtype, pl.Null):
-        expr = expr.cast(EVENTS_SCHEMA[column])
-    elif column == EVENT_TIME and isinstance(dtype, pl.Datetime):
-        to_utc = expr.dt.convert_time_zone("UTC") if dtype.time_zone else expr
-        expr = to_utc.dt.replace_time_zone("UTC").cast(TIME_DTYPE)
-    elif column in (USER_ID, EVENT_ID) and (dtype.is_integer() or isinstance(dtype, _TEXT)):
-        expr = expr.cast(pl.String)
-    elif column == ITEMS and _is_text_list(dtype):
-        expr = expr.cast(pl.List(pl.String))
-    elif column not in (EVENT_TIME, USER_ID, EVENT_ID, ITEMS) and isinstance(dtype, _TEXT):
-        expr = expr.cast(pl.String)
-    else:
-        expected = _EXPECTED.get(column, "a string")
-        raise SchemaError.wrong_type(str(path), source, expected, str(dtype))
-    return expr.alias(column)
-
-
-def _is_text_list(dtype: pl.DataType) -> bool:
-    if isinstance(dtype, pl.Null):
-        return True
-    return isinstance(dtype, pl.List | pl.Array) and isinstance(dtype.inner, _TEXT)

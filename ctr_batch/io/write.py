@@ -5,79 +5,24 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import time
-import uuid
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from ctr_batch.core.errors import ConfigError
 from ctr_batch.core.schema import DATE, EVENT_TIME
+from ctr_batch.io.layout import PART_FILE, scratch_folder
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-PART_FILE = "part-0.parquet"
 # zstd level 1: nearly the size of the default level, written in about two thirds of the time
 PARQUET_OPTIONS: dict[str, Any] = {
     "compression": "zstd",
     "compression_level": 1,
     "statistics": True,
 }
-
-
-SCRATCH_KINDS = ("buckets", "staging", "replaced")  # hidden folders a run writes in OUT
-
-
-def check_output_folder(out: Path) -> None:
-    """ConfigError when `out` exists but is not a folder (a missing one is created)."""
-    if out.exists() and not out.is_dir():
-        msg = f"--out {out}: is a file; expected a folder (created if missing)"
-        raise ConfigError(msg)
-
-
-def scratch_folder(out: Path, kind: str) -> Path:
-    """A new hidden folder ``.{kind}-{pid}-{token}`` of `out` for this process's scratch files.
-
-    The pid lets a later run tell a killed run's leftovers from a live run's (``remove_orphans``).
-    """
-    folder = out / f".{kind}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
-    folder.mkdir(parents=True)
-    return folder
-
-
-def remove_orphans(out: Path) -> None:
-    """Remove the scratch folders of `out` whose process has exited (a killed run's)."""
-    for kind in SCRATCH_KINDS:
-        for folder in out.glob(f".{kind}-*-*"):
-            pid = folder.name.split("-")[1]
-            if folder.is_dir() and pid.isdigit() and not _alive(int(pid)):
-                remove_folder(folder)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
-
-
-def remove_folder(folder: Path, *, attempts: int = 20) -> None:
-    """Delete `folder`, retrying while files still appear in it.
-
-    After a failed streaming sink, Polars' writer threads may still close files in it for a
-    moment; `attempts` tries, 50 ms apart.
-    """
-    for _ in range(attempts):
-        shutil.rmtree(folder, ignore_errors=True)
-        if not folder.exists():
-            return
-        time.sleep(0.05)
 
 
 def write_tables(tables: Mapping[str, pl.DataFrame], out: Path) -> dict[str, Path]:

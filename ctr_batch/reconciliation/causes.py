@@ -27,10 +27,10 @@ import polars as pl
 
 from ctr_batch.batch.pipeline import compute_tables
 from ctr_batch.core.config import RunConfig, format_duration
+from ctr_batch.core.rules import local_date
 from ctr_batch.core.schema import (
     CTR,
     DATE,
-    EVENT_TYPE,
     N_CLICKS,
     SEARCH_TIME,
     SEARCHES_TABLE,
@@ -39,8 +39,6 @@ from ctr_batch.core.schema import (
 )
 from ctr_batch.reconciliation.diff import COLUMN, OCCURRENCE, differences, with_occurrence
 from ctr_batch.reconciliation.records import KEYS, batch_searches, view
-from ctr_batch.stages.aggregate import local_date
-from ctr_batch.stages.flag import flag_rows, split_valid
 from ctr_batch.streaming.records import MERGED
 from ctr_batch.streaming.simulate import LATE_INPUT_ROW, LATE_TABLE, simulate
 
@@ -90,13 +88,10 @@ def build_rungs(events: pl.LazyFrame, batch: RunConfig, stream: StreamSettings) 
         events, gap=stream.gap, wait=stream.wait, arrival=stream.arrival, gap_rule=stream.gap_rule
     )
     late_rows = simulation.tables[LATE_TABLE].select(pl.col(LATE_INPUT_ROW).alias(SEQ))
-    valid, _ = split_valid(flag_rows(events, dedupe=True))
-    on_time = valid.join(late_rows.lazy(), on=SEQ, how="anti")
-    on_time = on_time.with_columns(pl.col(EVENT_TYPE).cast(pl.String))
     return Rungs(
         batch_rerun=_batch_pair(compute_tables(events, batch)),
         stream_rule=_batch_pair(compute_tables(events, streamed)),
-        on_time=_batch_pair(compute_tables(on_time, streamed, dedupe=False)),
+        on_time=_batch_pair(compute_tables(events, streamed, dropped=late_rows.lazy())),
         simulated=(simulation.tables[SEARCHES_TABLE], simulation.tables[SESSIONS_TABLE]),
     )
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from ctr_batch.core.rules import local_date
 from ctr_batch.core.schema import (
     CLICKED_SEARCHES,
     CLICKS,
@@ -24,7 +25,6 @@ from ctr_batch.core.schema import (
     TIME_DTYPE,
     USER_ID,
 )
-from ctr_batch.stages.aggregate import local_date
 
 if TYPE_CHECKING:
     from ctr_batch.reconciliation.load import StreamKind

@@ -32,6 +32,7 @@ from ctr_batch.core.schema import (
     SOURCE_ROW,
     TABLE_SCHEMAS,
 )
+from ctr_batch.io.normalize import normalize_events
 from ctr_batch.sql.queryfile import QueryFile
 from ctr_batch.sql.views import first_line
 
@@ -107,7 +108,7 @@ def compute_tables_duckdb(
     config: RunConfig,
     *,
     dedupe: bool = True,
-    sources: pl.LazyFrame | None = None,
+    file_table: pl.LazyFrame | None = None,
     memory_limit: int | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Compute every output table from normalized events, in DuckDB SQL.
@@ -126,7 +127,7 @@ def compute_tables_duckdb(
         Gap, gap rule and time zone.
     dedupe
         Set repeated ``event_id`` values aside.
-    sources
+    file_table
         ``_file`` → ``source_file`` and first ``_seq`` of each file, for the quarantine table.
     memory_limit
         Bytes DuckDB's operators may hold before they spill to a temporary folder (DuckDB's
@@ -134,7 +135,7 @@ def compute_tables_duckdb(
         beside that.
     """
     params = stage_parameters(config, dedupe=dedupe)
-    source_frame = _SOURCES_SCHEMA.to_frame() if sources is None else sources.collect()
+    source_frame = _SOURCES_SCHEMA.to_frame() if file_table is None else file_table.collect()
     with tempfile.TemporaryDirectory(prefix="ctr-batch-duckdb-") as spill:
         settings: dict[str, str | bool | int | float | list[str]] = {"temp_directory": spill}
         if memory_limit is not None:
@@ -157,10 +158,9 @@ def compute_tables_duckdb(
 def _event_frame(events: pl.LazyFrame | pl.DataFrame) -> pl.DataFrame:
     """Contract columns plus ``_seq`` (row order when absent) and ``_file`` (null when absent)."""
     lazy = events.lazy()
-    names = lazy.collect_schema().names()
-    if SEQ not in names:
-        lazy = lazy.with_row_index(SEQ).with_columns(pl.col(SEQ).cast(pl.Int64))
-    if FILE_INDEX not in names:
+    if SEQ not in lazy.collect_schema():
+        lazy = normalize_events(lazy)
+    if FILE_INDEX not in lazy.collect_schema():
         lazy = lazy.with_columns(pl.lit(None, dtype=pl.UInt32).alias(FILE_INDEX))
     columns = [pl.col(name).cast(EVENTS_SCHEMA[name]) for name in EVENT_COLUMNS]
     return lazy.select(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from ctr_batch.core.rules import local_date, session_id
 from ctr_batch.core.schema import (
     CLICK,
     CLICKED,
@@ -54,26 +55,6 @@ _FIRST_CLICK_TIME = "_first_click_time"
 _CLICKED_ITEM = "_clicked_item"
 _RESULT_ITEMS = "_result_items"
 _RESULTS_AT = "_results_at"
-
-
-def session_id() -> pl.Expr:
-    """Deterministic session id ``<user_id>/<session_start as UTC ISO-8601>``.
-
-    Examples
-    --------
-    >>> from datetime import datetime, timezone
-    >>> df = pl.DataFrame({"user_id": ["7"],
-    ...                    "session_start": [datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)]})
-    >>> df.select(session_id()).item()
-    '7/2024-01-02T03:04:05.000000Z'
-    """
-    start = pl.col(SESSION_START).dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
-    return pl.format("{}/{}", pl.col(USER_ID), start).alias(SESSION_ID)
-
-
-def local_date(column: str, timezone: str) -> pl.Expr:
-    """Calendar date of a UTC timestamp column in `timezone`."""
-    return pl.col(column).dt.convert_time_zone(timezone).dt.date().alias(DATE)
 
 
 def first_click_positions(candidates: pl.LazyFrame) -> pl.LazyFrame:

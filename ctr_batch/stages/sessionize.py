@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
+from ctr_batch.core.rules import opens_session
 from ctr_batch.core.schema import (
     EVENT_TIME,
     INPUT_ROW,
@@ -22,30 +23,6 @@ if TYPE_CHECKING:
     from datetime import timedelta
 
     from ctr_batch.core.config import GapRule
-
-
-def opens_session(
-    gap: timedelta, gap_rule: GapRule = "inclusive", *, user: str = USER_ID
-) -> pl.Expr:
-    """True where an event starts a session, on events sorted by (user, time, input order).
-
-    `user` names the column that tells users apart (any key that changes exactly where the
-    user does, such as ``_user_key`` once ``users_interleaved`` is false).
-
-    Examples
-    --------
-    >>> from datetime import datetime, timedelta
-    >>> df = pl.DataFrame({"user_id": ["a", "a", "a", "b"],
-    ...                    "event_time": [datetime(2024, 1, 1, 0, 0, s) for s in (0, 5, 11, 12)]})
-    >>> df.select(opens_session(timedelta(seconds=5)))["_opens_session"].to_list()
-    [True, False, True, True]
-    >>> df.select(opens_session(timedelta(seconds=5), "exclusive"))["_opens_session"].to_list()
-    [True, True, True, True]
-    """
-    new_user = pl.col(user).ne_missing(pl.col(user).shift())
-    idle = pl.col(EVENT_TIME).diff()
-    too_idle = idle > gap if gap_rule == "inclusive" else idle >= gap
-    return (new_user | too_idle).alias(OPENS_SESSION)
 
 
 UserKey = Literal["packed", "hash", "string"]

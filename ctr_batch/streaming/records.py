@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from ctr_batch.core.rules import session_id
 from ctr_batch.core.schema import (
     CLICK,
     CTR,
@@ -22,7 +23,6 @@ from ctr_batch.core.schema import (
     TIME_DTYPE,
     USER_ID,
 )
-from ctr_batch.stages.aggregate import session_id
 
 MERGED = "merged"  # the session absorbed another window: its list is a concatenation
 STREAM_SESSION = "_stream_session"  # working: session number

@@ -11,8 +11,9 @@ import polars as pl
 
 from ctr_batch.core.errors import SchemaError
 from ctr_batch.core.schema import CTR, QUARANTINE_TABLE, SEARCHES_TABLE, SEQ, SESSIONS_TABLE
+from ctr_batch.io.layout import check_output_folder, remove_orphans
 from ctr_batch.io.read import ScannedEvents, decoding, scan_events
-from ctr_batch.io.write import check_output_folder, remove_orphans, write_tables
+from ctr_batch.io.write import write_tables
 from ctr_batch.stages.flag import quarantine_rows
 from ctr_batch.streaming.simulate import LATE_TABLE, simulate
 
@@ -97,7 +98,7 @@ def run_simulation(
     with decoding(scanned.paths):
         simulation = simulate(frame, gap=gap, wait=wait, arrival=arrival, gap_rule=gap_rule)
     tables = dict(simulation.tables)
-    located = quarantine_rows(tables[QUARANTINE_TABLE].lazy(), scanned.source_table())
+    located = quarantine_rows(tables[QUARANTINE_TABLE].lazy(), scanned.file_table())
     tables[QUARANTINE_TABLE] = located.collect()
     searches = tables[SEARCHES_TABLE]
     summary = StreamSummary(

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ctr_batch.core.config import RunConfig
+from ctr_batch.core.rules import opens_session
 from ctr_batch.core.schema import (
     EVENT_TIME,
     EVENT_TYPE,
@@ -39,7 +40,6 @@ from ctr_batch.core.schema import (
     USER_ID,
 )
 from ctr_batch.stages.flag import flag_rows, split_valid
-from ctr_batch.stages.sessionize import opens_session
 from ctr_batch.streaming.records import MERGED, POSITION, STREAM_SESSION, stream_records
 from ctr_batch.streaming.windower import stream_sessions
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ctr_batch.batch.pipeline import compute
+from ctr_batch.batch.run import compute
 from ctr_batch.core.config import RunConfig
 from ctr_batch.core.resources import data_dir
 from ctr_batch.samples.bundled import sample

@@ -1,0 +1,277 @@
+"""Run the pipeline on events: in one pass or in user buckets, then write the tables.
+
+``compute`` and ``run`` take events as Parquet paths (files, folders, globs) or as frames
+(``pl.DataFrame``, ``pl.LazyFrame``, ``pyarrow.Table``), normalized alike, and settings as a
+``RunConfig`` and/or keywords.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, NamedTuple, TypeAlias
+
+import polars as pl
+import pyarrow as pa
+
+from ctr_batch.batch import buckets as bucketing
+from ctr_batch.batch.memory_plan import fits_in_memory, require_one_pass
+from ctr_batch.batch.pipeline import compute_tables
+from ctr_batch.batch.summary import RunSummary, summarize, summarize_parts, summary_frame
+from ctr_batch.core.config import RunConfig, parse_size
+from ctr_batch.core.errors import ConfigError
+from ctr_batch.core.schema import RUN_SUMMARY_TABLE
+from ctr_batch.io.layout import (
+    check_output_folder,
+    refuse_backfill_layout,
+    remove_folder,
+    remove_orphans,
+    scratch_folder,
+)
+from ctr_batch.io.read import ScannedEvents, decoding, scan_events, scan_frame
+from ctr_batch.io.write import publish, write_partition, write_tables
+
+if TYPE_CHECKING:
+    from ctr_batch.core.config import ColumnMap, Duration, GapRule
+
+Engine = Literal["auto", "in-memory", "streaming", "duckdb"]
+ENGINES: tuple[Engine, ...] = ("auto", "in-memory", "streaming", "duckdb")
+Progress = Callable[[str], None]
+Events: TypeAlias = str | Path | Sequence[str | Path] | pl.LazyFrame | pl.DataFrame | pa.Table
+
+
+class Computed(NamedTuple):
+    """The tables of a run, by name, and its summary."""
+
+    tables: dict[str, pl.DataFrame]
+    summary: RunSummary
+
+
+def settings_of(
+    config: RunConfig | None,
+    *,
+    gap: Duration | None = None,
+    gap_rule: GapRule | None = None,
+    timezone: str | None = None,
+    columns: ColumnMap | None = None,
+) -> RunConfig:
+    """`config` (default settings when None) with the settings given as keywords replaced."""
+    base = config if config is not None else RunConfig()
+    if not isinstance(base, RunConfig):
+        msg = f"config: expected a RunConfig; got {type(base).__name__}"
+        raise ConfigError(msg)
+    return base.but(gap=gap, gap_rule=gap_rule, timezone=timezone, column_map=columns)
+
+
+def scan(events: Events, config: RunConfig, *, outside: Path | None = None) -> ScannedEvents:
+    """Normalized events from paths or frames (paths under `outside` are left out)."""
+    column_map = dict(config.column_map)
+    if isinstance(events, pa.Table):
+        events = pl.DataFrame(pl.from_arrow(events))
+    if isinstance(events, pl.DataFrame | pl.LazyFrame):
+        return scan_frame(events.lazy(), column_map)
+    if isinstance(events, str | Path):
+        events = [events]
+    if not isinstance(events, Sequence) or not all(isinstance(e, str | Path) for e in events):
+        msg = "events: expected a path, a list of paths or globs, or a Polars or Arrow frame; "
+        msg += f"got {type(events).__name__}"
+        raise ConfigError(msg)
+    return scan_events(events, column_map=column_map, outside=outside)
+
+
+def compute(
+    events: Events,
+    config: RunConfig | None = None,
+    *,
+    gap: Duration | None = None,
+    gap_rule: GapRule | None = None,
+    timezone: str | None = None,
+    columns: ColumnMap | None = None,
+    engine: Engine = "auto",
+    progress: Progress | None = None,
+) -> Computed:
+    """Compute every table from events, without writing anything.
+
+    Parameters
+    ----------
+    events
+        A Parquet file, folder or glob (``str`` or ``Path``), a list of them, or a
+        ``pl.DataFrame``, ``pl.LazyFrame`` or ``pyarrow.Table`` of events. Optional columns may
+        be absent, user ids may be integers, times of any unit and zone; row order is input
+        order.
+    config
+        Settings; the keywords below replace single ones (default: ``RunConfig()``).
+    gap, gap_rule, timezone, columns
+        As in ``RunConfig``; durations as text (``"30m"``) or timedeltas, `columns` as
+        ``{contract_name: input_name}``.
+    engine
+        ``auto``, ``in-memory``, ``streaming`` (Polars) or ``duckdb`` (the SQL twin).
+
+    Examples
+    --------
+    >>> from datetime import datetime
+    >>> events = pl.DataFrame({"user_id": [1, 1, 1],
+    ...     "event_time": [datetime(2024, 1, 1, 0, 0, s) for s in (0, 1, 2)],
+    ...     "event_type": ["search", "results", "click"]})
+    >>> tables, summary = compute(events, gap="5m")
+    >>> tables["ctr_daily"]["ctr"].to_list(), summary.rows_read
+    ([1.0], 3)
+    """
+    settings = settings_of(config, gap=gap, gap_rule=gap_rule, timezone=timezone, columns=columns)
+    _check_engine(engine)
+    step = progress or (lambda _: None)
+    step("checking input files")
+    scanned = scan(events, settings)
+    step(f"computing tables from {scanned.rows:,} rows in {len(scanned.frames)} file(s)")
+    with decoding(scanned.paths):
+        tables = _compute_scanned(scanned, settings, engine)
+    return Computed(tables, summarize(tables, scanned.rows))
+
+
+def run(
+    events: Events,
+    out: str | Path,
+    config: RunConfig | None = None,
+    *,
+    gap: Duration | None = None,
+    gap_rule: GapRule | None = None,
+    timezone: str | None = None,
+    columns: ColumnMap | None = None,
+    engine: Engine = "auto",
+    memory_limit: int | str | None = None,
+    buckets: int | None = None,
+    progress: Progress | None = None,
+) -> RunSummary:
+    """Compute every table from events and write them under `out`.
+
+    `events`, `config`, the settings and `engine` are as for ``compute``. With `buckets` > 1,
+    or when the events would not fit in `memory_limit` (bytes, or text such as ``8GiB``),
+    users are hashed into buckets and computed bucket by bucket (``buckets.py``): the same
+    tables, in bounded memory (the duckdb engine runs in one pass, or refuses). Nothing is
+    written unless every input file passes the schema checks and every table is computed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from datetime import datetime
+    >>> events = pl.DataFrame({"user_id": ["a", "a", "b"],
+    ...     "event_time": [datetime(2024, 1, 1, 0, 0, s) for s in (0, 1, 2)],
+    ...     "event_type": ["search", "click", "search"]})
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     run(events, out).searches
+    2
+    """
+    started = time.perf_counter()
+    settings = settings_of(config, gap=gap, gap_rule=gap_rule, timezone=timezone, columns=columns)
+    _check_engine(engine)
+    out, limit = Path(out), _memory_limit(memory_limit)
+    if buckets is not None and (not isinstance(buckets, int) or buckets < 1):
+        msg = f"buckets must be a whole number of at least 1; got {buckets!r}"
+        raise ConfigError(msg)
+    step = progress or (lambda _: None)
+    step("checking input files")
+    scanned = scan(events, settings, outside=out)
+    check_output_folder(out)
+    refuse_backfill_layout(out)
+    remove_orphans(out)
+    inputs = _described(events)
+    with decoding(scanned.paths):
+        if engine == "duckdb":
+            require_one_pass(scanned, limit, buckets)
+        elif (buckets or 1) > 1 or not fits_in_memory(scanned, limit):
+            count = buckets if buckets and buckets > 1 else None
+            run = _BucketedRun(scanned, out, settings, step, started, inputs)
+            return run.execute(count=count, memory_limit=limit)
+        step(f"computing tables from {scanned.rows:,} rows in {len(scanned.frames)} file(s)")
+        tables = _compute_scanned(scanned, settings, engine, limit)
+    summary = dataclasses.replace(
+        summarize(tables, scanned.rows), seconds=time.perf_counter() - started
+    )
+    tables[RUN_SUMMARY_TABLE] = summary_frame(summary, settings, inputs)
+    step(f"writing {len(tables)} tables to {out}")
+    return dataclasses.replace(summary, tables=write_tables(tables, out))
+
+
+def _check_engine(engine: str) -> None:
+    if engine not in ENGINES:
+        msg = f"engine {engine!r}: expected one of {', '.join(ENGINES)}"
+        raise ConfigError(msg)
+
+
+def _memory_limit(value: int | str | None) -> int | None:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value > 0):
+        return value
+    if isinstance(value, str):
+        return parse_size(value)
+    msg = f"memory limit: expected bytes (a positive number) or a size such as 8GiB; got {value!r}"
+    raise ConfigError(msg)
+
+
+def _described(events: Events) -> list[str]:
+    """The inputs as the run summary records them: paths as given, a frame by its type."""
+    if isinstance(events, str | Path):
+        return [str(events)]
+    if isinstance(events, pl.DataFrame | pl.LazyFrame | pa.Table):
+        return [f"<{type(events).__module__.split('.')[0]}.{type(events).__name__}>"]
+    return [str(spec) for spec in events]
+
+
+def _compute_scanned(
+    scanned: ScannedEvents, config: RunConfig, engine: Engine, memory_limit: int | None = None
+) -> dict[str, pl.DataFrame]:
+    dedupe, files = scanned.has_event_id, scanned.file_table()
+    if engine == "duckdb":
+        from ctr_batch.sql.engine import compute_tables_duckdb  # DuckDB loads only when asked
+
+        return compute_tables_duckdb(
+            scanned.frame, config, dedupe=dedupe, file_table=files, memory_limit=memory_limit
+        )
+    return compute_tables(scanned.frame, config, engine=engine, dedupe=dedupe, file_table=files)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _BucketedRun:
+    """A run in user buckets: split, compute each bucket's parts, aggregate, publish."""
+
+    scanned: ScannedEvents
+    out: Path
+    config: RunConfig
+    step: Progress
+    started: float
+    inputs: list[str]
+
+    def execute(self, *, count: int | None, memory_limit: int | None) -> RunSummary:
+        """Split users into `count` buckets (None: as `memory_limit` needs) and publish."""
+        workdir, staging = scratch_folder(self.out, "buckets"), scratch_folder(self.out, "staging")
+        try:
+            self.step(f"hashing {self.scanned.rows:,} rows into user buckets")
+            split = bucketing.bucket_events(
+                self.scanned, workdir, buckets=count, memory_limit=memory_limit
+            )
+            how = "spilled to disk" if split.held is None else "filtered rescans"
+            self.step(f"{len(split.frames)} user buckets ({how})")
+            work = bucketing.BucketWork.of(split, self.config, self.scanned.file_table())
+            quarantined = bucketing.compute_buckets(
+                split,
+                staging,
+                work,
+                on_bucket=lambda done, total: self.step(f"computed bucket {done} of {total}"),
+            )
+            remove_folder(workdir)
+            return self._publish(staging, quarantined)
+        finally:
+            remove_folder(workdir)
+            remove_folder(staging)
+
+    def _publish(self, staging: Path, quarantined: pl.DataFrame) -> RunSummary:
+        self.step("aggregating daily and per-query tables")
+        tables = bucketing.aggregate_parts(staging)
+        summary = summarize_parts(staging, tables, quarantined, self.scanned.rows)
+        summary = dataclasses.replace(summary, seconds=time.perf_counter() - self.started)
+        tables[RUN_SUMMARY_TABLE] = summary_frame(summary, self.config, self.inputs)
+        for name, frame in tables.items():
+            write_partition(frame, staging / name)
+        self.step(f"publishing tables in {self.out}")
+        return dataclasses.replace(summary, tables=publish(staging, self.out))
