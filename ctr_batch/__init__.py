@@ -14,9 +14,9 @@ from ctr_batch._version import __version__
 if TYPE_CHECKING:
     from ctr_batch.batch.pipeline import compute_tables
     from ctr_batch.batch.run import compute, run
-    from ctr_batch.batch.summary import RunSummary
     from ctr_batch.core.config import RunConfig, parse_duration
     from ctr_batch.core.errors import ConfigError, CtrBatchError, InputError, SchemaError
+    from ctr_batch.core.summary import RunSummary
     from ctr_batch.days.backfill import backfill
     from ctr_batch.days.config import BackfillConfig
     from ctr_batch.io.read import scan_events
@@ -36,7 +36,7 @@ _HOMES = {
     "CtrBatchError": "core.errors",
     "InputError": "core.errors",
     "RunConfig": "core.config",
-    "RunSummary": "batch.summary",
+    "RunSummary": "core.summary",
     "SchemaError": "core.errors",
     "backfill": "days.backfill",
     "compute": "batch.run",

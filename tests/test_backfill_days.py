@@ -175,7 +175,7 @@ def test_long_session_is_split_and_reported(tmp_path: Path) -> None:
     write_events(frame, tmp_path / "events")
     reports = backfill([tmp_path / "events"], tmp_path / "out", date(2026, 11, 1),
                        date(2026, 11, 3), BackfillConfig())  # fmt: skip
-    assert sum(r.record["split_sessions"] for r in reports) > 0
+    assert sum(r.record.split_sessions for r in reports) > 0
 
 
 def test_rows_without_a_time_outside_date_folders_are_quarantined_not_lost(
@@ -186,7 +186,7 @@ def test_rows_without_a_time_outside_date_folders_are_quarantined_not_lost(
     frame.write_parquet(tmp_path / "flat.parquet")  # no date= folder
     reports = backfill([tmp_path / "flat.parquet"], tmp_path / "out", date(2026, 10, 31),
                        date(2026, 11, 3), BackfillConfig())  # fmt: skip
-    assert sum(r.record["rows_home"] for r in reports) == frame.height
+    assert sum(r.record.rows_home for r in reports) == frame.height
     run([tmp_path / "flat.parquet"], tmp_path / "full", RunConfig())
     assert_same_tables(tmp_path / "out", tmp_path / "full")
 
@@ -215,7 +215,7 @@ def test_a_long_split_session_is_reported_by_check(tmp_path: Path) -> None:
     config = BackfillConfig(lookback=timedelta(hours=1))
     reports = backfill([tmp_path / "events"], tmp_path / "out", date(2026, 11, 1),
                        date(2026, 11, 2), config)  # fmt: skip
-    assert sum(r.record["split_sessions"] for r in reports) > 0
+    assert sum(r.record.split_sessions for r in reports) > 0
     assert run_checks(tmp_path / "out")["segment_counts"].height > 0
 
 
@@ -228,7 +228,7 @@ def test_a_row_far_from_its_date_folder_is_quarantined_on_its_home_day(tmp_path:
     pl.concat([frame, stray]).write_parquet(folder / "events.parquet", mkdir=True)
     reports = backfill([tmp_path / "events"], tmp_path / "out", date(2026, 10, 31),
                        date(2026, 11, 5), BackfillConfig())  # fmt: skip
-    assert sum(r.record["rows_home"] for r in reports) == frame.height + 1
+    assert sum(r.record.rows_home for r in reports) == frame.height + 1
     quarantine = pl.read_parquet(
         tmp_path / "out" / "quarantine" / "**" / "*.parquet", hive_partitioning=True
     )

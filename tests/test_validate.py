@@ -7,8 +7,8 @@ from datetime import timedelta
 import polars as pl
 import pytest
 
+from ctr_batch.batch.accounting import summarize
 from ctr_batch.batch.pipeline import compute_tables
-from ctr_batch.batch.summary import summarize
 from ctr_batch.core.config import RunConfig
 from ctr_batch.stages.flag import flag_rows, ids_distinct, split_valid
 from tests.conftest import events

@@ -17,9 +17,9 @@ import polars as pl
 import pyarrow as pa
 
 from ctr_batch.batch import buckets as bucketing
+from ctr_batch.batch.accounting import summarize, summarize_parts
 from ctr_batch.batch.memory_plan import fits_in_memory, require_one_pass
 from ctr_batch.batch.pipeline import compute_tables
-from ctr_batch.batch.summary import RunSummary, summarize, summarize_parts, summary_frame
 from ctr_batch.core.config import RunConfig, parse_size
 from ctr_batch.core.errors import ConfigError
 from ctr_batch.core.schema import RUN_SUMMARY_TABLE
@@ -35,6 +35,7 @@ from ctr_batch.io.write import publish, write_partition, write_tables
 
 if TYPE_CHECKING:
     from ctr_batch.core.config import ColumnMap, Duration, GapRule
+    from ctr_batch.core.summary import RunSummary
 
 Engine = Literal["auto", "in-memory", "streaming", "duckdb"]
 ENGINES: tuple[Engine, ...] = ("auto", "in-memory", "streaming", "duckdb")
@@ -189,7 +190,7 @@ def run(
     summary = dataclasses.replace(
         summarize(tables, scanned.rows), seconds=time.perf_counter() - started
     )
-    tables[RUN_SUMMARY_TABLE] = summary_frame(summary, settings, inputs)
+    tables[RUN_SUMMARY_TABLE] = summary.to_frame(settings, inputs)
     step(f"writing {len(tables)} tables to {out}")
     return dataclasses.replace(summary, tables=write_tables(tables, out))
 
@@ -270,7 +271,7 @@ class _BucketedRun:
         tables = bucketing.aggregate_parts(staging)
         summary = summarize_parts(staging, tables, quarantined, self.scanned.rows)
         summary = dataclasses.replace(summary, seconds=time.perf_counter() - self.started)
-        tables[RUN_SUMMARY_TABLE] = summary_frame(summary, self.config, self.inputs)
+        tables[RUN_SUMMARY_TABLE] = summary.to_frame(self.config, self.inputs)
         for name, frame in tables.items():
             write_partition(frame, staging / name)
         self.step(f"publishing tables in {self.out}")

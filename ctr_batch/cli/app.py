@@ -19,7 +19,6 @@ from rich.progress import (
 )
 
 from ctr_batch.batch import run as batch_run
-from ctr_batch.batch.summary import RunSummary
 from ctr_batch.cli import render as report
 from ctr_batch.cli import sql as cli_sql
 from ctr_batch.cli import stream as cli_stream
@@ -58,6 +57,7 @@ from ctr_batch.core.schema import (
     TIME_TO_FIRST_CLICK,
     USER_ID,
 )
+from ctr_batch.core.summary import RunSummary
 from ctr_batch.days.backfill import DayReport
 from ctr_batch.days.backfill import backfill as run_backfill
 from ctr_batch.days.config import BackfillConfig
@@ -238,7 +238,7 @@ def backfill(
 
         def advance(report: DayReport) -> None:
             nonlocal rows
-            rows += report.record.get("rows_home", 0) if report.computed else 0
+            rows += report.record.rows_home if report.computed else 0
             rate = f"{rows / (time.perf_counter() - started):,.0f} rows/s"
             bar.update(task, advance=1, description=f"{report.day}", rate=rate)
 

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
     import polars as pl
 
-    from ctr_batch.batch.summary import RunSummary
+    from ctr_batch.core.summary import RunSummary
     from ctr_batch.days.backfill import DayReport
 
 
@@ -24,8 +24,9 @@ def summary_table(summary: RunSummary, title: str = "run summary") -> Table:
     table.add_row("rows read", f"{summary.rows_read:,}")
     table.add_row("  processed", f"{summary.rows_processed:,}")
     table.add_row("  quarantined", f"{summary.rows_quarantined:,}")
-    balanced = summary.rows_processed + summary.rows_quarantined == summary.rows_read
-    table.add_row("  processed + quarantined = read", "yes" if balanced else "[red]NO[/red]")
+    table.add_row(
+        "  processed + quarantined = read", "yes" if summary.balanced else "[red]NO[/red]"
+    )
     for reason, count in summary.quarantined.items():
         if count:
             table.add_row(f"    {reason}", f"{count:,}")
@@ -66,9 +67,15 @@ def _cell(value: object) -> str:
 def backfill_table(reports: Sequence[DayReport], title: str = "backfill") -> Table:
     """Days computed and skipped, rows, sessions, searches, CTR and split sessions."""
     computed = [r for r in reports if r.computed]
-    totals = {key: sum(r.record.get(key, 0) for r in reports)
-              for key in ("rows_home", "rows_quarantined", "sessions", "searches",
-                          "clicked_searches", "split_sessions")}  # fmt: skip
+    records = [r.record for r in reports]
+    totals = {
+        "rows_home": sum(r.rows_home for r in records),
+        "rows_quarantined": sum(r.rows_quarantined for r in records),
+        "sessions": sum(r.sessions for r in records),
+        "searches": sum(r.searches for r in records),
+        "clicked_searches": sum(r.clicked_searches for r in records),
+        "split_sessions": sum(r.split_sessions for r in records),
+    }
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_column("what", style="bold")
     table.add_column("value", justify="right")

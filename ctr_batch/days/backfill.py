@@ -11,17 +11,17 @@ window edge, and the split is counted in the manifest and the summary.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from ctr_batch.batch.pipeline import compute_ctr, compute_tables, query_roll_up
-from ctr_batch.batch.summary import SUMMARY_TYPES, summary_header
 from ctr_batch.core.config import format_duration
 from ctr_batch.core.errors import InputError
 from ctr_batch.core.schema import (
@@ -41,7 +41,8 @@ from ctr_batch.core.schema import (
     SOURCE_FILE,
     SOURCE_ROW,
 )
-from ctr_batch.days.manifest import fingerprint, read_manifest, write_manifest
+from ctr_batch.core.summary import BACKFILL_SUMMARY_SCHEMA, summary_header
+from ctr_batch.days.manifest import DayRecord, fingerprint, read_manifest, write_manifest
 from ctr_batch.days.window import (
     HOME_DAY,
     PLACED,
@@ -70,7 +71,7 @@ class DayReport:
 
     day: date
     computed: bool
-    record: dict[str, Any]
+    record: DayRecord
 
 
 def backfill(
@@ -108,26 +109,30 @@ def backfill(
 
 
 def _backfill_day(
-    day: date, files: list[Path], out: Path, config: BackfillConfig, old: dict[str, Any] | None
+    day: date, files: list[Path], out: Path, config: BackfillConfig, old: DayRecord | None
 ) -> DayReport:
     window_files = files_for_day(day, files, config)
     digest = fingerprint(window_files, config.settings())
-    if not config.force and old and old.get("fingerprint") == digest:
+    if not config.force and old and old.fingerprint == digest:
         return DayReport(day, computed=False, record=old)
     started = time.perf_counter()
     tables, record = compute_day(day, window_files, config)
     for table, frame in tables.items():
         write_partition(frame, out / table / f"{DATE}={day.isoformat()}")
-    record |= {"fingerprint": digest, "files": len(window_files),
-               "seconds": round(time.perf_counter() - started, 3),
-               "computed_at": datetime.now(UTC).isoformat(timespec="seconds"),
-               "settings": config.settings()}  # fmt: skip
+    record = dataclasses.replace(
+        record,
+        fingerprint=digest,
+        files=len(window_files),
+        seconds=round(time.perf_counter() - started, 3),
+        computed_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        settings=config.settings(),
+    )
     return DayReport(day, computed=True, record=record)
 
 
 def compute_day(
     day: date, files: list[Path], config: BackfillConfig
-) -> tuple[dict[str, pl.DataFrame], dict[str, Any]]:
+) -> tuple[dict[str, pl.DataFrame], DayRecord]:
     """Tables of one day, computed from the events of its window, plus figures about it."""
     if not files:
         empty = _day_tables(compute_tables(pl.LazyFrame(schema=EVENTS_SCHEMA), config.run), day)
@@ -184,20 +189,20 @@ def _day_tables(tables: dict[str, pl.DataFrame], day: date) -> dict[str, pl.Data
     }
 
 
-def _day_record(day_tables: dict[str, pl.DataFrame], home_rows: int, split: int) -> dict[str, Any]:
+def _day_record(day_tables: dict[str, pl.DataFrame], home_rows: int, split: int) -> DayRecord:
     """Figures of one day's tables for the manifest."""
     searches, sessions = day_tables[SEARCHES_TABLE], day_tables[SESSIONS_TABLE]
     quarantine = day_tables[QUARANTINE_TABLE]
-    return {
-        "rows_home": home_rows,
-        "rows_quarantined": quarantine.height,
-        "quarantined": dict(quarantine[REASON].value_counts().rows()),
-        "sessions": sessions.height,
-        "session_events": int(sessions[N_EVENTS].sum()),
-        "searches": searches.height,
-        "clicked_searches": int(searches[CLICKED].sum()),
-        "split_sessions": split,
-    }
+    return DayRecord(
+        rows_home=home_rows,
+        rows_quarantined=quarantine.height,
+        quarantined=dict(quarantine[REASON].value_counts().rows()),
+        sessions=sessions.height,
+        session_events=int(sessions[N_EVENTS].sum()),
+        searches=searches.height,
+        clicked_searches=int(searches[CLICKED].sum()),
+        split_sessions=split,
+    )
 
 
 def _roll_up_queries(out: Path) -> None:
@@ -207,26 +212,26 @@ def _roll_up_queries(out: Path) -> None:
 
 
 def _summary_frame(
-    manifest: dict[str, dict[str, Any]], config: BackfillConfig, events: Sequence[str | Path]
+    manifest: dict[str, DayRecord], config: BackfillConfig, events: Sequence[str | Path]
 ) -> pl.DataFrame:
-    """One row describing every day in `out` (layout ``backfill``), from the manifest."""
-
-    def total(key: str) -> int:
-        return sum(int(record.get(key, 0)) for record in manifest.values())
-
-    searches, clicked = total("searches"), total("clicked_searches")
-    row = summary_header("backfill", config.run, events) | {
-        "lookback": format_duration(config.lookback),
-        "days": len(manifest),
-        "first_day": date.fromisoformat(min(manifest)) if manifest else None,
-        "last_day": date.fromisoformat(max(manifest)) if manifest else None,
-        "rows_read": total("rows_home"),
-        "rows_processed": total("rows_home") - total("rows_quarantined"),
-        "rows_quarantined": total("rows_quarantined"),
-        "sessions": total("sessions"),
-        "searches": searches,
-        "clicked_searches": clicked,
-        "ctr": clicked / searches if searches else None,
-        "split_sessions": total("split_sessions"),
-    }
-    return pl.DataFrame([row], schema_overrides=SUMMARY_TYPES)
+    """One row describing every day in `out` (``BACKFILL_SUMMARY_SCHEMA``), from the manifest."""
+    records = manifest.values()
+    rows = sum(r.rows_home for r in records)
+    quarantined = sum(r.rows_quarantined for r in records)
+    searches, clicked = sum(r.searches for r in records), sum(r.clicked_searches for r in records)
+    row = [
+        *summary_header("backfill", config.run, events).values(),
+        format_duration(config.lookback),
+        len(manifest),
+        date.fromisoformat(min(manifest)) if manifest else None,
+        date.fromisoformat(max(manifest)) if manifest else None,
+        rows,
+        rows - quarantined,
+        quarantined,
+        sum(r.sessions for r in records),
+        searches,
+        clicked,
+        clicked / searches if searches else None,
+        sum(r.split_sessions for r in records),
+    ]
+    return pl.DataFrame([row], schema=BACKFILL_SUMMARY_SCHEMA, orient="row")

@@ -28,6 +28,7 @@ from ctr_batch.core.schema import (
     SEARCHES_TABLE,
     SESSIONS_TABLE,
 )
+from ctr_batch.core.summary import recorded_settings
 from ctr_batch.io.read import decoding
 from ctr_batch.reconciliation.causes import (
     CAUSE,
@@ -75,15 +76,8 @@ def load_batch(batch_out: Path) -> tuple[pl.DataFrame, pl.DataFrame, RunConfig |
     summaries = sorted((batch_out / RUN_SUMMARY_TABLE).rglob("*.parquet"))
     if not summaries:
         return tables[0], tables[1], None
-    row = pl.read_parquet(summaries[-1]).row(0, named=True)
-    if row.get("gap_us") is None:
-        return tables[0], tables[1], None
-    config = RunConfig(
-        gap=timedelta(microseconds=row["gap_us"]),
-        gap_rule=row.get("gap_rule") or "inclusive",
-        timezone=row.get("timezone") or "UTC",
-    )
-    return tables[0], tables[1], config
+    recorded = recorded_settings(pl.read_parquet(summaries[-1]).row(0, named=True))
+    return tables[0], tables[1], recorded
 
 
 @dataclass(frozen=True, slots=True)
