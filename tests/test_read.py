@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from ctr_batch.batch.run import run
-from ctr_batch.core.config import RunConfig
+from ctr_batch.core.config import RunConfig, StreamConfig
 from ctr_batch.core.errors import InputError, SchemaError
 from ctr_batch.core.schema import EVENT_COLUMNS, EVENTS_SCHEMA, SEQ
 from ctr_batch.days.backfill import backfill
@@ -105,8 +105,8 @@ def test_backfill_and_stream_name_a_file_with_a_corrupt_data_page(tmp_path: Path
         backfill([tmp_path / "in"], tmp_path / "days", date(2026, 11, 1), date(2026, 11, 1),
                  BackfillConfig())  # fmt: skip
     with pytest.raises(InputError, match=message):
-        run_simulation([tmp_path / "in"], tmp_path / "stream", gap=timedelta(minutes=30),
-                       wait=timedelta(seconds=10))  # fmt: skip
+        run_simulation([tmp_path / "in"], tmp_path / "stream",
+                       StreamConfig(gap="30m", wait="10s"))  # fmt: skip
     assert not (tmp_path / "days" / "searches").exists()
     assert not (tmp_path / "stream").exists()
 

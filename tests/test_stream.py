@@ -22,7 +22,7 @@ from polars.testing import assert_frame_equal
 
 from ctr_batch.batch.pipeline import compute_tables
 from ctr_batch.batch.run import run
-from ctr_batch.core.config import RunConfig
+from ctr_batch.core.config import RunConfig, StreamConfig
 from ctr_batch.core.errors import ConfigError, InputError, SchemaError
 from ctr_batch.io.read import scan_events
 from ctr_batch.reconciliation.load import load_stream_output
@@ -135,7 +135,9 @@ def test_simulation_predicts_bytewax_on_disordered_log(
     dataflow: ModuleType, disordered_file: Path, tmp_path: Path, wait: timedelta
 ) -> None:
     streamed = run_bytewax(dataflow, disordered_file, tmp_path, gap=STREAM_GAP, wait=wait)
-    simulation = simulate(scan_events([disordered_file]).frame, gap=STREAM_GAP, wait=wait)
+    simulation = simulate(
+        scan_events([disordered_file]).frame, StreamConfig(gap=STREAM_GAP, wait=wait)
+    )
     assert_prediction(streamed, simulation.tables)
     # the log exercises late drops, the sequential windower port and merges
     if wait >= timedelta(minutes=2):
@@ -474,13 +476,13 @@ def test_arrival_column_must_exist(tmp_path: Path) -> None:
     path = tmp_path / "events.parquet"
     events(("a", 0, "search", "q1")).write_parquet(path)
     with pytest.raises(SchemaError, match=r"missing columns \['offset'\]"):
-        run_simulation([path], tmp_path / "out", gap=GAP, wait=timedelta(0), arrival="offset")
+        run_simulation([path], tmp_path / "out", StreamConfig(gap=GAP, arrival="offset"))
 
 
 # --- run_simulation ------------------------------------------------------------------------------
 def test_run_simulation_writes_the_tables(disordered_file: Path, tmp_path: Path) -> None:
     summary = run_simulation(
-        [disordered_file], tmp_path, gap=STREAM_GAP, wait=timedelta(seconds=5)
+        [disordered_file], tmp_path, StreamConfig(gap=STREAM_GAP, wait=timedelta(seconds=5))
     )
     tables = {t: pl.read_parquet(f"{tmp_path}/{t}/**/*.parquet") for t in summary.tables}
     assert set(tables) == {"searches", "sessions", "late", "quarantine"}

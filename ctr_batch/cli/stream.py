@@ -17,7 +17,7 @@ from ctr_batch.cli.common import (
     out_console,
     run_config,
 )
-from ctr_batch.core.config import parse_duration
+from ctr_batch.core.config import StreamConfig, parse_duration
 from ctr_batch.core.errors import ConfigError
 
 WaitOption = Annotated[
@@ -52,15 +52,10 @@ def simulate_stream(
     from ctr_batch.streaming.run import run_simulation  # loads only for this command
 
     config = run_config(gap, gap_rule, "UTC", column)  # checks the gap, rule and mapping
-    summary = run_simulation(
-        events,
-        out,
-        gap=config.gap,
-        wait=parse_duration(wait),
-        arrival=arrival_column,
-        column_map=dict(config.column_map),
-        gap_rule=config.gap_rule,
+    stream = StreamConfig(
+        gap=config.gap, wait=parse_duration(wait), gap_rule=config.gap_rule, arrival=arrival_column
     )
+    summary = run_simulation(events, out, stream, column_map=dict(config.column_map))
     table = Table(title=f"ctr-batch simulate-stream → {out}", show_header=False)
     table.add_column("what", style="bold")
     table.add_column("value", justify="right")

@@ -24,7 +24,7 @@ from ctr_batch.core.schema import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
 _TEXT = (pl.String, pl.Categorical, pl.Enum, pl.Null)
 _EXPECTED = {
@@ -55,9 +55,15 @@ def contract_columns(schema: pl.Schema, mapping: Mapping[str, str], source: str)
 
 
 def normalize_events(
-    events: pl.LazyFrame, column_map: Mapping[str, str] | None = None, *, source: str = "events"
+    events: pl.LazyFrame,
+    column_map: Mapping[str, str] | None = None,
+    *,
+    source: str = "events",
+    extra: Sequence[str] = (),
 ) -> pl.LazyFrame:
     """Contract columns of `events`, plus ``_seq`` (row order) when it has none.
+
+    Columns named in `extra` (say, an arrival-order column) are kept as they are.
 
     Examples
     --------
@@ -68,7 +74,7 @@ def normalize_events(
     ['7', '8', '9']
     """
     schema = events.collect_schema()
-    columns = contract_columns(schema, dict(column_map or {}), source)
+    columns = [*contract_columns(schema, dict(column_map or {}), source), *map(pl.col, extra)]
     if SEQ in schema:
         return events.select(*columns, pl.col(SEQ).cast(pl.Int64))
     return events.select(columns).with_row_index(SEQ).with_columns(pl.col(SEQ).cast(pl.Int64))

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ctr_batch.batch.pipeline import compute_tables
-from ctr_batch.core.config import RunConfig, format_duration
+from ctr_batch.core.config import RunConfig, StreamConfig, format_duration
 from ctr_batch.core.rules import local_date
 from ctr_batch.core.schema import (
     CTR,
@@ -44,9 +44,7 @@ from ctr_batch.streaming.simulate import LATE_INPUT_ROW, LATE_TABLE, simulate
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from datetime import timedelta
 
-    from ctr_batch.core.config import GapRule
     from ctr_batch.reconciliation.load import StreamKind
 
 UNEXPLAINED = "unexplained"
@@ -62,16 +60,6 @@ _ROW, _LABEL = "_row", "_label"
 
 
 @dataclass(frozen=True, slots=True)
-class StreamSettings:
-    """How the streaming job ran: ``SessionWindower(gap)``, ``EventClock(wait)``, arrival order."""
-
-    gap: timedelta
-    wait: timedelta
-    gap_rule: GapRule = "inclusive"
-    arrival: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Rungs:
     """Per-search and per-session tables of rungs 1-4 (see the module docstring)."""
 
@@ -81,12 +69,10 @@ class Rungs:
     simulated: tuple[pl.DataFrame, pl.DataFrame]
 
 
-def build_rungs(events: pl.LazyFrame, batch: RunConfig, stream: StreamSettings) -> Rungs:
+def build_rungs(events: pl.LazyFrame, batch: RunConfig, stream: StreamConfig) -> Rungs:
     """Compute rungs 1-4 from normalized events (with ``_seq`` and the arrival column)."""
     streamed = RunConfig(gap=stream.gap, gap_rule=stream.gap_rule, timezone=batch.timezone)
-    simulation = simulate(
-        events, gap=stream.gap, wait=stream.wait, arrival=stream.arrival, gap_rule=stream.gap_rule
-    )
+    simulation = simulate(events, stream)
     late_rows = simulation.tables[LATE_TABLE].select(pl.col(LATE_INPUT_ROW).alias(SEQ))
     return Rungs(
         batch_rerun=_batch_pair(compute_tables(events, batch)),
@@ -235,7 +221,7 @@ def _long_values(
     )
 
 
-def cause_details(batch: RunConfig, stream: StreamSettings) -> dict[str, str]:
+def cause_details(batch: RunConfig, stream: StreamConfig) -> dict[str, str]:
     """A sentence per cause, with the settings that produce it."""
     return {
         GAP_RULE: f"batch gap {format_duration(batch.gap)} {batch.gap_rule}, stream gap "

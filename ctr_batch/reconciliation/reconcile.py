@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from ctr_batch.core.config import RunConfig
+from ctr_batch.core.config import RunConfig, StreamConfig
 from ctr_batch.core.errors import ConfigError, InputError
 from ctr_batch.core.schema import (
     N_SEARCHES,
@@ -36,7 +36,6 @@ from ctr_batch.reconciliation.causes import (
     SIMULATED_VALUE,
     UNEXPLAINED,
     Rungs,
-    StreamSettings,
     build_rungs,
     cause_details,
     explain,
@@ -159,7 +158,7 @@ def reconcile(
         )
     else:
         frame, scanned = stream_input(events, arrival=arrival, column_map=column_map)
-        settings = StreamSettings(gap or batch_config.gap, wait, "inclusive", arrival)
+        settings = StreamConfig(gap=gap or batch_config.gap, wait=wait, arrival=arrival)
         with decoding(scanned.paths):
             found, settings, rungs = _explain_best(
                 found,
@@ -183,14 +182,14 @@ def _explain_best(
     found: pl.DataFrame,
     events: pl.LazyFrame,
     batch_config: RunConfig,
-    settings: StreamSettings,
+    settings: StreamConfig,
     forced_rule: GapRule | None,
     comparison: tuple[_Fields, pl.DataFrame, pl.DataFrame, float],
-) -> tuple[pl.DataFrame, StreamSettings, Rungs]:
+) -> tuple[pl.DataFrame, StreamConfig, Rungs]:
     """Explain `found` with the stream's gap rule, trying both when it is not given."""
     fields, batch_view, stream_view, tolerance = comparison
     rules: tuple[GapRule, ...] = (forced_rule,) if forced_rule else ("inclusive", "exclusive")
-    best: tuple[int, pl.DataFrame, StreamSettings, Rungs] | None = None
+    best: tuple[int, pl.DataFrame, StreamConfig, Rungs] | None = None
     for rule in rules:
         tried = dataclasses.replace(settings, gap_rule=rule)
         rungs = build_rungs(events, batch_config, tried)
@@ -221,7 +220,7 @@ def _result(
     sizes: tuple[int, int],
     daily: pl.DataFrame,
     tolerance: float,
-    settings: StreamSettings | None,
+    settings: StreamConfig | None,
 ) -> ReconcileResult:
     kinds = found[DIFFERENCE]
     differing = found.filter(kinds == VALUE_MISMATCH).select(*fields.keys, OCCURRENCE).unique()

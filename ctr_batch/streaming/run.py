@@ -19,10 +19,9 @@ from ctr_batch.streaming.simulate import LATE_TABLE, simulate
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
-    from datetime import timedelta
     from pathlib import Path
 
-    from ctr_batch.core.config import GapRule
+    from ctr_batch.core.config import StreamConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,14 +62,14 @@ def scan_arrival(files: list[Path], column: str) -> pl.LazyFrame:
 
 
 def stream_input(
-    sources: Sequence[str | Path],
+    inputs: Sequence[str | Path],
     *,
     arrival: str | None = None,
     column_map: Mapping[str, str] | None = None,
     outside: Path | None = None,
 ) -> tuple[pl.LazyFrame, ScannedEvents]:
-    """Normalized events of `sources` (none under `outside`), with the `arrival` column."""
-    scanned = scan_events(sources, column_map=column_map, outside=outside)
+    """Normalized events of `inputs` (none under `outside`), with the `arrival` column."""
+    scanned = scan_events(inputs, column_map=column_map, outside=outside)
     if arrival is None:
         return scanned.frame, scanned
     arrivals = scan_arrival(scanned.paths, arrival)
@@ -78,14 +77,11 @@ def stream_input(
 
 
 def run_simulation(
-    sources: Sequence[str | Path],
+    inputs: Sequence[str | Path],
     out: Path,
+    config: StreamConfig,
     *,
-    gap: timedelta,
-    wait: timedelta,
-    arrival: str | None = None,
     column_map: Mapping[str, str] | None = None,
-    gap_rule: GapRule = "inclusive",
 ) -> StreamSummary:
     """Simulate the stream on event files and write its tables under `out` (CONTRACT §5 layout).
 
@@ -94,9 +90,11 @@ def run_simulation(
     """
     started = time.perf_counter()
     check_output_folder(out)
-    frame, scanned = stream_input(sources, arrival=arrival, column_map=column_map, outside=out)
+    frame, scanned = stream_input(
+        inputs, arrival=config.arrival, column_map=column_map, outside=out
+    )
     with decoding(scanned.paths):
-        simulation = simulate(frame, gap=gap, wait=wait, arrival=arrival, gap_rule=gap_rule)
+        simulation = simulate(frame, config)
     tables = dict(simulation.tables)
     located = quarantine_rows(tables[QUARANTINE_TABLE].lazy(), scanned.file_table())
     tables[QUARANTINE_TABLE] = located.collect()
