@@ -14,7 +14,7 @@ from ctr_batch._version import __version__
 if TYPE_CHECKING:
     from ctr_batch.batch.pipeline import compute_tables
     from ctr_batch.batch.run import compute, run
-    from ctr_batch.core.config import RunConfig, parse_duration
+    from ctr_batch.core.config import RunConfig, StreamConfig, parse_duration
     from ctr_batch.core.errors import ConfigError, CtrBatchError, InputError, SchemaError
     from ctr_batch.core.summary import RunSummary
     from ctr_batch.days.backfill import backfill
@@ -38,6 +38,7 @@ _HOMES = {
     "RunConfig": "core.config",
     "RunSummary": "core.summary",
     "SchemaError": "core.errors",
+    "StreamConfig": "core.config",
     "backfill": "days.backfill",
     "compute": "batch.run",
     "compute_tables": "batch.pipeline",
@@ -66,6 +67,7 @@ __all__ = [
     "RunConfig",
     "RunSummary",
     "SchemaError",
+    "StreamConfig",
     "__version__",
     "backfill",
     "compute",

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, ParamSpec
 import typer
 from rich.console import Console
 
-from ctr_batch.core.config import RunConfig, parse_duration
+from ctr_batch.core.config import RunConfig, parse_duration, to_date
 from ctr_batch.core.errors import ConfigError, CtrBatchError
 
 if TYPE_CHECKING:
@@ -94,11 +94,7 @@ def run_config(
 
 def date_option(option: str, value: str) -> date:
     """Parse a YYYY-MM-DD option value."""
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        msg = f"{option} {value!r}: expected a date YYYY-MM-DD"
-        raise ConfigError(msg) from None
+    return to_date(value, option)
 
 
 def key_values(option: str, specs: list[str] | None) -> dict[str, str]:

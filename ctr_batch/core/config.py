@@ -6,7 +6,7 @@ import re
 import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Literal
 
 import polars as pl
@@ -60,6 +60,23 @@ def parse_size(text: str) -> int:
         msg = f"size {text!r}: expected a positive number and unit, e.g. 8GiB, 500MB"
         raise ConfigError(msg)
     return int(float(match.group(1)) * _SIZE_UNITS[match.group(2) or "b"])
+
+
+def to_date(value: date | str, what: str) -> date:
+    """`value` as a date: given as one, or as ``YYYY-MM-DD`` text.
+
+    Examples
+    --------
+    >>> to_date("2026-11-01", "--start")
+    datetime.date(2026, 11, 1)
+    """
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        msg = f"{what} {value!r}: expected a date YYYY-MM-DD"
+        raise ConfigError(msg) from None
 
 
 def _known_zone(name: str) -> bool:

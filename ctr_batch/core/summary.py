@@ -97,7 +97,15 @@ BACKFILL_SUMMARY_SCHEMA = pl.Schema(
 
 @dataclass(frozen=True, slots=True)
 class RunSummary:
-    """What a run read, set aside and produced."""
+    """What a run read, set aside and produced.
+
+    Examples
+    --------
+    >>> summary = RunSummary(rows_read=3, rows_processed=2, quarantined={"null_user_id": 1},
+    ...                      sessions=1, searches=2, clicked_searches=1)
+    >>> summary.balanced, summary.ctr
+    (True, 0.5)
+    """
 
     rows_read: int
     rows_processed: int

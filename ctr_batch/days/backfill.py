@@ -17,12 +17,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
 
 from ctr_batch.batch.pipeline import compute_ctr, compute_tables, query_roll_up
-from ctr_batch.core.config import format_duration
+from ctr_batch.core.config import format_duration, to_date
 from ctr_batch.core.errors import InputError
 from ctr_batch.core.schema import (
     CLICKED,
@@ -42,6 +43,7 @@ from ctr_batch.core.schema import (
     SOURCE_ROW,
 )
 from ctr_batch.core.summary import BACKFILL_SUMMARY_SCHEMA, summary_header
+from ctr_batch.days.config import BackfillConfig
 from ctr_batch.days.manifest import DayRecord, fingerprint, read_manifest, write_manifest
 from ctr_batch.days.window import (
     HOME_DAY,
@@ -60,9 +62,6 @@ from ctr_batch.stages.flag import quarantine_rows
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
-    from pathlib import Path
-
-    from ctr_batch.days.config import BackfillConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,15 +74,34 @@ class DayReport:
 
 
 def backfill(
-    events: Sequence[str | Path],
-    out: Path,
-    start: date,
-    end: date,
-    config: BackfillConfig,
+    events: str | Path | Sequence[str | Path],
+    out: str | Path,
+    start: date | str,
+    end: date | str,
+    config: BackfillConfig | None = None,
     *,
     on_day: Callable[[DayReport], None] | None = None,
 ) -> list[DayReport]:
-    """Compute the day partitions from `start` to `end` under `out`; skip unchanged days."""
+    """Compute the day partitions from `start` to `end` under `out`; skip unchanged days.
+
+    `events` are Parquet paths (an events root with ``date=`` folders, files or globs);
+    `start` and `end` (included) are dates or ``YYYY-MM-DD`` text; `config` defaults to
+    ``BackfillConfig()``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from datetime import datetime
+    >>> events = pl.DataFrame({"user_id": ["a", "a", "a"],
+    ...     "event_time": [datetime(2024, 1, 1, 23, 59, s) for s in (0, 1, 2)],
+    ...     "event_type": ["search", "results", "click"]})
+    >>> with tempfile.TemporaryDirectory() as root:
+    ...     events.write_parquet(f"{root}/events.parquet")
+    ...     [r.record.searches for r in backfill(root, f"{root}/out", "2024-01-01", "2024-01-02")]
+    [1, 0]
+    """
+    out, config = Path(out), config or BackfillConfig()
+    days = days_between(to_date(start, "start"), to_date(end, "end"))
     files = find_event_files(events, outside=out)
     check_output_folder(out)
     with exclusive_lock(out):
@@ -102,9 +120,10 @@ def backfill(
             return report
 
         with ThreadPoolExecutor(max_workers=config.jobs) as pool:
-            reports = list(pool.map(one_day, days_between(start, end)))
+            reports = list(pool.map(one_day, days))
         _roll_up_queries(out)
-        write_partition(_summary_frame(manifest, config, events), out / RUN_SUMMARY_TABLE)
+        inputs = [events] if isinstance(events, str | Path) else events
+        write_partition(_summary_frame(manifest, config, inputs), out / RUN_SUMMARY_TABLE)
     return reports
 
 

@@ -77,7 +77,7 @@ def split_sessions(sessions: pl.DataFrame, day: date, config: BackfillConfig) ->
 
 
 def window_rows(
-    events: pl.LazyFrame, sources: pl.LazyFrame, day: date, config: BackfillConfig
+    events: pl.LazyFrame, file_table: pl.LazyFrame, day: date, config: BackfillConfig
 ) -> pl.LazyFrame:
     """Rows of the day's read range, plus its home rows that no window can place.
 
@@ -99,7 +99,7 @@ def window_rows(
         )
     )
     with_home = events.join(
-        sources.select(FILE_INDEX, SOURCE_FILE), on=FILE_INDEX, how="left"
+        file_table.select(FILE_INDEX, SOURCE_FILE), on=FILE_INDEX, how="left"
     ).with_columns(
         pl.coalesce(home_day(config.run.timezone), _first_day(config.run.timezone)).alias(
             HOME_DAY

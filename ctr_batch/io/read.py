@@ -78,7 +78,9 @@ class ScannedEvents:
         )
 
 
-def find_event_files(inputs: Sequence[str | Path], *, outside: Path | None = None) -> list[Path]:
+def find_event_files(
+    inputs: str | Path | Sequence[str | Path], *, outside: Path | None = None
+) -> list[Path]:
     """Resolve files, directories (recursive) and globs to Parquet files in sorted path order.
 
     Files and folders whose names start with ``.`` or ``_`` (temporary or marker files) are
@@ -87,6 +89,7 @@ def find_event_files(inputs: Sequence[str | Path], *, outside: Path | None = Non
     an output folder inside the input folder is not read back by a rerun.
     """
     own = outside.resolve() if outside is not None else None
+    inputs = [inputs] if isinstance(inputs, str | Path) else inputs
     found: dict[Path, Path] = {}  # resolved path -> the spelling met first
     for spec in inputs:
         path = Path(spec)
@@ -107,7 +110,7 @@ def find_event_files(inputs: Sequence[str | Path], *, outside: Path | None = Non
 
 
 def scan_events(
-    inputs: Sequence[str | Path],
+    inputs: str | Path | Sequence[str | Path],
     *,
     column_map: Mapping[str, str] | None = None,
     outside: Path | None = None,
@@ -116,6 +119,18 @@ def scan_events(
 
     Every file's schema is checked before anything is read, so a bad file stops the run early
     with a message naming it. Files under `outside` are left out (see ``find_event_files``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from datetime import datetime
+    >>> events = pl.DataFrame({"uid": [1, 1, 2], "event_type": ["search", "click", "search"],
+    ...     "event_time": [datetime(2024, 1, 1, 0, 0, s) for s in (0, 1, 2)]})
+    >>> with tempfile.TemporaryDirectory() as root:
+    ...     events.write_parquet(f"{root}/events.parquet")
+    ...     scanned = scan_events(root, column_map={"user_id": "uid"})
+    ...     scanned.rows, scanned.frame.collect()["user_id"].to_list()
+    (3, ['1', '1', '2'])
     """
     paths = find_event_files(inputs, outside=outside)
     mapping = dict(column_map or {})

@@ -112,13 +112,24 @@ def write_file(frame: pl.DataFrame, path: Path, **options: Any) -> Path:
     return path
 
 
-def write_events(frame: pl.DataFrame, out: Path) -> list[Path]:
+def write_events(frame: pl.DataFrame, out: str | Path) -> list[Path]:
     """Write events to `out` if it ends in ``.parquet``, else to ``out/date=YYYY-MM-DD/``.
 
     Day partitions (``events.parquet`` each) follow the UTC date of ``event_time``; rows with
     a null time go to the first day (1970-01-01 if no row has a time). Row order is kept.
     Each file is written under a temporary name and renamed. Returns the paths, sorted.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from datetime import datetime
+    >>> events = pl.DataFrame({"user_id": ["a", "a", "b"], "event_type": ["search"] * 3,
+    ...     "event_time": [datetime(2024, 1, d) for d in (1, 1, 2)]})
+    >>> with tempfile.TemporaryDirectory() as root:
+    ...     [p.parent.name for p in write_events(events, root)]
+    ['date=2024-01-01', 'date=2024-01-02']
     """
+    out = Path(out)
     if out.suffix == ".parquet":
         return [write_file(frame, out)]
     day = pl.col(EVENT_TIME).dt.date()

@@ -38,7 +38,7 @@ from ctr_batch.core.schema import (
     SESSIONS_TABLE,
 )
 from ctr_batch.reconciliation.diff import COLUMN, OCCURRENCE, differences, with_occurrence
-from ctr_batch.reconciliation.records import KEYS, batch_searches, view
+from ctr_batch.reconciliation.records import KEYS, batch_searches, records_of
 from ctr_batch.streaming.records import MERGED
 from ctr_batch.streaming.simulate import LATE_INPUT_ROW, LATE_TABLE, simulate
 
@@ -175,8 +175,8 @@ def _order_labels(
     """Label rung-3-to-4 changes ``merge_bridge`` (merged stream session) or ``arrival_order``."""
     searches, sessions = rungs.simulated
     if kind == "daily":
-        on_time_searches = view("searches", *rungs.on_time)
-        simulated_searches = view("searches", *rungs.simulated)
+        on_time_searches = records_of("searches", *rungs.on_time)
+        simulated_searches = records_of("searches", *rungs.simulated)
         search_keys, search_values = KEYS["searches"], (N_CLICKS, CTR)
         per_search = differences(
             on_time_searches, simulated_searches, keys=search_keys, values=search_values
@@ -192,7 +192,7 @@ def _order_labels(
     else:
         source = searches if kind == "searches" else sessions
         flags = _merged_flags(
-            view(kind, searches, sessions).hstack([source[MERGED]]), keys, values
+            records_of(kind, searches, sessions).hstack([source[MERGED]]), keys, values
         )
         labelled = changed.join(flags, on=[*keys, OCCURRENCE], how="left", nulls_equal=True)
     return labelled.with_columns(

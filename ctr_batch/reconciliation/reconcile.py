@@ -16,11 +16,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
 
-from ctr_batch.core.config import RunConfig, StreamConfig
+from ctr_batch.core.config import DEFAULT_GAP, RunConfig, StreamConfig
 from ctr_batch.core.errors import ConfigError, InputError
 from ctr_batch.core.schema import (
     N_SEARCHES,
@@ -49,15 +50,15 @@ from ctr_batch.reconciliation.diff import (
     VALUE_MISMATCH,
     differences,
 )
-from ctr_batch.reconciliation.records import KEYS, VALUES, batch_searches, view
+from ctr_batch.reconciliation.load import detect_kind
+from ctr_batch.reconciliation.records import KEYS, VALUES, batch_searches, records_of
 from ctr_batch.reconciliation.result import MISMATCH_SCHEMA, RECORD, ReconcileResult
 from ctr_batch.streaming.run import stream_input
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
-    from pathlib import Path
 
-    from ctr_batch.core.config import GapRule
+    from ctr_batch.core.config import Duration, GapRule
     from ctr_batch.reconciliation.load import StreamKind
 
 _NOT_ANALYSED = "no events given: causes not analysed"
@@ -103,19 +104,19 @@ class _Fields:
 
     def shape(self, searches: pl.DataFrame, sessions: pl.DataFrame) -> pl.DataFrame:
         """Records of this kind, in scope, with the compared columns only."""
-        records = view(self.kind, searches, sessions, timezone=self.timezone)
+        records = records_of(self.kind, searches, sessions, timezone=self.timezone)
         return records.filter(self.scope).select(*self.keys, *self.values)
 
 
 def reconcile(
-    batch_out: Path,
+    batch_out: str | Path,
     stream: pl.DataFrame,
-    kind: StreamKind,
+    kind: StreamKind | None = None,
     *,
     tolerance: float = 1e-9,
-    events: Sequence[str | Path] | None = None,
-    gap: timedelta | None = None,
-    wait: timedelta = timedelta(0),
+    events: str | Path | Sequence[str | Path] | None = None,
+    gap: Duration | None = None,
+    wait: Duration = timedelta(0),
     arrival: str | None = None,
     column_map: Mapping[str, str] | None = None,
     stream_gap_rule: GapRule | None = None,
@@ -124,6 +125,12 @@ def reconcile(
 
     Parameters
     ----------
+    batch_out
+        Output folder of ``ctr-batch run`` (or ``backfill``).
+    stream
+        The streaming job's records, with our column names (see ``load_stream_output``).
+    kind
+        ``searches``, ``sessions`` or ``daily``; default: told from the columns of `stream`.
     tolerance
         Numbers closer than this are equal (CTRs read back from text, say).
     events
@@ -136,12 +143,29 @@ def reconcile(
     stream_gap_rule
         ``inclusive`` (Bytewax >= 0.20) or ``exclusive``; default: inclusive, unless exclusive
         leaves fewer differences unexplained (the rule used is in the result).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from datetime import datetime
+    >>> from ctr_batch.batch.run import run
+    >>> t = [datetime(2024, 1, 1, 0, 0, s) for s in (0, 1, 2)]
+    >>> events = pl.DataFrame({"user_id": ["a", "a", "b"], "event_time": t,
+    ...                        "event_type": ["search", "click", "search"]})
+    >>> stream = pl.DataFrame({"user_id": ["a", "b"], "search_time": [t[0], t[2]],
+    ...     "ctr": [1.0, 1.0]}).with_columns(pl.col("search_time").dt.replace_time_zone("UTC"))
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     _ = run(events, out)
+    ...     result = reconcile(out, stream)
+    >>> result.matched, result.value_mismatch
+    (1, 1)
     """
     if not tolerance >= 0:  # NaN included: it would hide every difference
         msg = f"--tolerance {tolerance}: expected a number >= 0"
         raise ConfigError(msg)
-    searches, sessions, recorded = load_batch(batch_out)
-    batch_config = recorded or RunConfig(gap=gap or timedelta(minutes=30))
+    kind = kind or detect_kind(stream.columns, "the stream records")
+    searches, sessions, recorded = load_batch(Path(batch_out))
+    batch_config = recorded or RunConfig(gap=gap or DEFAULT_GAP)
     fields = _Fields.of(kind, stream, batch_config.timezone)
     batch = (batch_searches(searches, sessions), sessions)
     batch_view = fields.shape(*batch)
@@ -157,17 +181,14 @@ def reconcile(
             pl.lit(None, dtype=pl.String).alias(SIMULATED_VALUE),
         )
     else:
-        frame, scanned = stream_input(events, arrival=arrival, column_map=column_map)
-        settings = StreamConfig(gap=gap or batch_config.gap, wait=wait, arrival=arrival)
-        with decoding(scanned.paths):
-            found, settings, rungs = _explain_best(
-                found,
-                frame,
-                batch_config,
-                settings,
-                stream_gap_rule,
-                (fields, batch_view, stream_view, tolerance),
-            )
+        stream_config = StreamConfig(gap=gap or batch_config.gap, wait=wait, arrival=arrival)
+        found, settings, rungs = _explain_events(
+            found,
+            events,
+            column_map,
+            (batch_config, stream_config, stream_gap_rule),
+            (fields, batch_view, stream_view, tolerance),
+        )
     daily = daily_deltas(
         kind,
         batch=batch,
@@ -176,6 +197,21 @@ def reconcile(
         timezone=fields.timezone,
     )
     return _result(fields, found, (batch_view.height, stream.height), daily, tolerance, settings)
+
+
+def _explain_events(
+    found: pl.DataFrame,
+    events: str | Path | Sequence[str | Path],
+    column_map: Mapping[str, str] | None,
+    configs: tuple[RunConfig, StreamConfig, GapRule | None],
+    comparison: tuple[_Fields, pl.DataFrame, pl.DataFrame, float],
+) -> tuple[pl.DataFrame, StreamConfig, Rungs]:
+    """Read the events and explain `found` from them (see ``_explain_best``)."""
+    batch_config, stream_config, forced_rule = configs
+    inputs = [events] if isinstance(events, str | Path) else events
+    frame, scanned = stream_input(inputs, arrival=stream_config.arrival, column_map=column_map)
+    with decoding(scanned.paths):
+        return _explain_best(found, frame, batch_config, stream_config, forced_rule, comparison)
 
 
 def _explain_best(

@@ -68,7 +68,7 @@ def batch_searches(searches: pl.DataFrame, sessions: pl.DataFrame) -> pl.DataFra
     return joined.select(SEARCH_COLUMNS.names()).cast(SEARCH_COLUMNS)
 
 
-def view(
+def records_of(
     kind: StreamKind, searches: pl.DataFrame, sessions: pl.DataFrame, *, timezone: str = "UTC"
 ) -> pl.DataFrame:
     """Records of `kind` from per-search (``SEARCH_COLUMNS``) and per-session records.

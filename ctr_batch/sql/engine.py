@@ -133,6 +133,16 @@ def compute_tables_duckdb(
         Bytes DuckDB's operators may hold before they spill to a temporary folder (DuckDB's
         default: 80 % of the machine's memory). The events themselves are held as Arrow
         beside that.
+
+    Examples
+    --------
+    >>> from datetime import datetime
+    >>> events = pl.LazyFrame({"user_id": ["a", "a", "b"],
+    ...     "event_time": [datetime(2024, 1, 1, 0, 0, s) for s in (0, 1, 2)],
+    ...     "event_type": ["search", "click", "search"]})
+    >>> from ctr_batch.core.config import RunConfig
+    >>> compute_tables_duckdb(events, RunConfig())["ctr_daily"]["ctr"].to_list()
+    [0.5]
     """
     params = stage_parameters(config, dedupe=dedupe)
     source_frame = _SOURCES_SCHEMA.to_frame() if file_table is None else file_table.collect()

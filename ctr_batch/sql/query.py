@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -35,14 +36,14 @@ from ctr_batch.sql.views import create_views, first_line, open_views, table_path
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
-    from pathlib import Path
 
     import polars as pl
+
 
 _MISSING_TABLE = re.compile(r"Table with name (.+?) does not exist")
 
 
-def connect(out: Path) -> duckdb.DuckDBPyConnection:
+def connect(out: str | Path) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with one view per table of `out`; close it after use.
 
     The session time zone is UTC, so timestamps come back as UTC whatever the machine's zone.
@@ -55,7 +56,7 @@ def connect(out: Path) -> duckdb.DuckDBPyConnection:
     return open_views(table_paths(out))
 
 
-def run_sql(out: Path, sql: str, params: Mapping[str, object] | None = None) -> pl.DataFrame:
+def run_sql(out: str | Path, sql: str, params: Mapping[str, object] | None = None) -> pl.DataFrame:
     """Run one SQL statement over the tables of `out` and return its rows.
 
     Parameters
@@ -74,6 +75,21 @@ def run_sql(out: Path, sql: str, params: Mapping[str, object] | None = None) -> 
         (``SQL error: <DuckDB's first line>``).
     InputError
         If `out` has no tables.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from datetime import datetime
+    >>> import polars as pl
+    >>> from ctr_batch.batch.run import run
+    >>> events = pl.DataFrame({"user_id": ["a", "a", "b"],
+    ...     "event_time": [datetime(2024, 1, 1, 0, 0, s) for s in (0, 1, 2)],
+    ...     "event_type": ["search", "click", "search"]})
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     _ = run(events, out)
+    ...     rows = run_sql(out, "SELECT count(*) AS n FROM searches WHERE clicked")
+    >>> rows["n"].item()
+    1
     """
     tables = table_paths(out)
     with open_views(tables) as con:
@@ -82,7 +98,7 @@ def run_sql(out: Path, sql: str, params: Mapping[str, object] | None = None) -> 
 
 def run_query(
     name: str,
-    out: Path,
+    out: str | Path,
     params: Mapping[str, str | None] | None = None,
     *,
     kind: QueryKind = "report",
@@ -108,6 +124,21 @@ def run_query(
         `out`, or an SQL error (e.g. a value that does not cast); all one line.
     InputError
         If `out` has no tables.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from datetime import datetime
+    >>> import polars as pl
+    >>> from ctr_batch.batch.run import run
+    >>> events = pl.DataFrame({"user_id": ["a", "a", "b"],
+    ...     "event_time": [datetime(2024, 1, 1, 0, 0, s) for s in (0, 1, 2)],
+    ...     "event_type": ["search", "click", "search"]})
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     _ = run(events, out)
+    ...     daily = run_query("daily_ctr", out)
+    >>> daily["searches"].to_list()
+    [2]
     """
     query = find_query(name, kind)
     values = _bind_params(query, params or {}, kind)
@@ -118,7 +149,7 @@ def run_query(
 
 
 def run_checks(
-    out: Path, params: Mapping[str, str | None] | None = None
+    out: str | Path, params: Mapping[str, str | None] | None = None
 ) -> dict[str, pl.DataFrame]:
     """Run every check of ``queries/checks/`` on `out`: name → offending rows (none = pass).
 
@@ -132,6 +163,21 @@ def run_checks(
         under `out`, or an SQL error. Nothing runs unless every check can.
     InputError
         If `out` has no tables.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from datetime import datetime
+    >>> import polars as pl
+    >>> from ctr_batch.batch.run import run
+    >>> events = pl.DataFrame({"user_id": ["a", "a", "b"],
+    ...     "event_time": [datetime(2024, 1, 1, 0, 0, s) for s in (0, 1, 2)],
+    ...     "event_type": ["search", "click", "search"]})
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     _ = run(events, out)
+    ...     failed = [name for name, rows in run_checks(out).items() if rows.height]
+    >>> failed
+    []
     """
     checks = list_queries("check")
     given = dict(params or {})
@@ -154,7 +200,7 @@ def run_checks(
         }
 
 
-def export_duckdb(out: Path, db: Path) -> list[str]:
+def export_duckdb(out: str | Path, db: str | Path) -> list[str]:
     """Write a DuckDB database file `db` with one view per table of `out`; return their names.
 
     The views read the Parquet files by absolute path, so the file opens from any directory
@@ -168,7 +214,7 @@ def export_duckdb(out: Path, db: Path) -> list[str]:
     InputError
         If `out` has no tables or a table cannot be read.
     """
-    tables = table_paths(out)
+    tables, db = table_paths(out), Path(db)
     if db.exists() and not _is_duckdb_file(db):
         msg = f"{db} exists and is not a DuckDB database; not replacing it"
         raise ConfigError(msg)
@@ -246,7 +292,7 @@ def _bind_params(
 
 
 def _require_tables(
-    queries: Iterable[QueryFile], tables: Mapping[str, Path], out: Path, kind: QueryKind
+    queries: Iterable[QueryFile], tables: Mapping[str, Path], out: str | Path, kind: QueryKind
 ) -> None:
     for query in queries:
         missing = [name for name in query.reads if name not in tables]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -10,10 +11,9 @@ from ctr_batch.core.errors import InputError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from pathlib import Path
 
 
-def table_paths(out: Path) -> dict[str, Path]:
+def table_paths(out: str | Path) -> dict[str, Path]:
     """Every table folder under `out` that holds Parquet files, by name.
 
     Folders whose name starts with ``.`` or ``_`` (staging, bookkeeping) are skipped.
@@ -23,6 +23,7 @@ def table_paths(out: Path) -> dict[str, Path]:
     InputError
         If `out` holds no such folder.
     """
+    out = Path(out)
     folders = sorted(out.iterdir()) if out.is_dir() else []
     tables = {
         folder.name: folder

@@ -95,8 +95,18 @@ def flag_rows(events: pl.LazyFrame, *, dedupe: bool = True, order: str = SEQ) ->
     """Add ``reason``: why a row cannot be processed, or null when it can.
 
     With `dedupe`, a repeated ``event_id`` is a reason too: the copy first by `order` is kept
-    (see ``mark_repeated``).
+    (see ``mark_repeated``); without a ``_seq`` column, row order is input order.
+
+    Examples
+    --------
+    >>> from datetime import datetime
+    >>> events = pl.LazyFrame({"user_id": ["a", "a", None], "event_id": ["1", "1", "2"],
+    ...     "event_time": [datetime(2024, 1, 1)] * 3, "event_type": ["search", "click", "click"]})
+    >>> flag_rows(events).collect()["reason"].to_list()
+    [None, 'duplicate_event_id', 'null_user_id']
     """
+    if order == SEQ and SEQ not in events.collect_schema():
+        events = events.with_row_index(SEQ).with_columns(pl.col(SEQ).cast(pl.Int64))
     checked = events.with_columns(row_problem())
     return mark_repeated(checked, order) if dedupe else checked
 
@@ -108,6 +118,14 @@ def split_valid(
 
     With `any_rejected` false (every ``reason`` is null), no filter runs: the processable rows
     are the flagged rows themselves, not a copy.
+
+    Examples
+    --------
+    >>> flagged = pl.LazyFrame({"event_type": ["search", "buy", "click"],
+    ...                         "reason": [None, "unknown_event_type", None]})
+    >>> valid, rejected = split_valid(flagged)
+    >>> valid.collect().height, rejected.collect()["event_type"].to_list()
+    (2, ['buy'])
     """
     ok = pl.col(REASON).is_null()
     valid = (flagged.filter(ok) if any_rejected else flagged).drop(REASON)
@@ -120,14 +138,14 @@ def slim(valid: pl.LazyFrame) -> pl.LazyFrame:
     return valid.select(pl.exclude(EVENT_ID, FILE_INDEX))
 
 
-def quarantine_rows(rejected: pl.LazyFrame, sources: pl.LazyFrame | None) -> pl.LazyFrame:
+def quarantine_rows(rejected: pl.LazyFrame, file_table: pl.LazyFrame | None) -> pl.LazyFrame:
     """Rejected rows (with ``reason``) as quarantine rows: source file and row number added."""
-    if sources is None:
+    if file_table is None:
         located = rejected.with_columns(
             pl.lit(None, dtype=pl.String).alias(SOURCE_FILE), pl.col(SEQ).alias(SOURCE_ROW)
         )
     else:
-        located = rejected.join(sources, on=FILE_INDEX, how="left").with_columns(
+        located = rejected.join(file_table, on=FILE_INDEX, how="left").with_columns(
             (pl.col(SEQ) - pl.col(SOURCE_ROW)).alias(SOURCE_ROW)
         )
     return located.sort(SEQ).select(QUARANTINE_SCHEMA.names()).cast(QUARANTINE_SCHEMA)

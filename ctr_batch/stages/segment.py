@@ -58,6 +58,13 @@ def segment(sessions: pl.LazyFrame) -> pl.LazyFrame:
     Each row gets the last row of its segment, the next ``click`` and ``results`` rows, and
     a running count of clicks: a segment's or a session's figures are then
     differences and lookups at its first and last rows.
+
+    Examples
+    --------
+    >>> sessions = pl.LazyFrame({"_row": [0, 1, 2], "_opens_session": [True, False, False],
+    ...                          "event_type": ["app_open", "search", "click"]})
+    >>> segment(sessions).collect()["search_index"].to_list()
+    [0, 1, 1]
     """
     is_search = pl.col(EVENT_TYPE) == SEARCH
     segment_ends = (pl.col(OPENS_SESSION) | is_search).shift(-1, fill_value=True)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
+from ctr_batch.core.config import to_duration
 from ctr_batch.core.rules import opens_session
 from ctr_batch.core.schema import (
     EVENT_TIME,
@@ -20,9 +21,7 @@ from ctr_batch.core.schema import (
 )
 
 if TYPE_CHECKING:
-    from datetime import timedelta
-
-    from ctr_batch.core.config import GapRule
+    from ctr_batch.core.config import Duration, GapRule
 
 
 UserKey = Literal["packed", "hash", "string"]
@@ -108,7 +107,7 @@ def out_of_order(user: str = USER_ID) -> pl.Expr:
 def sessionize(
     events: pl.LazyFrame,
     *,
-    gap: timedelta,
+    gap: Duration,
     gap_rule: GapRule = "inclusive",
     presorted: bool = False,
 ) -> pl.LazyFrame:
@@ -118,9 +117,22 @@ def sessionize(
     last events. The sort gives every order-dependent expression downstream a total order, so
     the result never depends on file layout, batch size or thread count. `presorted` skips the
     sort for events already in that order (see ``group_users`` and ``out_of_order``). Without
-    a ``_user_key`` column, ``user_id`` itself is the key.
+    a ``_user_key`` column, ``user_id`` itself is the key; without ``_seq``, row order is
+    input order. `gap` is a timedelta or text such as ``"30m"``.
+
+    Examples
+    --------
+    >>> from datetime import datetime
+    >>> events = pl.LazyFrame({"user_id": ["a", "b", "a"],
+    ...     "event_time": [datetime(2024, 1, 1, 0, m) for m in (0, 1, 50)]})
+    >>> sessionize(events, gap="30m").collect()["_opens_session"].to_list()
+    [True, True, True]
     """
-    if USER_KEY not in events.collect_schema():
+    gap = to_duration(gap, "gap")
+    schema = events.collect_schema()
+    if SEQ not in schema:
+        events = events.with_row_index(SEQ).with_columns(pl.col(SEQ).cast(pl.Int64))
+    if USER_KEY not in schema:
         events = events.with_columns(user_key("string"))
     ordered = events if presorted else events.sort(USER_KEY, EVENT_TIME, SEQ)
     row, opens = pl.col(ROW), pl.col(OPENS_SESSION)
