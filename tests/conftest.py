@@ -52,3 +52,7 @@ def write(tmp_path: Path) -> Any:
         return path
 
     return _write
+
+
+# fixtures of the stream and reconciliation tests (the real Bytewax dataflow, logs)
+from tests.stream_helpers import batch_out, dataflow, disordered_file  # noqa: E402, F401

@@ -22,7 +22,7 @@ def test_names_stay_what_they_are_once_every_module_is_loaded() -> None:
     """No submodule shares a public name: importing it would replace the name on the package."""
     code = (
         "import importlib, pkgutil, types, ctr_batch\n"
-        "for module in pkgutil.iter_modules(ctr_batch.__path__, 'ctr_batch.'):\n"
+        "for module in pkgutil.walk_packages(ctr_batch.__path__, 'ctr_batch.'):\n"
         "    if not module.name.endswith('__main__'):\n"
         "        importlib.import_module(module.name)\n"
         "names = ctr_batch.__all__\n"

@@ -13,7 +13,7 @@ from ctr_batch.batch.run import compute
 from ctr_batch.core.config import RunConfig
 from ctr_batch.core.schema import EVENT_COLUMNS
 from ctr_batch.samples.bundled import sample
-from tests.test_properties import assert_matches_reference
+from tests.batch.test_properties import assert_matches_reference
 
 EXCITE = sample("excite").path
 AOL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "aol-2006-subset.parquet"

@@ -21,10 +21,7 @@ from ctr_batch.core.schema import TABLE_SCHEMAS
 from ctr_batch.samples.bundled import sample
 from ctr_batch.samples.generate import generate_events
 from ctr_batch.sql.engine import STAGES, compute_tables_duckdb, stage_query
-from tests.golden import CASES, COMPARED_TABLES, as_csv_text, compute_case, expected_path
-from tests.reference import reference_tables
-from tests.strategies import GAP, event_logs, to_frame
-from tests.test_properties import (
+from tests.batch.test_properties import (
     BY_QUERY_COLUMNS,
     DAILY_COLUMNS,
     SEARCH_COLUMNS,
@@ -33,6 +30,9 @@ from tests.test_properties import (
     quarantine_multiset,
     with_session_keys,
 )
+from tests.golden import CASES, COMPARED_TABLES, as_csv_text, compute_case, expected_path
+from tests.reference import reference_tables
+from tests.strategies import GAP, event_logs, to_frame
 from tests.test_reference import blog_events, event
 
 if TYPE_CHECKING:
