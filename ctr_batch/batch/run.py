@@ -177,22 +177,14 @@ def run(
     check_output_folder(out)
     refuse_backfill_layout(out)
     remove_orphans(out)
-    inputs = _described(events)
+    job = _Run(scanned, out, settings, step, started, _described(events))
     with decoding(scanned.paths):
         if engine == "duckdb":
             require_one_pass(scanned, limit, buckets)
         elif (buckets or 1) > 1 or not fits_in_memory(scanned, limit):
             count = buckets if buckets and buckets > 1 else None
-            run = _BucketedRun(scanned, out, settings, step, started, inputs)
-            return run.execute(count=count, memory_limit=limit)
-        step(f"computing tables from {scanned.rows:,} rows in {len(scanned.frames)} file(s)")
-        tables = _compute_scanned(scanned, settings, engine, limit)
-    summary = dataclasses.replace(
-        summarize(tables, scanned.rows), seconds=time.perf_counter() - started
-    )
-    tables[RUN_SUMMARY_TABLE] = summary.to_frame(settings, inputs)
-    step(f"writing {len(tables)} tables to {out}")
-    return dataclasses.replace(summary, tables=write_tables(tables, out))
+            return job.bucketed(count=count, memory_limit=limit)
+        return job.one_pass(engine, limit)
 
 
 def _check_engine(engine: str) -> None:
@@ -233,8 +225,8 @@ def _compute_scanned(
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class _BucketedRun:
-    """A run in user buckets: split, compute each bucket's parts, aggregate, publish."""
+class _Run:
+    """A run that writes its tables: in one pass, or in user buckets."""
 
     scanned: ScannedEvents
     out: Path
@@ -243,8 +235,20 @@ class _BucketedRun:
     started: float
     inputs: list[str]
 
-    def execute(self, *, count: int | None, memory_limit: int | None) -> RunSummary:
-        """Split users into `count` buckets (None: as `memory_limit` needs) and publish."""
+    def one_pass(self, engine: Engine, memory_limit: int | None) -> RunSummary:
+        """Compute every table at once, then write them."""
+        scanned, step = self.scanned, self.step
+        step(f"computing tables from {scanned.rows:,} rows in {len(scanned.frames)} file(s)")
+        tables = _compute_scanned(scanned, self.config, engine, memory_limit)
+        summary = dataclasses.replace(
+            summarize(tables, scanned.rows), seconds=time.perf_counter() - self.started
+        )
+        tables[RUN_SUMMARY_TABLE] = summary.to_frame(self.config, self.inputs)
+        step(f"writing {len(tables)} tables to {self.out}")
+        return dataclasses.replace(summary, tables=write_tables(tables, self.out))
+
+    def bucketed(self, *, count: int | None, memory_limit: int | None) -> RunSummary:
+        """Split users into `count` buckets (None: as `memory_limit` needs), compute, publish."""
         workdir, staging = scratch_folder(self.out, "buckets"), scratch_folder(self.out, "staging")
         try:
             self.step(f"hashing {self.scanned.rows:,} rows into user buckets")

@@ -126,9 +126,9 @@ def export_duckdb(
     db: Annotated[Path, typer.Argument(help="DuckDB database file to create.")],
 ) -> None:
     """Write a DuckDB database file with one view per table of OUT (absolute paths)."""
-    from ctr_batch.sql import query as sql_layer
+    from ctr_batch.sql.views import export_duckdb as export
 
-    views = sql_layer.export_duckdb(out, db)
+    views = export(out, db)
     out_console.print(f"wrote {db} with views: {', '.join(views)}")
     out_console.print(f"try: duckdb {db} -c 'SELECT * FROM ctr_daily'")
 

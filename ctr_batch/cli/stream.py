@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -19,6 +19,9 @@ from ctr_batch.cli.common import (
 )
 from ctr_batch.core.config import StreamConfig, parse_duration
 from ctr_batch.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from ctr_batch.reconciliation.result import ReconcileResult
 
 WaitOption = Annotated[
     str,
@@ -117,7 +120,7 @@ def validate(
     """Compare a streaming job's output with the batch truth; explain every difference."""
     from ctr_batch.reconciliation.load import load_stream_output
     from ctr_batch.reconciliation.reconcile import reconcile
-    from ctr_batch.reconciliation.result import SHOWN_COLUMNS, summary_rows, write_mismatches
+    from ctr_batch.reconciliation.result import write_mismatches
 
     if fmt is not None and fmt not in STREAM_FORMATS:
         msg = f"--format {fmt!r}: expected one of {', '.join(STREAM_FORMATS)}"
@@ -141,7 +144,19 @@ def validate(
         column_map=dict(events_config.column_map),
         stream_gap_rule=events_config.gap_rule if gap_rule else None,
     )
-    table = Table(title=f"validate {stream} against {batch}", show_header=False)
+    _print_result(result, f"validate {stream} against {batch}", rows)
+    if mismatches is not None:
+        write_mismatches(result, mismatches)
+        out_console.print(f"mismatch table written to {mismatches}")
+    if not result.passed:
+        raise typer.Exit(1)
+
+
+def _print_result(result: ReconcileResult, title: str, rows: int) -> None:
+    """The comparison's summary, its per-day figures and the first `rows` mismatches."""
+    from ctr_batch.reconciliation.result import SHOWN_COLUMNS, summary_rows
+
+    table = Table(title=title, show_header=False)
     table.add_column("what", style="bold")
     table.add_column("value", justify="right")
     for what, value in summary_rows(result):
@@ -151,8 +166,3 @@ def validate(
     if not result.mismatches.is_empty():
         shown = result.mismatches.select(SHOWN_COLUMNS)
         out_console.print(report.frame_table(shown, "mismatches", limit=rows))
-    if mismatches is not None:
-        write_mismatches(result, mismatches)
-        out_console.print(f"mismatch table written to {mismatches}")
-    if not result.passed:
-        raise typer.Exit(1)

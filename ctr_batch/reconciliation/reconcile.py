@@ -173,13 +173,8 @@ def reconcile(
     found = differences(
         batch_view, stream_view, keys=fields.keys, values=fields.values, tolerance=tolerance
     )
-    settings, rungs = None, None
     if events is None:
-        found = found.with_columns(
-            pl.lit(UNEXPLAINED).alias(CAUSE),
-            pl.lit(_NOT_ANALYSED).alias(DETAIL),
-            pl.lit(None, dtype=pl.String).alias(SIMULATED_VALUE),
-        )
+        found, settings, rungs = _not_analysed(found), None, None
     else:
         stream_config = StreamConfig(gap=gap or batch_config.gap, wait=wait, arrival=arrival)
         found, settings, rungs = _explain_events(
@@ -197,6 +192,15 @@ def reconcile(
         timezone=fields.timezone,
     )
     return _result(fields, found, (batch_view.height, stream.height), daily, tolerance, settings)
+
+
+def _not_analysed(found: pl.DataFrame) -> pl.DataFrame:
+    """`found` with every difference unexplained, for want of events."""
+    return found.with_columns(
+        pl.lit(UNEXPLAINED).alias(CAUSE),
+        pl.lit(_NOT_ANALYSED).alias(DETAIL),
+        pl.lit(None, dtype=pl.String).alias(SIMULATED_VALUE),
+    )
 
 
 def _explain_events(

@@ -9,21 +9,18 @@ Python only builds the fixed query vocabulary (3,000 entries).
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
 from ctr_batch.core.errors import ConfigError
 from ctr_batch.core.schema import (
-    APP_CLOSE,
-    APP_OPEN,
     CLICK,
     EVENT_COLUMNS,
     EVENT_ID,
     EVENT_TIME,
     EVENT_TYPE,
-    EVENT_TYPES,
     ITEM,
     ITEMS,
     QUERY,
@@ -32,7 +29,8 @@ from ctr_batch.core.schema import (
     TIME_DTYPE,
     USER_ID,
 )
-from ctr_batch.samples.vocabulary import N_ITEMS, N_QUERIES, vocabulary
+from ctr_batch.samples.plan import CODE, TYPES, UNKNOWN_TYPE, Layout, draw_plan, layout_events
+from ctr_batch.samples.vocabulary import N_ITEMS, vocabulary
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -42,116 +40,18 @@ if TYPE_CHECKING:
 
 __all__ = ["UNKNOWN_TYPE", "generate_events"]
 
-UNKNOWN_TYPE = "purchase"  # event type of the injected rows with an unknown type
-_TYPES = (*EVENT_TYPES, UNKNOWN_TYPE)
-_CODE = {name: code for code, name in enumerate(_TYPES)}
 _US = 1_000_000
 _DAY_US = 86_400 * _US
 _US_TD = timedelta(microseconds=1)
 _MEAN_WAIT_S = np.array([0.0, 15.0, 0.8, 12.0, 30.0])  # before an event, by type code
 _HOURLY = 1.3 + np.cos((np.arange(24) - 15) * np.pi / 12)  # UTC hours: busy at 15h, quiet at 3h
-_RANK_CDF = np.cumsum(1.0 / np.arange(1, N_ITEMS + 1) ** 1.3)  # position bias of clicks
-_QUERY_CDF = np.cumsum(1.0 / np.arange(3, N_QUERIES + 3) ** 1.05)  # Zipf-like popularity
 
 
-class _Plan(NamedTuple):
-    """Session structure, drawn level by level: sessions, their searches, their clicks."""
-
-    searches: _Ints  # per session: number of searches
-    pre: _Ints  # 1 where a click (from a notification, say) precedes the first search
-    close: _Ints  # 1 where the session ends with app_close
-    pre_query: _Ints  # query and rank of that early click
-    pre_rank: _Ints
-    query: _Ints  # per search: query (popularity rank, 0-based)
-    n_results: _Ints  # result-list length
-    clicks: _Ints  # number of clicks
-    rank: _Ints  # per click: 1-based clicked rank
-
-    def sizes(self) -> _Ints:
-        """Events per session."""
-        owner = np.repeat(np.arange(len(self.searches)), self.searches)
-        clicks = np.bincount(owner, weights=self.clicks, minlength=len(self.searches))
-        return 1 + self.pre + self.close + 2 * self.searches + clicks.astype(np.int64)
-
-    def head(self, n: int) -> _Plan:
-        """The first `n` sessions."""
-        n_searches = int(self.searches[:n].sum())
-        cut = (n,) * 5 + (n_searches,) * 3 + (int(self.clicks[:n_searches].sum()),)
-        return _Plan._make(a[:k] for a, k in zip(self, cut, strict=True))
-
-
-class _Layout(NamedTuple):
-    """Per event, in session order: session, type code, query, list length or clicked rank."""
-
-    session: _Ints
-    etype: _Ints
-    query: _Ints  # -1 on app_open and app_close
-    n: _Ints  # list length on results, clicked rank on click, else 0
-    first: _Ints  # per session: position of its app_open and of its last event
-    last: _Ints
-
-
-def _pick(rng: np.random.Generator, cdf: npt.NDArray[np.float64], limit: _Ints) -> _Ints:
-    """Draw 1-based ranks with weights ``diff(cdf)``, truncated to ``1..limit``."""
-    u = rng.random(len(limit)) * cdf[limit - 1]
-    return np.minimum(np.searchsorted(cdf, u, side="right") + 1, limit)
-
-
-def _draw_plan(rng: np.random.Generator, target: int) -> _Plan:
-    """Draw sessions holding about `target` events, trimmed to the closest total."""
-    n = target // 6 + 20  # a session holds ~7.3 events: enough, with a margin
-    searches = np.where(rng.random(n) < 0.12, 0, np.minimum(rng.geometric(0.45, n), 15))
-    pre = (rng.random(n) < 0.01).astype(np.int64)
-    close = (rng.random(n) < 0.9).astype(np.int64)
-    pre_query = _pick(rng, _QUERY_CDF, np.full(n, N_QUERIES)) - 1
-    pre_rank = _pick(rng, _RANK_CDF, np.full(n, N_ITEMS))
-    m = int(searches.sum())
-    query = _pick(rng, _QUERY_CDF, np.full(m, N_QUERIES)) - 1
-    u = rng.random(m)
-    n_results = np.where(u < 0.04, 0, np.where(u < 0.14, rng.integers(1, N_ITEMS, m), N_ITEMS))
-    clicked = (rng.random(m) < 0.47) & (n_results > 0)
-    clicks = np.where(clicked, np.minimum(rng.geometric(0.6, m), 8), 0)
-    rank = _pick(rng, _RANK_CDF, np.repeat(n_results, clicks))
-    plan = _Plan(searches, pre, close, pre_query, pre_rank, query, n_results, clicks, rank)
-    total = np.r_[0, np.cumsum(plan.sizes())]  # events in the first k sessions
-    k = min(int(np.searchsorted(total, target)), len(total) - 1)  # first total >= target
-    return plan.head(k - 1 if k and target - total[k - 1] < total[k] - target else k)
-
-
-def _exclusive_cumsum(a: _Ints) -> _Ints:
-    total: _Ints = np.cumsum(a)
-    return total - a
-
-
-def _layout(plan: _Plan) -> _Layout:
-    """Place every event: open, [early click], (search, results, click*)*, [close]."""
-    size = plan.sizes()
-    first, early = _exclusive_cumsum(size), plan.pre == 1
-    owner = np.repeat(np.arange(len(size)), plan.searches)
-    block = _exclusive_cumsum(2 + plan.clicks)  # start of a search's events ...
-    block -= block[_exclusive_cumsum(plan.searches)[owner]]  # ... counted within its session
-    search = first[owner] + 1 + plan.pre[owner] + block
-    of_click = np.repeat(np.arange(len(plan.query)), plan.clicks)
-    click = (
-        search[of_click] + 2 + np.arange(len(of_click)) - _exclusive_cumsum(plan.clicks)[of_click]
-    )
-    etype = np.full(int(size.sum()), _CODE[APP_OPEN])
-    query, n = np.full_like(etype, -1), np.zeros_like(etype)
-    etype[(first + size - 1)[plan.close == 1]] = _CODE[APP_CLOSE]
-    etype[search], etype[search + 1] = _CODE[SEARCH], _CODE[RESULTS]
-    etype[click], etype[first[early] + 1] = _CODE[CLICK], _CODE[CLICK]
-    query[search], query[search + 1], query[click] = plan.query, plan.query, plan.query[of_click]
-    query[first[early] + 1], n[first[early] + 1] = plan.pre_query[early], plan.pre_rank[early]
-    n[search + 1], n[click] = plan.n_results, plan.rank
-    session = np.repeat(np.arange(len(size)), size)
-    return _Layout(session, etype, query, n, first, first + size - 1)
-
-
-def _offsets(rng: np.random.Generator, layout: _Layout, gap_us: int) -> _Ints:
+def _offsets(rng: np.random.Generator, layout: Layout, gap_us: int) -> _Ints:
     """Microseconds from session start to each event: exponential waits, some exact ties."""
     etype, session = layout.etype, layout.session
     wait = rng.exponential(1.0, len(etype)) * _MEAN_WAIT_S[etype] * _US
-    wait[(etype == _CODE[RESULTS]) & (rng.random(len(etype)) < 0.25)] = 0  # logged with search
+    wait[(etype == CODE[RESULTS]) & (rng.random(len(etype)) < 0.25)] = 0  # logged with search
     wait = np.minimum(wait, gap_us // 2).astype(np.int64)  # never a session break inside
     wait[layout.first] = 0
     total = np.cumsum(wait)
@@ -233,14 +133,14 @@ def _lookup(values: pl.Series, index: str | pl.Expr, where: pl.Expr, name: str) 
 
 
 def _frame(
-    layout: _Layout, user: _Ints, micros: _Ints, rows: _Rows, user_names: pl.Series
+    layout: Layout, user: _Ints, micros: _Ints, rows: _Rows, user_names: pl.Series
 ) -> pl.DataFrame:
     """Materialize the file rows in the events schema."""
     base, kind, number = rows
     # One random gather of the small fields packed in an int64 beats one gather per field.
     packed = layout.etype | (layout.n << 3) | ((layout.query + 1) << 8) | (user << 20)
     packed, micros = packed[base], micros[base]
-    etype, shown = packed & 7, np.where(kind == 3, _CODE[UNKNOWN_TYPE], packed & 7)
+    etype, shown = packed & 7, np.where(kind == 3, CODE[UNKNOWN_TYPE], packed & 7)
     numbers = {"u": packed >> 20, "t": micros, "e": etype, "shown": shown, "k": kind}
     numbers |= {"q": ((packed >> 8) & 4095) - 1, "n": (packed >> 3) & 31, "id": number + 1}
     queries, items, lists = vocabulary()
@@ -251,10 +151,10 @@ def _frame(
         .select(
             _lookup(user_names, "u", k != 1, USER_ID),
             pl.when(k != 2).then("t").cast(TIME_DTYPE).alias(EVENT_TIME),
-            _lookup(pl.Series(_TYPES), "shown", pl.lit(value=True), EVENT_TYPE),
-            _lookup(queries, q, pl.col("e") == _CODE[SEARCH], QUERY),
-            _lookup(lists, q * (N_ITEMS + 1) + n, pl.col("e") == _CODE[RESULTS], ITEMS),
-            _lookup(items, q * N_ITEMS + n - 1, pl.col("e") == _CODE[CLICK], ITEM),
+            _lookup(pl.Series(TYPES), "shown", pl.lit(value=True), EVENT_TYPE),
+            _lookup(queries, q, pl.col("e") == CODE[SEARCH], QUERY),
+            _lookup(lists, q * (N_ITEMS + 1) + n, pl.col("e") == CODE[RESULTS], ITEMS),
+            _lookup(items, q * N_ITEMS + n - 1, pl.col("e") == CODE[CLICK], ITEM),
             pl.format("e{}", pl.col("id").cast(pl.String).str.zfill(digits)).alias(EVENT_ID),
         )
         .select(EVENT_COLUMNS)
@@ -296,7 +196,7 @@ def generate_events(
         msg += f"bad_row_rate < 1; got {events=}, {users=}, {days=}, {gap=}, {bad_row_rate=}"
         raise ConfigError(msg)
     rng, n_bad, gap_us = np.random.default_rng(seed), round(events * bad_row_rate), gap // _US_TD
-    layout = _layout(_draw_plan(rng, events - n_bad))
+    layout = layout_events(draw_plan(rng, events - n_bad))
     offset, n_sessions = _offsets(rng, layout, gap_us), len(layout.first)
     cap = days * _DAY_US / (4 * gap_us + 2400 * _US)  # heavy users: ~9 sessions a day (30m gap)
     session_user = np.repeat(np.arange(users), _sessions_per_user(rng, n_sessions, users, cap))

@@ -24,18 +24,17 @@ return the offending rows, so zero rows means pass.
 from __future__ import annotations
 
 import re
-import uuid
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
 
 from ctr_batch.core.errors import ConfigError
 from ctr_batch.sql.queryfile import QueryFile, QueryKind, find_query, list_queries, noun
-from ctr_batch.sql.views import create_views, first_line, open_views, table_paths
+from ctr_batch.sql.views import first_line, open_views, table_paths
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
+    from pathlib import Path
 
     import polars as pl
 
@@ -198,45 +197,6 @@ def run_checks(
         return {
             check.name: _execute_file(con, check, values[check.name], tables) for check in checks
         }
-
-
-def export_duckdb(out: str | Path, db: str | Path) -> list[str]:
-    """Write a DuckDB database file `db` with one view per table of `out`; return their names.
-
-    The views read the Parquet files by absolute path, so the file opens from any directory
-    (e.g. ``duckdb analytics.duckdb``); they read the files at query time, so a later run into
-    the same `out` shows through, and moving `out` breaks them. The file is written under a
-    temporary name next to `db`, then renamed over it. Note that the session time zone is not
-    stored: a DuckDB client shows timestamps in its own zone (``SET TimeZone = 'UTC'``).
-
-    Raises
-    ------
-    InputError
-        If `out` has no tables or a table cannot be read.
-    """
-    tables, db = table_paths(out), Path(db)
-    if db.exists() and not _is_duckdb_file(db):
-        msg = f"{db} exists and is not a DuckDB database; not replacing it"
-        raise ConfigError(msg)
-    db.parent.mkdir(parents=True, exist_ok=True)
-    staging = db.with_name(f".{db.name}.{uuid.uuid4().hex[:12]}.tmp")
-    try:
-        with duckdb.connect(str(staging)) as con:
-            create_views(con, tables)
-        staging.replace(db)
-    except duckdb.IOException as exc:
-        msg = f"{db}: cannot be written ({first_line(exc)})"
-        raise ConfigError(msg) from None
-    finally:
-        staging.unlink(missing_ok=True)
-        staging.with_name(f"{staging.name}.wal").unlink(missing_ok=True)
-    return list(tables)
-
-
-def _is_duckdb_file(path: Path) -> bool:
-    """True for a DuckDB database file (magic bytes ``DUCK`` after the 8-byte checksum)."""
-    with path.open("rb") as handle:
-        return handle.read(12)[8:12] == b"DUCK"
 
 
 # --- running -------------------------------------------------------------------------------------

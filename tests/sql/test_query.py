@@ -653,7 +653,7 @@ def test_export_duckdb_opens_from_another_directory(
     db.parent.mkdir()
     with duckdb.connect(str(db)) as con:  # an earlier database: replaced, not appended to
         con.sql("CREATE TABLE stale AS SELECT 1 AS x")
-    names = query.export_duckdb(sample_out, db)
+    names = sql_views.export_duckdb(sample_out, db)
     assert names == sorted(sql_views.table_paths(sample_out))
     assert [p.name for p in db.parent.iterdir()] == ["analytics.duckdb"]
     elsewhere = tmp_path / "elsewhere"
