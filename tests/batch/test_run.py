@@ -53,7 +53,7 @@ def excite_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pl.DataFra
         pytest.param(lambda: pl.read_parquet(EXCITE).to_arrow(), id="pyarrow.Table"),
     ],
 )
-def test_compute_on_any_input_gives_the_tables_of_run(given, excite_run) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+def test_compute_on_any_input_gives_the_tables_of_run(given, excite_run) -> None:  # type: ignore[no-untyped-def]
     tables, summary = ctr_batch.compute(given())  # no event_id column: optional columns may lack
     assert_same_tables(tables, excite_run)
     assert summary.rows_read == summary.rows_processed + summary.rows_quarantined
@@ -131,23 +131,23 @@ def test_stages_take_plain_contract_frames(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        pytest.param(lambda: ctr_batch.RunConfig(gap=5), "gap: expected a duration", id="gap-int"),  # type: ignore[arg-type]  # noqa: E501
+        pytest.param(lambda: ctr_batch.RunConfig(gap=5), "gap: expected a duration", id="gap-int"),  # type: ignore[arg-type]
         pytest.param(lambda: ctr_batch.RunConfig(gap="soon"), "duration 'soon'", id="gap-text"),
-        pytest.param(lambda: ctr_batch.RunConfig(timezone=3), "time zone 3", id="zone"),  # type: ignore[arg-type]  # noqa: E501
-        pytest.param(lambda: ctr_batch.RunConfig(gap_rule="loose"), "gap rule", id="rule"),  # type: ignore[arg-type]  # noqa: E501
-        pytest.param(lambda: ctr_batch.RunConfig(column_map=5), "columns: expected", id="map"),  # type: ignore[arg-type]  # noqa: E501
+        pytest.param(lambda: ctr_batch.RunConfig(timezone=3), "time zone 3", id="zone"),  # type: ignore[arg-type]
+        pytest.param(lambda: ctr_batch.RunConfig(gap_rule="loose"), "gap rule", id="rule"),  # type: ignore[arg-type]
+        pytest.param(lambda: ctr_batch.RunConfig(column_map=5), "columns: expected", id="map"),  # type: ignore[arg-type]
         pytest.param(lambda: ctr_batch.StreamConfig(wait="x"), "duration 'x'", id="wait"),
         pytest.param(lambda: ctr_batch.BackfillConfig(lookback=1), "lookback: expected", id="lookback"),  # type: ignore[arg-type]  # noqa: E501
         pytest.param(lambda: ctr_batch.BackfillConfig(jobs=0), "jobs must be", id="jobs"),
-        pytest.param(lambda: ctr_batch.compute(42), "events: expected a path", id="events"),  # type: ignore[arg-type]  # noqa: E501
-        pytest.param(lambda: ctr_batch.compute(BASIC, "30m"), "config: expected", id="config"),  # type: ignore[arg-type]  # noqa: E501
+        pytest.param(lambda: ctr_batch.compute(42), "events: expected a path", id="events"),  # type: ignore[arg-type]
+        pytest.param(lambda: ctr_batch.compute(BASIC, "30m"), "config: expected", id="config"),  # type: ignore[arg-type]
         pytest.param(lambda: ctr_batch.compute(BASIC, engine="fast"), "engine 'fast'", id="engine"),  # type: ignore[arg-type]  # noqa: E501
         pytest.param(lambda: ctr_batch.run(BASIC, "x", memory_limit="lots"), "size 'lots'", id="size"),  # noqa: E501
         pytest.param(lambda: ctr_batch.run(BASIC, "x", buckets=0), "buckets must", id="buckets"),
         pytest.param(lambda: ctr_batch.backfill(EXCITE, "x", "2024-13-01", "2024-01-01"), "start '2024-13-01'", id="date"),  # type: ignore[arg-type]  # noqa: E501
     ],
 )  # fmt: skip
-def test_every_bad_argument_is_one_clear_error(call, message: str) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+def test_every_bad_argument_is_one_clear_error(call, message: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ConfigError, match=message) as caught:
         call()
     assert "\n" not in str(caught.value)
