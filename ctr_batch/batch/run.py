@@ -18,20 +18,21 @@ import pyarrow as pa
 
 from ctr_batch.batch import buckets as bucketing
 from ctr_batch.batch.accounting import summarize, summarize_parts
+from ctr_batch.batch.buckets import PART_TABLES
 from ctr_batch.batch.memory_plan import fits_in_memory, require_one_pass
 from ctr_batch.batch.pipeline import compute_tables
 from ctr_batch.core.config import RunConfig, parse_size
 from ctr_batch.core.errors import ConfigError
-from ctr_batch.core.schema import RUN_SUMMARY_TABLE
+from ctr_batch.core.schema import CTR_BY_QUERY_TABLE, CTR_DAILY_TABLE, RUN_SUMMARY_TABLE
+from ctr_batch.io.commit import new_output, writing
 from ctr_batch.io.layout import (
     check_output_folder,
     refuse_backfill_layout,
     remove_folder,
-    remove_orphans,
     scratch_folder,
 )
 from ctr_batch.io.read import ScannedEvents, decoding, scan_events, scan_frame
-from ctr_batch.io.write import publish, write_partition, write_tables
+from ctr_batch.io.write import write_tables
 
 if TYPE_CHECKING:
     from ctr_batch.core.config import ColumnMap, Duration, GapRule
@@ -175,10 +176,9 @@ def run(
     step("checking input files")
     scanned = scan(events, settings, outside=out)
     check_output_folder(out)
-    refuse_backfill_layout(out)
-    remove_orphans(out)
     job = _Run(scanned, out, settings, step, started, _described(events))
-    with decoding(scanned.paths):
+    with writing(out, "run"), decoding(scanned.paths):
+        refuse_backfill_layout(out)
         if engine == "duckdb":
             require_one_pass(scanned, limit, buckets)
         elif (buckets or 1) > 1 or not fits_in_memory(scanned, limit):
@@ -245,11 +245,13 @@ class _Run:
         )
         tables[RUN_SUMMARY_TABLE] = summary.to_frame(self.config, self.inputs)
         step(f"writing {len(tables)} tables to {self.out}")
-        return dataclasses.replace(summary, tables=write_tables(tables, self.out))
+        with new_output(self.out) as snapshot:
+            write_tables(tables, snapshot)
+        return dataclasses.replace(summary, tables={name: self.out / name for name in tables})
 
     def bucketed(self, *, count: int | None, memory_limit: int | None) -> RunSummary:
         """Split users into `count` buckets (None: as `memory_limit` needs), compute, publish."""
-        workdir, staging = scratch_folder(self.out, "buckets"), scratch_folder(self.out, "staging")
+        workdir = scratch_folder(self.out, "buckets")
         try:
             self.step(f"hashing {self.scanned.rows:,} rows into user buckets")
             split = bucketing.bucket_events(
@@ -258,25 +260,27 @@ class _Run:
             how = "spilled to disk" if split.held is None else "filtered rescans"
             self.step(f"{len(split.frames)} user buckets ({how})")
             work = bucketing.BucketWork.of(split, self.config, self.scanned.file_table())
-            quarantined = bucketing.compute_buckets(
-                split,
-                staging,
-                work,
-                on_bucket=lambda done, total: self.step(f"computed bucket {done} of {total}"),
-            )
-            remove_folder(workdir)
-            return self._publish(staging, quarantined)
+            with new_output(self.out) as snapshot:
+                quarantined = bucketing.compute_buckets(
+                    split,
+                    snapshot,
+                    work,
+                    on_bucket=lambda done, total: self.step(f"computed bucket {done} of {total}"),
+                )
+                remove_folder(workdir)
+                summary = self._aggregate(snapshot, quarantined)
+                self.step(f"committing tables in {self.out}")
         finally:
             remove_folder(workdir)
-            remove_folder(staging)
+        names = [*PART_TABLES, CTR_DAILY_TABLE, CTR_BY_QUERY_TABLE, RUN_SUMMARY_TABLE]
+        return dataclasses.replace(summary, tables={name: self.out / name for name in names})
 
-    def _publish(self, staging: Path, quarantined: pl.DataFrame) -> RunSummary:
+    def _aggregate(self, snapshot: Path, quarantined: pl.DataFrame) -> RunSummary:
+        """Write the tables aggregated from the bucket parts in `snapshot`; the summary."""
         self.step("aggregating daily and per-query tables")
-        tables = bucketing.aggregate_parts(staging)
-        summary = summarize_parts(staging, tables, quarantined, self.scanned.rows)
+        tables = bucketing.aggregate_parts(snapshot)
+        summary = summarize_parts(snapshot, tables, quarantined, self.scanned.rows)
         summary = dataclasses.replace(summary, seconds=time.perf_counter() - self.started)
         tables[RUN_SUMMARY_TABLE] = summary.to_frame(self.config, self.inputs)
-        for name, frame in tables.items():
-            write_partition(frame, staging / name)
-        self.step(f"publishing tables in {self.out}")
-        return dataclasses.replace(summary, tables=publish(staging, self.out))
+        write_tables(tables, snapshot)
+        return summary

@@ -54,8 +54,8 @@ from ctr_batch.days.window import (
     split_sessions,
     window_rows,
 )
+from ctr_batch.io.commit import new_output, writing
 from ctr_batch.io.layout import check_output_folder, refuse_run_layout, remove_stale_temporaries
-from ctr_batch.io.lock import exclusive_lock
 from ctr_batch.io.read import decoding, find_event_files, scan_events
 from ctr_batch.io.write import write_partition
 from ctr_batch.stages.flag import quarantine_rows
@@ -104,40 +104,44 @@ def backfill(
     days = days_between(to_date(start, "start"), to_date(end, "end"))
     files = find_event_files(events, outside=out)
     check_output_folder(out)
-    with exclusive_lock(out):
+    with writing(out, "backfill"):
         refuse_run_layout(out)
         remove_stale_temporaries(out)
         manifest = read_manifest(out)
-        lock = threading.Lock()
+        one_commit_at_a_time = threading.Lock()
 
         def one_day(day: date) -> DayReport:
-            report = _backfill_day(day, files, out, config, manifest.get(day.isoformat()))
-            with lock:
-                manifest[day.isoformat()] = report.record
-                write_manifest(out, manifest)
+            report, tables = _backfill_day(day, files, config, manifest.get(day.isoformat()))
+            if report.computed:
+                with one_commit_at_a_time, new_output(out, carry=True) as snapshot:
+                    for table, frame in tables.items():
+                        write_partition(frame, snapshot / table / f"{DATE}={day.isoformat()}")
+                    manifest[day.isoformat()] = report.record
+                    write_manifest(snapshot, manifest)
             if on_day:
                 on_day(report)
             return report
 
         with ThreadPoolExecutor(max_workers=config.jobs) as pool:
             reports = list(pool.map(one_day, days))
-        _roll_up_queries(out)
         inputs = [events] if isinstance(events, str | Path) else events
-        write_partition(_summary_frame(manifest, config, inputs), out / RUN_SUMMARY_TABLE)
+        with new_output(out, carry=True) as snapshot:
+            _roll_up_queries(snapshot)
+            summary = _summary_frame(manifest, config, inputs)
+            write_partition(summary, snapshot / RUN_SUMMARY_TABLE)
     return reports
 
 
 def _backfill_day(
-    day: date, files: list[Path], out: Path, config: BackfillConfig, old: DayRecord | None
-) -> DayReport:
+    day: date, files: list[Path], config: BackfillConfig, old: DayRecord | None
+) -> tuple[DayReport, dict[str, pl.DataFrame]]:
+    """The day's report and tables (none when its inputs and settings did not change)."""
     window_files = files_for_day(day, files, config)
     digest = fingerprint(window_files, config.settings())
     if not config.force and old and old.fingerprint == digest:
-        return DayReport(day, computed=False, record=old)
+        return DayReport(day, computed=False, record=old), {}
     started = time.perf_counter()
     tables, record = compute_day(day, window_files, config)
-    for table, frame in tables.items():
-        write_partition(frame, out / table / f"{DATE}={day.isoformat()}")
     record = dataclasses.replace(
         record,
         fingerprint=digest,
@@ -146,7 +150,7 @@ def _backfill_day(
         computed_at=datetime.now(UTC).isoformat(timespec="seconds"),
         settings=config.settings(),
     )
-    return DayReport(day, computed=True, record=record)
+    return DayReport(day, computed=True, record=record), tables
 
 
 def compute_day(

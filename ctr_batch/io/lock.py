@@ -16,8 +16,11 @@ if TYPE_CHECKING:
 
 
 @contextlib.contextmanager
-def exclusive_lock(out: Path) -> Iterator[None]:
-    """Hold an exclusive lock on `out` or fail at once if another process holds it.
+def exclusive_lock(out: Path, command: str = "ctr-batch") -> Iterator[None]:
+    """Hold the writer's lock on `out`, or fail at once naming the process that holds it.
+
+    Every command that writes `out` (`command` names it in the message others get) holds the
+    lock from before it computes until its output is committed.
 
     The lock is an ``flock`` on ``OUT/.lock``: the kernel releases it when the holder exits,
     even when killed, so a crashed run never blocks the next one.
@@ -29,11 +32,12 @@ def exclusive_lock(out: Path) -> Iterator[None]:
         except BlockingIOError:
             handle.seek(0)
             holder = handle.read().strip() or "another process"
-            msg = f"{out}: another backfill is writing here ({holder}); wait for it to finish"
+            msg = f"{out}: another ctr-batch command is writing here ({holder}); "
+            msg += "wait for it to finish"
             raise ConfigError(msg) from None
         handle.seek(0)
         handle.truncate()
-        handle.write(f"pid {os.getpid()}")
+        handle.write(f"pid {os.getpid()}, {command}")
         handle.flush()
         try:
             yield

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from ctr_batch.core.schema import DATE, EVENT_TIME
-from ctr_batch.io.layout import PART_FILE, scratch_folder
+from ctr_batch.io.layout import PART_FILE
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -25,34 +25,14 @@ PARQUET_OPTIONS: dict[str, Any] = {
 }
 
 
-def write_tables(tables: Mapping[str, pl.DataFrame], out: Path) -> dict[str, Path]:
-    """Write each table to ``out/<table>/part-0.parquet``, replacing what was there.
+def write_tables(tables: Mapping[str, pl.DataFrame], folder: Path) -> None:
+    """Write each table as ``folder/<table>/part-0.parquet`` (`folder`: a new snapshot).
 
-    Every file is first written completely under a hidden staging folder of `out`, then
-    renamed over its predecessor (an atomic replace), so a reader sees the old file or the
-    new one, never a partial one, and a run that fails before the renames changes nothing.
-    Files of an earlier layout left in a table folder are removed after the rename.
-
-    Returns
-    -------
-    dict[str, Path]
-        The folder of each table.
+    The snapshot is private to its writer until committed (``commit.new_output``), so the
+    files need no renames of their own.
     """
-    staging = scratch_folder(out, "staging")
-    try:
-        for name, frame in tables.items():
-            frame.write_parquet(staging / f"{name}.parquet", **PARQUET_OPTIONS)
-        for name in tables:
-            _replace_table(staging / f"{name}.parquet", out / name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return {name: out / name for name in tables}
-
-
-def _replace_table(new_file: Path, folder: Path) -> None:
-    folder.mkdir(exist_ok=True)
-    new_file.replace(folder / PART_FILE)
-    _remove_stale(folder)
+    for name, frame in tables.items():
+        write_partition(frame, folder / name)
 
 
 def _remove_stale(folder: Path) -> None:
@@ -66,31 +46,12 @@ def write_partition(frame: pl.DataFrame, folder: Path) -> Path:
     """Write `frame` as ``folder/part-0.parquet``, atomically replacing what was there.
 
     The file is written under a hidden temporary name that no ``*.parquet`` glob matches,
-    then renamed into place; other files in `folder` (an earlier layout) are then removed.
+    then renamed into place, so a hard link to the file it replaces (a carried snapshot's)
+    keeps its old content; other files in `folder` (an earlier layout) are then removed.
     """
     write_file(frame, folder / PART_FILE, **PARQUET_OPTIONS)
     _remove_stale(folder)
     return folder / PART_FILE
-
-
-def publish(staging: Path, out: Path) -> dict[str, Path]:
-    """Move every table folder of `staging` into `out`, replacing the folder there.
-
-    Each swap is two renames (old folder aside, new folder in); a reader sees the old table or
-    the new one, except for the instant between the renames, when the folder is absent.
-    """
-    replaced = scratch_folder(out, "replaced")
-    published = {}
-    try:
-        for folder in sorted(p for p in staging.iterdir() if p.is_dir()):
-            target = out / folder.name
-            if target.exists():
-                target.rename(replaced / folder.name)
-            folder.rename(target)
-            published[folder.name] = target
-    finally:
-        shutil.rmtree(replaced, ignore_errors=True)
-    return published
 
 
 def write_file(frame: pl.DataFrame, path: Path, **options: Any) -> Path:

@@ -52,7 +52,7 @@ def connect(out: str | Path) -> duckdb.DuckDBPyConnection:
     InputError
         If `out` has no tables, or a table's files cannot be read.
     """
-    return open_views(table_paths(out))
+    return open_views(table_paths(out, pinned=True))
 
 
 def run_sql(out: str | Path, sql: str, params: Mapping[str, object] | None = None) -> pl.DataFrame:
@@ -90,7 +90,7 @@ def run_sql(out: str | Path, sql: str, params: Mapping[str, object] | None = Non
     >>> rows["n"].item()
     1
     """
-    tables = table_paths(out)
+    tables = table_paths(out, pinned=True)
     with open_views(tables) as con:
         return _execute(con, sql, params, tables)
 
@@ -141,7 +141,7 @@ def run_query(
     """
     query = find_query(name, kind)
     values = _bind_params(query, params or {}, kind)
-    tables = table_paths(out)
+    tables = table_paths(out, pinned=True)
     _require_tables([query], tables, out, kind)
     with open_views(tables) as con:
         return _execute_file(con, query, values, tables)
@@ -191,7 +191,7 @@ def run_checks(
         )
         for check in checks
     }
-    tables = table_paths(out)
+    tables = table_paths(out, pinned=True)
     _require_tables(checks, tables, out, "check")
     with open_views(tables) as con:
         return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -9,15 +10,18 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from ctr_batch.core.errors import ConfigError, InputError
+from ctr_batch.io.commit import CURRENT
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
 
-def table_paths(out: str | Path) -> dict[str, Path]:
+def table_paths(out: str | Path, *, pinned: bool = False) -> dict[str, Path]:
     """Every table folder under `out` that holds Parquet files, by name.
 
-    Folders whose name starts with ``.`` or ``_`` (staging, bookkeeping) are skipped.
+    Folders whose name starts with ``.`` or ``_`` (snapshots, bookkeeping) are skipped. With
+    `pinned`, the folders are those of the output committed at this instant (its snapshot),
+    so that queries over several tables read one run's tables even while another commits.
 
     Raises
     ------
@@ -25,7 +29,9 @@ def table_paths(out: str | Path) -> dict[str, Path]:
         If `out` holds no such folder.
     """
     out = Path(out)
-    folders = sorted(out.iterdir()) if out.is_dir() else []
+    current = out / CURRENT
+    base = current.resolve() if pinned and current.is_symlink() else out
+    folders = sorted(base.iterdir()) if base.is_dir() else []
     tables = {
         folder.name: folder
         for folder in folders
@@ -70,7 +76,7 @@ def _view_ddl(name: str, folder: Path) -> str:
     its quote character doubled, which is the whole of SQL's escaping for them (DuckDB
     gives backslashes no meaning in standard strings). No other text is interpolated.
     """
-    pattern = f"{folder.resolve().as_posix()}/**/*.parquet"
+    pattern = f"{Path(os.path.abspath(folder)).as_posix()}/**/*.parquet"  # noqa: PTH100
     return (
         f"CREATE OR REPLACE VIEW {_sql_identifier(name)} AS SELECT * FROM "
         f"read_parquet({_sql_string(pattern)}, hive_partitioning = true)"

@@ -11,11 +11,12 @@ import polars as pl
 
 from ctr_batch.core.errors import SchemaError
 from ctr_batch.core.schema import CTR, QUARANTINE_TABLE, SEARCHES_TABLE, SEQ, SESSIONS_TABLE
-from ctr_batch.io.layout import check_output_folder, remove_orphans
+from ctr_batch.io.commit import new_output, writing
+from ctr_batch.io.layout import check_output_folder, refuse_backfill_layout
 from ctr_batch.io.read import ScannedEvents, decoding, scan_events
 from ctr_batch.io.write import write_tables
 from ctr_batch.stages.flag import quarantine_rows
-from ctr_batch.streaming.simulate import LATE_TABLE, simulate
+from ctr_batch.streaming.simulate import LATE_TABLE, Simulation, simulate
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -93,8 +94,20 @@ def run_simulation(
     frame, scanned = stream_input(
         inputs, arrival=config.arrival, column_map=column_map, outside=out
     )
-    with decoding(scanned.paths):
-        simulation = simulate(frame, config)
+    with writing(out, "simulate-stream"):
+        refuse_backfill_layout(out)
+        with decoding(scanned.paths):
+            simulation = simulate(frame, config)
+        summary, tables = _summarized(simulation, scanned, started)
+        with new_output(out) as snapshot:
+            write_tables(tables, snapshot)
+    return dataclasses.replace(summary, tables={name: out / name for name in tables})
+
+
+def _summarized(
+    simulation: Simulation, scanned: ScannedEvents, started: float
+) -> tuple[StreamSummary, dict[str, pl.DataFrame]]:
+    """The simulation's tables, quarantine rows located in their files, and its summary."""
     tables = dict(simulation.tables)
     located = quarantine_rows(tables[QUARANTINE_TABLE].lazy(), scanned.file_table())
     tables[QUARANTINE_TABLE] = located.collect()
@@ -110,5 +123,4 @@ def run_simulation(
         sequential_events=simulation.sequential_events,
         seconds=time.perf_counter() - started,
     )
-    remove_orphans(out)
-    return dataclasses.replace(summary, tables=write_tables(tables, out))
+    return summary, tables

@@ -58,7 +58,9 @@ def test_buckets_equal_one_pass_on_a_generated_log(tmp_path: Path) -> None:
     run([tmp_path / "events"], tmp_path / "seven", RunConfig(), buckets=7)
     assert_same_outputs(tmp_path / "one", tmp_path / "seven")
     assert len(list((tmp_path / "seven" / "searches").iterdir())) == 7
-    assert not [p for p in tmp_path.joinpath("seven").iterdir() if p.name.startswith(".")]
+    hidden = sorted(p.name for p in tmp_path.joinpath("seven").iterdir() if p.name.startswith("."))
+    assert hidden == [".current", ".lock", ".snapshots"]  # no scratch folder left behind
+    assert len(list((tmp_path / "seven" / ".snapshots").iterdir())) == 1
 
 
 def test_duplicate_ids_across_users_and_buckets(tmp_path: Path) -> None:
@@ -157,7 +159,7 @@ def test_a_failed_write_stops_the_run(tmp_path: Path, monkeypatch: pytest.Monkey
     with pytest.raises(OSError, match="disk full"):
         run([tmp_path / "events"], out, RunConfig(), buckets=4)
     assert calls == [0, 1]  # no bucket is written after the failure
-    assert list(out.iterdir()) == []  # no table, no staging or bucket folder left behind
+    assert not out.exists()  # no table, no snapshot or bucket folder left behind
 
 
 def test_a_killed_runs_scratch_folders_are_removed_by_the_next_run(tmp_path: Path) -> None:
@@ -172,7 +174,7 @@ def test_a_killed_runs_scratch_folders_are_removed_by_the_next_run(tmp_path: Pat
     assert not dead.exists()  # no process 999999999: a killed run's
     assert live.exists()  # this process's own, as a concurrent run's would be
     hidden = sorted(p.name for p in out.iterdir() if p.name.startswith("."))
-    assert hidden == [live.name]
+    assert hidden == [".current", ".lock", ".snapshots", live.name]
 
 
 def test_an_empty_log_in_spilled_buckets_writes_every_table(tmp_path: Path) -> None:

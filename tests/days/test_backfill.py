@@ -238,7 +238,7 @@ def test_a_row_far_from_its_date_folder_is_quarantined_on_its_home_day(tmp_path:
 
 
 def test_concurrent_backfill_is_refused(log: Path, tmp_path: Path) -> None:
-    with exclusive_lock(tmp_path), pytest.raises(ConfigError, match="another backfill is writing"):
+    with exclusive_lock(tmp_path), pytest.raises(ConfigError, match="is writing here"):
         backfill([log], tmp_path, *DAYS, BackfillConfig())
 
 
@@ -279,7 +279,9 @@ def test_sigkill_at_random_points_then_rerun_equals_clean_run(log: Path, tmp_pat
             pl.read_parquet(part)
     subprocess.run(_backfill_command(log, out), check=True)
     assert_same_tables(out, tmp_path / "clean")
-    assert not [p for p in out.rglob("*") if p.name.startswith(".") and p.name != ".lock"]
+    layout = {".lock", ".current", ".snapshots"}
+    assert not [p for p in out.rglob("*") if p.name.startswith(".") and p.name not in layout]
+    assert len(list((out / ".snapshots").iterdir())) <= 2  # the output and the previous one
 
 
 @pytest.mark.parametrize(

@@ -89,4 +89,4 @@ def test_stale_temporaries_go_and_the_lock_is_exclusive(tmp_path: Path) -> None:
     with exclusive_lock(tmp_path):
         second = subprocess.run([sys.executable, "-c", code, str(tmp_path)],
                                 capture_output=True, text=True)  # fmt: skip
-    assert "another backfill is writing here (pid" in second.stderr
+    assert "another ctr-batch command is writing here (pid" in second.stderr
