@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from ctr_batch.stages.flag import flag_rows, split_valid
     from ctr_batch.stages.segment import segment
     from ctr_batch.stages.sessionize import sessionize
-    from ctr_batch.streaming.simulate import simulate_stream
+    from ctr_batch.streaming.run import simulate_stream
 
 _HOMES = {
     "BackfillConfig": "days.config",
@@ -54,7 +54,7 @@ _HOMES = {
     "scan_events": "io.read",
     "segment": "stages.segment",
     "sessionize": "stages.sessionize",
-    "simulate_stream": "streaming.simulate",
+    "simulate_stream": "streaming.run",
     "split_valid": "stages.flag",
     "write_events": "io.write",
 }

@@ -102,6 +102,7 @@ class BucketWork:
         return compute_tables(
             events,
             self.config,
+            normalized=True,
             dedupe=False,
             file_table=self.file_table,
             duplicates=self.duplicates,

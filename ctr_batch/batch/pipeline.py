@@ -9,10 +9,12 @@ puts stages in order.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import Literal, NamedTuple
 
 import polars as pl
 
+from ctr_batch.core.config import RunConfig
+from ctr_batch.core.errors import ConfigError
 from ctr_batch.core.schema import (
     CTR_BY_QUERY_TABLE,
     CTR_DAILY_TABLE,
@@ -48,9 +50,6 @@ from ctr_batch.stages.sessionize import (
     sessionize,
     users_interleaved,
 )
-
-if TYPE_CHECKING:
-    from ctr_batch.core.config import RunConfig
 
 PolarsEngine = Literal["auto", "in-memory", "streaming"]
 
@@ -94,9 +93,10 @@ class _Split(NamedTuple):
 
 
 def compute_tables(
-    events: pl.LazyFrame,
+    events: pl.LazyFrame | pl.DataFrame,
     config: RunConfig,
     *,
+    normalized: bool = False,
     dedupe: bool = True,
     file_table: pl.LazyFrame | None = None,
     duplicates: pl.LazyFrame | None = None,
@@ -110,10 +110,12 @@ def compute_tables(
     Parameters
     ----------
     events
-        Normalized events (``io.read``), or any contract-shaped frame: without ``_seq`` it is
-        normalized first, row order being input order.
+        Contract-shaped events, in input order; other columns are ignored.
     config
         Gap, gap rule and time zone.
+    normalized
+        `events` come from ``io.read`` or ``io.normalize`` already (with ``_seq``, the input
+        order, and maybe ``_file``), so they are used as they are.
     dedupe
         Set repeated ``event_id`` values aside (when the input has that column).
     file_table
@@ -140,8 +142,10 @@ def compute_tables(
     >>> compute_tables(events, RunConfig())["searches"]["n_clicks"].to_list()
     [1]
     """
-    if SEQ not in events.collect_schema():
-        events = normalize_events(events)
+    if not isinstance(config, RunConfig):
+        msg = f"config: expected a RunConfig; got {type(config).__name__}"
+        raise ConfigError(msg)
+    events = events.lazy() if normalized else normalize_events(events.lazy())
     split = _split_rows(events, dedupe, file_table, duplicates, held, dropped, engine)
     # From the sort on, every stage depends on row order: the in-memory engine runs them.
     searches, sessions = _search_tables(split, config)

@@ -219,9 +219,16 @@ def _compute_scanned(
         from ctr_batch.sql.engine import compute_tables_duckdb  # DuckDB loads only when asked
 
         return compute_tables_duckdb(
-            scanned.frame, config, dedupe=dedupe, file_table=files, memory_limit=memory_limit
+            scanned.frame,
+            config,
+            normalized=True,
+            dedupe=dedupe,
+            file_table=files,
+            memory_limit=memory_limit,
         )
-    return compute_tables(scanned.frame, config, engine=engine, dedupe=dedupe, file_table=files)
+    return compute_tables(
+        scanned.frame, config, normalized=True, engine=engine, dedupe=dedupe, file_table=files
+    )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -169,7 +169,7 @@ def compute_day(
     window = window.drop(SOURCE_FILE)
     usable = window.filter(pl.col(PLACED)).drop(HOME_DAY, PLACED)
     tables = compute_tables(
-        usable, config.run, dedupe=scanned.has_event_id, file_table=files_table
+        usable, config.run, normalized=True, dedupe=scanned.has_event_id, file_table=files_table
     )
     misplaced = window.filter(~pl.col(PLACED) & (pl.col(HOME_DAY) == day)).with_columns(
         pl.lit(OUTSIDE_PARTITION).alias(REASON)

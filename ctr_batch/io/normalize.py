@@ -61,9 +61,11 @@ def normalize_events(
     source: str = "events",
     extra: Sequence[str] = (),
 ) -> pl.LazyFrame:
-    """Contract columns of `events`, plus ``_seq`` (row order) when it has none.
+    """Contract columns of `events`, plus ``_seq``: the row order, which is input order.
 
-    Columns named in `extra` (say, an arrival-order column) are kept as they are.
+    Columns named in `extra` (say, an arrival-order column) are kept as they are; every other
+    input column is left out, so none can collide with the working columns of the stages
+    (an input column named ``_seq`` is ignored like any other).
 
     Examples
     --------
@@ -74,10 +76,12 @@ def normalize_events(
     ['7', '8', '9']
     """
     schema = events.collect_schema()
-    columns = [*contract_columns(schema, dict(column_map or {}), source), *map(pl.col, extra)]
-    if SEQ in schema:
-        return events.select(*columns, pl.col(SEQ).cast(pl.Int64))
-    return events.select(columns).with_row_index(SEQ).with_columns(pl.col(SEQ).cast(pl.Int64))
+    columns = contract_columns(schema, dict(column_map or {}), source)
+    kept = [pl.col(name) for name in dict.fromkeys(extra) if name not in EVENT_COLUMNS]
+    if missing := [name for name in extra if name not in schema]:
+        raise SchemaError.missing(source, missing, schema.names())
+    numbered = events.select(*columns, *kept).with_row_index(SEQ)
+    return numbered.with_columns(pl.col(SEQ).cast(pl.Int64))
 
 
 def _normalize(column: str, source: str, dtype: pl.DataType, where: str) -> pl.Expr:

@@ -12,8 +12,15 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ctr_batch.core.errors import InputError
-from ctr_batch.core.schema import EVENT_ID, FILE_INDEX, SEQ, SOURCE_FILE, SOURCE_ROW
+from ctr_batch.core.errors import ConfigError, InputError
+from ctr_batch.core.schema import (
+    EVENT_COLUMNS,
+    EVENT_ID,
+    FILE_INDEX,
+    SEQ,
+    SOURCE_FILE,
+    SOURCE_ROW,
+)
 from ctr_batch.io.normalize import contract_columns, normalize_events
 
 if TYPE_CHECKING:
@@ -89,7 +96,7 @@ def find_event_files(
     an output folder inside the input folder is not read back by a rerun.
     """
     own = outside.resolve() if outside is not None else None
-    inputs = [inputs] if isinstance(inputs, str | Path) else inputs
+    inputs = input_specs(inputs)
     found: dict[Path, Path] = {}  # resolved path -> the spelling met first
     for spec in inputs:
         path = Path(spec)
@@ -107,6 +114,18 @@ def find_event_files(
         for match in matches:
             found.setdefault(match.resolve(), match)
     return sorted(found.values(), key=lambda p: p.as_posix())
+
+
+def input_specs(inputs: object) -> list[str | Path]:
+    """`inputs` as a list of paths or globs; a ConfigError for anything else or nothing."""
+    specs = [inputs] if isinstance(inputs, str | Path) else inputs
+    if not isinstance(specs, list | tuple) or not all(isinstance(s, str | Path) for s in specs):
+        msg = f"events: expected paths or globs of Parquet files; got {type(inputs).__name__}"
+        raise ConfigError(msg)
+    if not specs or any(str(spec) == "" for spec in specs):
+        msg = "events: no input given (an empty list, or an empty path)"
+        raise ConfigError(msg)
+    return list(specs)
 
 
 def scan_events(
@@ -147,10 +166,13 @@ def scan_events(
 
 def scan_frame(events: pl.LazyFrame, column_map: Mapping[str, str] | None = None) -> ScannedEvents:
     """Events handed over in memory, normalized as a file's would be (see ``normalize.py``)."""
-    mapping = dict(column_map or {})
-    normalized = normalize_events(events, mapping, source="the events given")
-    has_event_id = mapping.get(EVENT_ID, EVENT_ID) in events.collect_schema()
-    rows = int(events.select(pl.len()).collect().item())
+    mapping, source = dict(column_map or {}), "the events given"
+    try:
+        normalized = normalize_events(events, mapping, source=source)
+        has_event_id = mapping.get(EVENT_ID, EVENT_ID) in events.collect_schema()
+        rows = int(events.select(pl.len()).collect().item())
+    except (pl.exceptions.PolarsError, OSError) as exc:  # say, a scan of a missing file
+        raise InputError.unreadable(source, str(exc)) from None
     return ScannedEvents((normalized,), (), has_event_id, in_memory_rows=rows)
 
 
@@ -212,11 +234,13 @@ def _scan_file(
     path: Path, schema: pl.Schema, mapping: Mapping[str, str], *, index: int, offset: int
 ) -> pl.LazyFrame:
     columns = contract_columns(schema, mapping, str(path))
+    file_index = pl.lit(index, dtype=pl.UInt32).alias(FILE_INDEX)
+    if SEQ in schema:  # an input column of that name: number the rows after the select
+        scan = pl.scan_parquet(path, hive_partitioning=False).select(*columns, file_index)
+        return scan.with_row_index(SEQ, offset=offset).select(
+            *EVENT_COLUMNS, pl.col(SEQ).cast(pl.Int64), FILE_INDEX
+        )
     scan = pl.scan_parquet(
         path, hive_partitioning=False, row_index_name=SEQ, row_index_offset=offset
     )
-    return scan.select(
-        *columns,
-        pl.col(SEQ).cast(pl.Int64),
-        pl.lit(index, dtype=pl.UInt32).alias(FILE_INDEX),
-    )
+    return scan.select(*columns, pl.col(SEQ).cast(pl.Int64), file_index)

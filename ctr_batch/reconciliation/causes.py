@@ -75,9 +75,11 @@ def build_rungs(events: pl.LazyFrame, batch: RunConfig, stream: StreamConfig) ->
     simulation = simulate(events, stream)
     late_rows = simulation.tables[LATE_TABLE].select(pl.col(LATE_INPUT_ROW).alias(SEQ))
     return Rungs(
-        batch_rerun=_batch_pair(compute_tables(events, batch)),
-        stream_rule=_batch_pair(compute_tables(events, streamed)),
-        on_time=_batch_pair(compute_tables(events, streamed, dropped=late_rows.lazy())),
+        batch_rerun=_batch_pair(compute_tables(events, batch, normalized=True)),
+        stream_rule=_batch_pair(compute_tables(events, streamed, normalized=True)),
+        on_time=_batch_pair(
+            compute_tables(events, streamed, normalized=True, dropped=late_rows.lazy())
+        ),
         simulated=(simulation.tables[SEARCHES_TABLE], simulation.tables[SESSIONS_TABLE]),
     )
 

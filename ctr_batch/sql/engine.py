@@ -108,10 +108,11 @@ def compute_tables_duckdb(
     config: RunConfig,
     *,
     dedupe: bool = True,
+    normalized: bool = False,
     file_table: pl.LazyFrame | None = None,
     memory_limit: int | None = None,
 ) -> dict[str, pl.DataFrame]:
-    """Compute every output table from normalized events, in DuckDB SQL.
+    """Compute every output table from events, in DuckDB SQL.
 
     Same tables and schemas as ``pipeline.compute_tables``, and the same rows. ``ctr_daily``
     (by date), ``ctr_by_query`` (by searches descending, then query) and ``quarantine`` (input
@@ -121,12 +122,14 @@ def compute_tables_duckdb(
     Parameters
     ----------
     events
-        Contract columns (see ``schema.EVENTS_SCHEMA``); input order is ``_seq`` when present,
-        else row order. ``_file`` is used when present.
+        Contract-shaped events in input order (other columns are ignored).
     config
         Gap, gap rule and time zone.
     dedupe
         Set repeated ``event_id`` values aside.
+    normalized
+        `events` come from ``io.read`` already (``_seq`` gives input order, ``_file`` the
+        file), so they are used as they are.
     file_table
         ``_file`` → ``source_file`` and first ``_seq`` of each file, for the quarantine table.
     memory_limit
@@ -152,7 +155,7 @@ def compute_tables_duckdb(
             settings["memory_limit"] = f"{max(memory_limit >> 20, 1)}MiB"
         with duckdb.connect(config=settings) as con:
             con.sql("SET TimeZone = 'UTC'")  # timestamps come back labelled UTC
-            con.register(EVENTS_VIEW, _event_frame(events).to_arrow())
+            con.register(EVENTS_VIEW, _event_frame(events, normalized=normalized).to_arrow())
             con.register(SOURCES_VIEW, source_frame.cast(_SOURCES_SCHEMA).to_arrow())
             try:
                 _run_stages(con, params)
@@ -165,11 +168,9 @@ def compute_tables_duckdb(
             return {name: _fetch(con, name) for name in _OUTPUT_TABLES}
 
 
-def _event_frame(events: pl.LazyFrame | pl.DataFrame) -> pl.DataFrame:
+def _event_frame(events: pl.LazyFrame | pl.DataFrame, *, normalized: bool) -> pl.DataFrame:
     """Contract columns plus ``_seq`` (row order when absent) and ``_file`` (null when absent)."""
-    lazy = events.lazy()
-    if SEQ not in lazy.collect_schema():
-        lazy = normalize_events(lazy)
+    lazy = events.lazy() if normalized else normalize_events(events.lazy())
     if FILE_INDEX not in lazy.collect_schema():
         lazy = lazy.with_columns(pl.lit(None, dtype=pl.UInt32).alias(FILE_INDEX))
     columns = [pl.col(name).cast(EVENTS_SCHEMA[name]) for name in EVENT_COLUMNS]

@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from ctr_batch.core.config import StreamConfig
 from ctr_batch.core.rules import opens_session
 from ctr_batch.core.schema import (
     EVENT_TIME,
@@ -39,13 +38,12 @@ from ctr_batch.core.schema import (
     TIME_DTYPE,
     USER_ID,
 )
-from ctr_batch.io.normalize import normalize_events
 from ctr_batch.stages.flag import flag_rows, split_valid
 from ctr_batch.streaming.records import MERGED, POSITION, STREAM_SESSION, stream_records
 from ctr_batch.streaming.windower import stream_sessions
 
 if TYPE_CHECKING:
-    from ctr_batch.core.config import Duration, GapRule
+    from ctr_batch.core.config import GapRule, StreamConfig
 
 LATE_TABLE = "late"
 # a late event's position in the input (files in path order, rows in order)
@@ -97,59 +95,6 @@ def arrival_ranks(events: pl.LazyFrame, arrival: str | None) -> pl.LazyFrame:
     return events.sort(keys, nulls_last=True).with_row_index(_ARRIVAL)
 
 
-def simulate_stream(
-    events: pl.LazyFrame,
-    *,
-    gap: Duration,
-    wait: Duration = timedelta(0),
-    arrival: str | None = None,
-    gap_rule: GapRule = "inclusive",
-) -> dict[str, pl.DataFrame]:
-    """Predict the tutorial dataflow's ``searches``, ``sessions`` and ``late`` events.
-
-    Parameters
-    ----------
-    events
-        Normalized events (``read.scan_events``); bad rows are set aside first (``quarantine``,
-        as in the batch run) and never reach the stream.
-    gap, wait
-        ``SessionWindower(gap)`` and ``EventClock(wait_for_system_duration=wait)``, as
-        timedeltas or text (``"30m"``).
-    arrival
-        Column giving the arrival order (ties and nulls last: input order); default input order.
-    gap_rule
-        ``inclusive`` (Bytewax >= 0.20: Δ == gap joins) or ``exclusive`` (Δ == gap splits).
-
-    Returns
-    -------
-    dict[str, pl.DataFrame]
-        ``searches`` (``STREAM_SEARCHES_SCHEMA``: the dataflow's per-search records plus
-        ``session_id``, ``search_index`` in list order and ``merged``), ``sessions``
-        (``STREAM_SESSIONS_SCHEMA``), ``late`` (``LATE_SCHEMA``: event columns, ``input_row``,
-        ``watermark``) and ``quarantine`` (rejected rows with ``reason``).
-
-    Notes
-    -----
-    Late events, session membership and the lists of sessions whose events arrived in time
-    order (nearly all) are Polars expressions. Only sessions whose events arrived out of time
-    order go through a Python port of the windower (``stream_windower``), event by event:
-    O(events x windows) within each such session, about 1.7 µs per event. On 1M generated
-    events with 3 % of rows moved up to 200 places and `wait` 30 s, that is 156k events in 15k
-    sessions: 0.26 s of 2.0 s in all.
-
-    Examples
-    --------
-    >>> from datetime import datetime
-    >>> events = pl.LazyFrame({"user_id": ["a", "a", "a"],
-    ...     "event_time": [datetime(2024, 1, 1, 0, 0, s) for s in (0, 9, 5)],
-    ...     "event_type": ["search", "click", "click"]})
-    >>> simulate_stream(events, gap="1m", wait="2s")["late"].height
-    1
-    """
-    config = StreamConfig(gap=gap, wait=wait, gap_rule=gap_rule, arrival=arrival)
-    return simulate(events, config).tables
-
-
 @dataclass(frozen=True, slots=True)
 class Simulation:
     """Tables of ``simulate_stream`` plus how much went through the sequential windower port."""
@@ -160,10 +105,11 @@ class Simulation:
 
 
 def simulate(events: pl.LazyFrame, config: StreamConfig) -> Simulation:
-    """``simulate_stream``, also counting the sessions and events simulated one by one."""
+    """The stream's tables from normalized events (with ``_seq`` and the arrival column).
+
+    See ``run.simulate_stream``; also counts the sessions and events simulated one by one.
+    """
     gap, wait, arrival, gap_rule = config.gap, config.wait, config.arrival, config.gap_rule
-    if SEQ not in events.collect_schema():
-        events = normalize_events(events, extra=[arrival] if arrival else [])
     # the stream keeps the first copy of an event_id to *arrive*
     flagged = flag_rows(arrival_ranks(events, arrival), order=_ARRIVAL)
     valid, rejected = split_valid(flagged.collect().lazy())

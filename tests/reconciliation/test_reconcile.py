@@ -20,7 +20,7 @@ from ctr_batch.io.read import scan_events
 from ctr_batch.reconciliation.load import load_stream_output
 from ctr_batch.reconciliation.reconcile import reconcile
 from ctr_batch.reconciliation.result import MISMATCH_SCHEMA, summary_rows, write_mismatches
-from ctr_batch.streaming.simulate import simulate_stream
+from ctr_batch.streaming.run import simulate_stream
 from tests.conftest import at, events
 from tests.stream_helpers import SEARCH_FIELDS, STREAM_GAP, WAIT_IDS, WAITS, run_bytewax
 

@@ -23,8 +23,8 @@ from ctr_batch.core.errors import SchemaError
 from ctr_batch.io.read import scan_events
 from ctr_batch.reconciliation.records import batch_searches
 from ctr_batch.samples.generate import generate_events
-from ctr_batch.streaming.run import run_simulation
-from ctr_batch.streaming.simulate import simulate, simulate_stream
+from ctr_batch.streaming.run import run_simulation, simulate_stream
+from ctr_batch.streaming.simulate import simulate
 from tests.conftest import events
 from tests.strategies import GAP, event_logs, to_frame
 from tests.stream_helpers import (
@@ -80,13 +80,7 @@ def test_simulation_predicts_bytewax_in_arrival_column_order(
     offsets = np.arange(log.height) // 3 + rng.integers(-20, 21, log.height)  # ties too
     path = tmp_path / "events.parquet"
     log.with_columns(pl.Series("ingest_offset", offsets)).write_parquet(path)
-    frame = scan_events([path]).frame.join(
-        pl.scan_parquet(path)
-        .select("ingest_offset")
-        .with_row_index("_seq")
-        .cast({"_seq": pl.Int64}),
-        on="_seq",
-    )
+    frame = pl.scan_parquet(path)  # with its arrival column; row order is input order
     for wait in (timedelta(0), timedelta(hours=1)):
         streamed = run_bytewax(
             dataflow,
