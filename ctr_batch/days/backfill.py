@@ -12,7 +12,6 @@ window edge, and the split is counted in the manifest and the summary.
 from __future__ import annotations
 
 import dataclasses
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -44,7 +43,8 @@ from ctr_batch.core.schema import (
 )
 from ctr_batch.core.summary import BACKFILL_SUMMARY_SCHEMA, summary_header
 from ctr_batch.days.config import BackfillConfig
-from ctr_batch.days.manifest import DayRecord, fingerprint, read_manifest, write_manifest
+from ctr_batch.days.manifest import DayRecord, fingerprint, read_manifest
+from ctr_batch.days.publish import DayCommits
 from ctr_batch.days.window import (
     HOME_DAY,
     PLACED,
@@ -54,7 +54,7 @@ from ctr_batch.days.window import (
     split_sessions,
     window_rows,
 )
-from ctr_batch.io.commit import new_output, writing
+from ctr_batch.io.commit import writing
 from ctr_batch.io.layout import check_output_folder, refuse_run_layout, remove_stale_temporaries
 from ctr_batch.io.read import decoding, find_event_files, scan_events
 from ctr_batch.io.write import write_partition
@@ -108,27 +108,27 @@ def backfill(
         refuse_run_layout(out)
         remove_stale_temporaries(out)
         manifest = read_manifest(out)
-        one_commit_at_a_time = threading.Lock()
+        commits = DayCommits(out, manifest)
 
         def one_day(day: date) -> DayReport:
             report, tables = _backfill_day(day, files, config, manifest.get(day.isoformat()))
             if report.computed:
-                with one_commit_at_a_time, new_output(out, carry=True) as snapshot:
-                    for table, frame in tables.items():
-                        write_partition(frame, snapshot / table / f"{DATE}={day.isoformat()}")
-                    manifest[day.isoformat()] = report.record
-                    write_manifest(snapshot, manifest)
+                commits.add(day, tables, report.record)
             if on_day:
                 on_day(report)
             return report
 
-        with ThreadPoolExecutor(max_workers=config.jobs) as pool:
-            reports = list(pool.map(one_day, days))
-        inputs = [events] if isinstance(events, str | Path) else events
-        with new_output(out, carry=True) as snapshot:
-            _roll_up_queries(snapshot)
+        try:
+            with ThreadPoolExecutor(max_workers=config.jobs) as pool:
+                reports = list(pool.map(one_day, days))
+            inputs = [events] if isinstance(events, str | Path) else events
+            _roll_up_queries(commits.snapshot())
             summary = _summary_frame(manifest, config, inputs)
-            write_partition(summary, snapshot / RUN_SUMMARY_TABLE)
+            write_partition(summary, commits.snapshot() / RUN_SUMMARY_TABLE)
+            commits.commit()
+        except BaseException:
+            commits.discard()
+            raise
     return reports
 
 

@@ -64,18 +64,32 @@ def new_output(out: Path, *, carry: bool = False) -> Iterator[Path]:
     replaced (never overwritten in place) where they change. If the block raises, the folder
     is removed and the current output stays as it was. Call with the lock on `out` held.
     """
-    folder = out / SNAPSHOTS / f"{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    folder.mkdir(parents=True)
+    folder = begin(out, carry=carry)
     try:
-        if carry:
-            _link_copy(_carried(out), folder)
         yield folder
-        checkpoint("written")
         commit(out, folder)
     except BaseException:
-        if current_snapshot(out) != folder:
-            remove_folder(folder)
+        discard(out, folder)
         raise
+
+
+def begin(out: Path, *, carry: bool = False) -> Path:
+    """A new, uncommitted snapshot folder of `out` (see ``new_output``)."""
+    folder = out / SNAPSHOTS / f"{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    folder.mkdir(parents=True)
+    if carry:
+        try:
+            _link_copy(_carried(out), folder)
+        except BaseException:
+            remove_folder(folder)
+            raise
+    return folder
+
+
+def discard(out: Path, folder: Path) -> None:
+    """Remove `folder`, a snapshot begun but not committed (a committed one stays)."""
+    if current_snapshot(out) != folder:
+        remove_folder(folder)
 
 
 @contextlib.contextmanager
@@ -99,6 +113,7 @@ def writing(out: Path, command: str) -> Iterator[None]:
 
 def commit(out: Path, folder: Path) -> None:
     """Make `folder` (a snapshot of `out`) the current output in one atomic step."""
+    checkpoint("written")
     sync_tree(folder)
     checkpoint("synced")
     names = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
