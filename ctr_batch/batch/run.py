@@ -22,11 +22,12 @@ from ctr_batch.batch.buckets import PART_TABLES
 from ctr_batch.batch.memory_plan import fits_in_memory, require_one_pass
 from ctr_batch.batch.pipeline import compute_tables
 from ctr_batch.core.config import RunConfig, parse_size
-from ctr_batch.core.errors import ConfigError
+from ctr_batch.core.errors import ConfigError, InputError
 from ctr_batch.core.schema import CTR_BY_QUERY_TABLE, CTR_DAILY_TABLE, RUN_SUMMARY_TABLE
 from ctr_batch.io.commit import new_output, writing
 from ctr_batch.io.layout import (
     check_output_folder,
+    output_folder,
     refuse_backfill_layout,
     remove_folder,
     scratch_folder,
@@ -71,7 +72,11 @@ def scan(events: Events, config: RunConfig, *, outside: Path | None = None) -> S
     """Normalized events from paths or frames (paths under `outside` are left out)."""
     column_map = dict(config.column_map)
     if isinstance(events, pa.Table):
-        events = pl.DataFrame(pl.from_arrow(events))
+        try:
+            events = pl.DataFrame(pl.from_arrow(events))
+        except pl.exceptions.PolarsError as exc:  # say, two columns of one name
+            msg = "the events given"
+            raise InputError.unreadable(msg, str(exc)) from None
     if isinstance(events, pl.DataFrame | pl.LazyFrame):
         return scan_frame(events.lazy(), column_map)
     if isinstance(events, str | Path):
@@ -168,7 +173,7 @@ def run(
     started = time.perf_counter()
     settings = settings_of(config, gap=gap, gap_rule=gap_rule, timezone=timezone, columns=columns)
     _check_engine(engine)
-    out, limit = Path(out), _memory_limit(memory_limit)
+    out, limit = output_folder(out), _memory_limit(memory_limit)
     if buckets is not None and (not isinstance(buckets, int) or buckets < 1):
         msg = f"buckets must be a whole number of at least 1; got {buckets!r}"
         raise ConfigError(msg)

@@ -6,7 +6,7 @@ import re
 import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 import polars as pl
@@ -59,7 +59,11 @@ def parse_size(text: str) -> int:
     if not match or float(match.group(1)) <= 0:
         msg = f"size {text!r}: expected a positive number and unit, e.g. 8GiB, 500MB"
         raise ConfigError(msg)
-    return int(float(match.group(1)) * _SIZE_UNITS[match.group(2) or "b"])
+    size = int(float(match.group(1)) * _SIZE_UNITS[match.group(2) or "b"])
+    if size < 1:
+        msg = f"size {text!r} is less than one byte"
+        raise ConfigError(msg)
+    return size
 
 
 def to_date(value: date | str, what: str) -> date:
@@ -70,6 +74,8 @@ def to_date(value: date | str, what: str) -> date:
     >>> to_date("2026-11-01", "--start")
     datetime.date(2026, 11, 1)
     """
+    if isinstance(value, datetime):  # a moment: its calendar date
+        return value.date()
     if isinstance(value, date):
         return value
     try:
@@ -97,6 +103,8 @@ def format_duration(value: timedelta) -> str:
     >>> format_duration(timedelta(minutes=90))
     '1h30m'
     """
+    if value < timedelta(0):
+        return "-" + format_duration(-value)
     micros = value // timedelta(microseconds=1)
     out = ""
     for unit, size in (

@@ -23,7 +23,7 @@ import polars as pl
 
 from ctr_batch.batch.pipeline import compute_ctr, compute_tables, query_roll_up
 from ctr_batch.core.config import format_duration, to_date
-from ctr_batch.core.errors import InputError
+from ctr_batch.core.errors import ConfigError, InputError
 from ctr_batch.core.schema import (
     CLICKED,
     CTR_BY_QUERY_DAILY_TABLE,
@@ -55,7 +55,12 @@ from ctr_batch.days.window import (
     window_rows,
 )
 from ctr_batch.io.commit import writing
-from ctr_batch.io.layout import check_output_folder, refuse_run_layout, remove_stale_temporaries
+from ctr_batch.io.layout import (
+    check_output_folder,
+    output_folder,
+    refuse_run_layout,
+    remove_stale_temporaries,
+)
 from ctr_batch.io.read import decoding, find_event_files, scan_events
 from ctr_batch.io.write import write_partition
 from ctr_batch.stages.flag import quarantine_rows
@@ -100,7 +105,10 @@ def backfill(
     ...     [r.record.searches for r in backfill(root, f"{root}/out", "2024-01-01", "2024-01-02")]
     [1, 0]
     """
-    out, config = Path(out), config or BackfillConfig()
+    out, config = output_folder(out), config or BackfillConfig()
+    if not isinstance(config, BackfillConfig):
+        msg = f"config: expected a BackfillConfig; got {type(config).__name__}"
+        raise ConfigError(msg)
     days = days_between(to_date(start, "start"), to_date(end, "end"))
     files = find_event_files(events, outside=out)
     check_output_folder(out)

@@ -58,8 +58,11 @@ class BackfillConfig:
         if self.lookback < self.run.gap:
             msg = f"lookback ({format_duration(self.lookback)}) must be at least the gap"
             raise ConfigError(msg)
-        if not isinstance(self.jobs, int) or self.jobs < 1:
-            msg = f"jobs must be at least 1; got {self.jobs}"
+        if not isinstance(self.jobs, int) or isinstance(self.jobs, bool) or self.jobs < 1:
+            msg = f"jobs must be a whole number of at least 1; got {self.jobs!r}"
+            raise ConfigError(msg)
+        if not isinstance(self.force, bool):
+            msg = f"force: expected True or False; got {self.force!r}"
             raise ConfigError(msg)
 
     def settings(self) -> dict[str, Any]:

@@ -21,6 +21,7 @@ _PARTITION = re.compile(r"(?:^|/)date=(\d{4}-\d{2}-\d{2})(?:/|$)")
 HOME_DAY = "_home_day"
 PLACED = "_placed"
 _ONE_DAY = timedelta(days=1)
+MAX_DAYS = 3_660  # days in one backfill: a bound on its partitions, manifest and run time
 _SLACK = _ONE_DAY  # a row may lie up to a day outside its date= folder (time zones, late data)
 
 
@@ -28,6 +29,10 @@ def days_between(start: date, end: date) -> list[date]:
     """Every date from `start` to `end`, both included."""
     if end < start:
         msg = f"--end {end} is before --start {start}"
+        raise ConfigError(msg)
+    if (end - start).days >= MAX_DAYS:
+        msg = f"--start {start} to --end {end} spans {(end - start).days + 1:,} days; a backfill "
+        msg += f"covers at most {MAX_DAYS:,} (ten years): split the range"
         raise ConfigError(msg)
     return [start + _ONE_DAY * i for i in range((end - start).days + 1)]
 

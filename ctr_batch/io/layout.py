@@ -14,13 +14,10 @@ import os
 import shutil
 import time
 import uuid
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 from ctr_batch.core.errors import ConfigError
 from ctr_batch.core.schema import SEARCHES_TABLE
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 PART_FILE = "part-0.parquet"
 MANIFEST_FILE = "_manifest.json"
@@ -38,6 +35,14 @@ def bucket_part(index: int) -> str:
     'part-00003.parquet'
     """
     return f"part-{index:05d}.parquet"
+
+
+def output_folder(out: object) -> Path:
+    """`out` as the path of an output folder; a ConfigError for an empty path or no path."""
+    if not isinstance(out, str | Path) or not str(out).strip():
+        msg = f"out: expected the path of an output folder; got {out!r}"
+        raise ConfigError(msg)
+    return Path(out)
 
 
 def check_output_folder(out: Path) -> None:

@@ -167,15 +167,35 @@ def load_stream_output(
     SchemaError
         If the columns fit no kind, or a column cannot be read as its type.
     """
-    raw = read_stream_file(path, fmt)
-    renames = {
-        source: ours for ours, source in (column_map or {}).items() if source in raw.columns
-    }
+    return normalize_stream(read_stream_file(path, fmt), str(path), column_map)
+
+
+def normalize_stream(
+    raw: pl.DataFrame,
+    source: str,
+    column_map: Mapping[str, str] | None = None,
+    kind: StreamKind | None = None,
+) -> tuple[StreamKind, pl.DataFrame]:
+    """A stream's records with our column names and types, and their kind (told, or detected).
+
+    Raises
+    ------
+    ConfigError
+        For a `kind` that is not a stream output kind.
+    SchemaError
+        If the columns fit no kind, or a column cannot be read as its type.
+    """
+    renames = {given: ours for ours, given in (column_map or {}).items() if given in raw.columns}
     frame = raw.rename(renames)
-    kind = detect_kind(frame.columns, str(path))
+    if kind is not None and kind not in KIND_COLUMNS:
+        msg = f"kind {kind!r}: expected one of {', '.join(KIND_COLUMNS)}"
+        raise ConfigError(msg)
+    kind = kind or detect_kind(frame.columns, source)
     required, one_of, optional = KIND_COLUMNS[kind]
+    if missing := [c for c in required if c not in frame.columns]:
+        raise SchemaError.missing(source, missing, frame.columns)
     kept = [c for c in (*required, *one_of, *optional) if c in frame.columns]
-    return kind, frame.select(_normalized(frame, column, str(path)) for column in kept)
+    return kind, frame.select(_normalized(frame, column, source) for column in kept)
 
 
 def _normalized(frame: pl.DataFrame, column: str, source: str) -> pl.Series:

@@ -30,6 +30,7 @@ from ctr_batch.core.schema import (
     SESSIONS_TABLE,
 )
 from ctr_batch.core.summary import recorded_settings
+from ctr_batch.io.layout import output_folder
 from ctr_batch.io.read import decoding
 from ctr_batch.reconciliation.causes import (
     CAUSE,
@@ -50,7 +51,7 @@ from ctr_batch.reconciliation.diff import (
     VALUE_MISMATCH,
     differences,
 )
-from ctr_batch.reconciliation.load import detect_kind
+from ctr_batch.reconciliation.load import load_stream_output, normalize_stream
 from ctr_batch.reconciliation.records import KEYS, VALUES, batch_searches, records_of
 from ctr_batch.reconciliation.result import MISMATCH_SCHEMA, RECORD, ReconcileResult
 from ctr_batch.streaming.run import stream_input
@@ -110,7 +111,7 @@ class _Fields:
 
 def reconcile(
     batch_out: str | Path,
-    stream: pl.DataFrame,
+    stream: pl.DataFrame | pl.LazyFrame | str | Path,
     kind: StreamKind | None = None,
     *,
     tolerance: float = 1e-9,
@@ -160,11 +161,11 @@ def reconcile(
     >>> result.matched, result.value_mismatch
     (1, 1)
     """
-    if not tolerance >= 0:  # NaN included: it would hide every difference
-        msg = f"--tolerance {tolerance}: expected a number >= 0"
+    if not isinstance(tolerance, int | float) or not tolerance >= 0:  # NaN: hides everything
+        msg = f"tolerance {tolerance!r}: expected a number >= 0"
         raise ConfigError(msg)
-    kind = kind or detect_kind(stream.columns, "the stream records")
-    searches, sessions, recorded = load_batch(Path(batch_out))
+    kind, stream = _stream_records(stream, kind)
+    searches, sessions, recorded = load_batch(output_folder(batch_out))
     batch_config = recorded or RunConfig(gap=gap or DEFAULT_GAP)
     fields = _Fields.of(kind, stream, batch_config.timezone)
     batch = (batch_searches(searches, sessions), sessions)
@@ -192,6 +193,21 @@ def reconcile(
         timezone=fields.timezone,
     )
     return _result(fields, found, (batch_view.height, stream.height), daily, tolerance, settings)
+
+
+def _stream_records(
+    stream: pl.DataFrame | pl.LazyFrame | str | Path, kind: StreamKind | None
+) -> tuple[StreamKind, pl.DataFrame]:
+    """The stream's records, read from a file or folder or taken from a frame, normalized."""
+    if isinstance(stream, str | Path):
+        read_kind, records = load_stream_output(Path(stream))
+        return normalize_stream(records, str(stream), kind=kind or read_kind)
+    if isinstance(stream, pl.LazyFrame):
+        stream = stream.collect()
+    if not isinstance(stream, pl.DataFrame):
+        msg = f"stream: expected a frame of records or a path; got {type(stream).__name__}"
+        raise ConfigError(msg)
+    return normalize_stream(stream, "the stream records", kind=kind)
 
 
 def _not_analysed(found: pl.DataFrame) -> pl.DataFrame:

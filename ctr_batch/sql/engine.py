@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import polars as pl
 
+from ctr_batch.core.config import RunConfig
 from ctr_batch.core.errors import ConfigError
 from ctr_batch.core.resources import queries_dir
 from ctr_batch.core.schema import (
@@ -39,7 +40,6 @@ from ctr_batch.sql.views import first_line
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from ctr_batch.core.config import RunConfig
 
 __all__ = ["STAGES", "compute_tables_duckdb", "stage_parameters", "stage_query"]
 
@@ -147,6 +147,9 @@ def compute_tables_duckdb(
     >>> compute_tables_duckdb(events, RunConfig())["ctr_daily"]["ctr"].to_list()
     [0.5]
     """
+    if not isinstance(config, RunConfig):
+        msg = f"config: expected a RunConfig; got {type(config).__name__}"
+        raise ConfigError(msg)
     params = stage_parameters(config, dedupe=dedupe)
     source_frame = _SOURCES_SCHEMA.to_frame() if file_table is None else file_table.collect()
     with tempfile.TemporaryDirectory(prefix="ctr-batch-duckdb-") as spill:

@@ -24,6 +24,7 @@ return the offending rows, so zero rows means pass.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -33,7 +34,7 @@ from ctr_batch.sql.queryfile import QueryFile, QueryKind, find_query, list_queri
 from ctr_batch.sql.views import first_line, open_views, table_paths
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable
     from pathlib import Path
 
     import polars as pl
@@ -90,6 +91,12 @@ def run_sql(out: str | Path, sql: str, params: Mapping[str, object] | None = Non
     >>> rows["n"].item()
     1
     """
+    if not isinstance(sql, str) or not sql.strip():
+        msg = f"sql: expected an SQL statement; got {sql!r}"
+        raise ConfigError(msg)
+    if params is not None and not isinstance(params, Mapping):
+        msg = f"params: expected a mapping of name to value; got {type(params).__name__}"
+        raise ConfigError(msg)
     tables = table_paths(out, pinned=True)
     with open_views(tables) as con:
         return _execute(con, sql, params, tables)

@@ -96,6 +96,12 @@ def find_query(name: str, kind: QueryKind = "report") -> QueryFile:
     ConfigError
         If there is none; the message lists those that exist.
     """
+    if kind not in ("report", "check"):
+        msg = f"kind {kind!r}: expected 'report' or 'check'"
+        raise ConfigError(msg)
+    if not isinstance(name, str):
+        msg = f"query name: expected text; got {name!r}"
+        raise ConfigError(msg)
     queries = list_queries(kind)
     wanted = name.removesuffix(".sql")
     for query in queries:

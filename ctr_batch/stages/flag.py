@@ -105,10 +105,11 @@ def flag_rows(events: pl.LazyFrame, *, dedupe: bool = True, order: str = SEQ) ->
     >>> flag_rows(events).collect()["reason"].to_list()
     [None, 'duplicate_event_id', 'null_user_id']
     """
-    if order == SEQ and SEQ not in events.collect_schema():
+    schema = events.collect_schema()
+    if order == SEQ and SEQ not in schema:
         events = events.with_row_index(SEQ).with_columns(pl.col(SEQ).cast(pl.Int64))
     checked = events.with_columns(row_problem())
-    return mark_repeated(checked, order) if dedupe else checked
+    return mark_repeated(checked, order) if dedupe and EVENT_ID in schema else checked
 
 
 def split_valid(

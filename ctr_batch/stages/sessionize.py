@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
-from ctr_batch.core.config import to_duration
+from ctr_batch.core.config import RunConfig
 from ctr_batch.core.rules import opens_session
 from ctr_batch.core.schema import (
     EVENT_TIME,
@@ -128,7 +128,7 @@ def sessionize(
     >>> sessionize(events, gap="30m").collect()["_opens_session"].to_list()
     [True, True, True]
     """
-    gap = to_duration(gap, "gap")
+    gap = RunConfig(gap=gap, gap_rule=gap_rule).gap  # the checks of a run's settings
     schema = events.collect_schema()
     if SEQ not in schema:
         events = events.with_row_index(SEQ).with_columns(pl.col(SEQ).cast(pl.Int64))

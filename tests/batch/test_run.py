@@ -6,11 +6,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path  # noqa: TC003  (fixtures' annotations)
 
 import polars as pl
+import pyarrow as pa
 import pytest
 from polars.testing import assert_frame_equal
 
 import ctr_batch
-from ctr_batch.core.errors import ConfigError, SchemaError
+from ctr_batch.core.errors import ConfigError, InputError, SchemaError
 from ctr_batch.samples.bundled import sample
 from tests.conftest import events
 
@@ -173,3 +174,66 @@ def test_backfill_takes_text_dates_and_paths(tmp_path: Path) -> None:
     reports = ctr_batch.backfill(str(tmp_path / "in"), str(tmp_path / "out"), str(day), day)
     assert [r.record.searches for r in reports] == [2]
     assert datetime.now(UTC).date() >= day
+
+
+def test_an_input_column_named_like_a_working_column_is_ignored(tmp_path: Path) -> None:
+    """A user's ``_seq`` (or ``_row``, ``_file``) never decides input order or collides."""
+    tied = events(("a", 0, "search", "q"), ("a", 0, "click"), ("a", 0, "search", "r"))
+    reordered = tied.with_columns(_seq=pl.Series([1, 0, 2]), _row=pl.lit("x"), _file=pl.lit(9))
+    expected, _ = ctr_batch.compute(tied)
+    from_frame, _ = ctr_batch.compute(reordered)
+    reordered.write_parquet(tmp_path / "events.parquet")
+    from_file, _ = ctr_batch.compute(tmp_path / "events.parquet")
+    assert_same_tables(from_frame, expected)
+    assert_same_tables(from_file, expected)
+    assert expected["searches"].sort("search_index")["n_clicks"].to_list() == [1, 0]
+
+
+def test_stages_check_their_settings() -> None:
+    with pytest.raises(ConfigError, match="gap rule"):
+        ctr_batch.sessionize(BASIC.lazy(), gap="1s", gap_rule="Inclusive")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="gap must be positive"):
+        ctr_batch.sessionize(BASIC.lazy(), gap="0s")
+    with pytest.raises(ConfigError, match="config: expected a RunConfig"):
+        ctr_batch.compute_tables(BASIC, None)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="config: expected a RunConfig"):
+        ctr_batch.compute_tables_duckdb(BASIC, "30m")  # type: ignore[arg-type]
+    assert ctr_batch.compute_tables(BASIC, ctr_batch.RunConfig())["searches"].height == 2
+    no_ids = ctr_batch.flag_rows(BASIC.drop("event_id").lazy()).collect()["reason"]
+    assert no_ids.to_list() == [None] * 4 + ["null_user_id"]
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        pytest.param(lambda o: ctr_batch.run(BASIC, ""), ConfigError, "out: expected the path", id="empty-out"),  # noqa: E501
+        pytest.param(lambda o: ctr_batch.run(BASIC, None), ConfigError, "out: expected", id="no-out"),  # type: ignore[arg-type]  # noqa: E501
+        pytest.param(lambda o: ctr_batch.compute(""), ConfigError, "no input given", id="empty-path"),  # noqa: E501
+        pytest.param(lambda o: ctr_batch.compute([]), ConfigError, "no input given", id="no-input"),  # noqa: E501
+        pytest.param(lambda o: ctr_batch.backfill([], o, "2024-01-01", "2024-01-01"), ConfigError, "no input given", id="backfill-nothing"),  # noqa: E501
+        pytest.param(lambda o: ctr_batch.backfill(BASIC, o, "2024-01-01", "2024-01-01"), ConfigError, "expected paths", id="backfill-frame"),  # type: ignore[arg-type]  # noqa: E501
+        pytest.param(lambda o: ctr_batch.backfill(EXCITE, o, "0001-01-01", "9999-12-31"), ConfigError, "at most 3,660", id="huge-range"),  # noqa: E501
+        pytest.param(lambda o: ctr_batch.backfill(EXCITE, o, "2024-01-01", "2024-01-01", ctr_batch.RunConfig()), ConfigError, "expected a BackfillConfig", id="backfill-config"),  # type: ignore[arg-type]  # noqa: E501
+        pytest.param(lambda o: ctr_batch.BackfillConfig(force="no"), ConfigError, "force: expected", id="force"),  # type: ignore[arg-type]  # noqa: E501
+        pytest.param(lambda o: ctr_batch.run(BASIC, o, memory_limit="0.1b"), ConfigError, "less than one byte", id="tiny-size"),  # noqa: E501
+        pytest.param(lambda o: ctr_batch.compute(pl.scan_parquet("/nope/a.parquet")), InputError, "the events given", id="missing-scan"),  # noqa: E501
+        pytest.param(lambda o: ctr_batch.compute(pa.table([[1], [2]], names=["user_id", "user_id"])), InputError, "the events given", id="arrow-duplicates"),  # noqa: E501
+        pytest.param(lambda o: ctr_batch.run_sql(o, ""), ConfigError, "expected an SQL statement", id="no-sql"),  # noqa: E501
+        pytest.param(lambda o: ctr_batch.run_query("daily_ctr", o, kind="nope"), ConfigError, "kind 'nope'", id="query-kind"),  # type: ignore[arg-type]  # noqa: E501
+        pytest.param(lambda o: ctr_batch.reconcile(o, BASIC, kind="nope"), ConfigError, "kind 'nope'", id="stream-kind"),  # type: ignore[arg-type]  # noqa: E501
+        pytest.param(lambda o: ctr_batch.reconcile(o, BASIC, tolerance="0.1"), ConfigError, "tolerance '0.1'", id="tolerance"),  # type: ignore[arg-type]  # noqa: E501
+    ],
+)  # fmt: skip
+def test_review_findings_are_one_line_errors(call, error, message, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ctr_batch.run(BASIC, tmp_path / "out")
+    with pytest.raises(error, match=message) as caught:
+        call(tmp_path / "out")
+    assert "\n" not in str(caught.value)
+
+
+def test_reconcile_normalizes_a_frame_as_it_reads_a_file(tmp_path: Path) -> None:
+    ctr_batch.run(BASIC, tmp_path / "out")
+    stream = pl.DataFrame({"user_id": ["a", "b"], "ctr": ["1.0", "0"],
+                           "search_time": ["2024-01-01T00:00:00", "2024-01-01T00:00:05"]})  # fmt: skip  # noqa: E501
+    result = ctr_batch.reconcile(str(tmp_path / "out"), stream.lazy())
+    assert (result.kind, result.matched, result.unexplained) == ("searches", 2, 0)
