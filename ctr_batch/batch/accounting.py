@@ -19,6 +19,7 @@ from ctr_batch.core.schema import (
     SESSIONS_TABLE,
 )
 from ctr_batch.core.summary import RunSummary
+from ctr_batch.io.read import scan_table
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -47,8 +48,7 @@ def summarize_parts(
     staging: Path, tables: dict[str, pl.DataFrame], quarantined: pl.DataFrame, rows_read: int
 ) -> RunSummary:
     """Like ``summarize``, for tables written as parts under `staging` (bucketed runs)."""
-    sessions = pl.scan_parquet(staging / SESSIONS_TABLE / "*.parquet")
-    searches = pl.scan_parquet(staging / SEARCHES_TABLE / "*.parquet")
+    sessions, searches = scan_table(staging / SESSIONS_TABLE), scan_table(staging / SEARCHES_TABLE)
     session_counts, search_counts = pl.collect_all(
         [
             sessions.select(pl.len().alias("n"), pl.col(N_EVENTS).sum().alias("events")),

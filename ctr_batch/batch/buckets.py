@@ -41,6 +41,7 @@ from ctr_batch.core.schema import (
     USER_ID,
 )
 from ctr_batch.io.layout import BUCKET, bucket_files, bucket_part, spill_pass
+from ctr_batch.io.read import scan_table
 from ctr_batch.io.write import PARQUET_OPTIONS
 from ctr_batch.stages.flag import id_hashes, row_problem
 
@@ -143,7 +144,10 @@ def bucket_events(
     spills = buckets or bucket_count(scanned, memory_limit)
     partition(scanned, workdir, spills, ids=not distinct)
     columns = (*EVENT_COLUMNS, SEQ, FILE_INDEX)
-    frames = [pl.scan_parquet(files).select(columns) for files in bucket_files(workdir, "users")]
+    frames = [
+        pl.scan_parquet(files, glob=False).select(columns)
+        for files in bucket_files(workdir, "users")
+    ]
     if not frames:  # no rows: one empty bucket, so that every table gets its (empty) part
         frames = [scanned.frame.select(columns).head(0)]
     return Buckets(frames, _duplicates(workdir))
@@ -201,7 +205,7 @@ def _duplicates(workdir: Path) -> pl.LazyFrame | None:
     parts = [pl.DataFrame(schema={SEQ: pl.Int64})]
     first = pl.col(SEQ).min().over(EVENT_ID)
     for files in bucket_files(workdir, "ids"):  # one id bucket in memory at a time
-        ids = pl.scan_parquet(files)
+        ids = pl.scan_parquet(files, glob=False)
         parts.append(ids.filter(pl.col(SEQ) != first).select(SEQ).collect(engine="in-memory"))
     return pl.concat(parts).lazy()
 
@@ -245,8 +249,7 @@ def _write_parts(tables: dict[str, pl.DataFrame], staging: Path, index: int) -> 
 
 def aggregate_parts(staging: Path) -> dict[str, pl.DataFrame]:
     """``ctr_daily`` and ``ctr_by_query`` from the written searches and sessions parts."""
-    searches = pl.scan_parquet(staging / SEARCHES_TABLE / "*.parquet")
-    sessions = pl.scan_parquet(staging / SESSIONS_TABLE / "*.parquet")
+    searches, sessions = scan_table(staging / SEARCHES_TABLE), scan_table(staging / SESSIONS_TABLE)
     return compute_ctr(searches, sessions, engine="streaming")
 
 

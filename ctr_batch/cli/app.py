@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 from typing import Annotated
 
-import polars as pl
 import typer
 from rich.progress import (
     BarColumn,
@@ -17,6 +16,7 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.text import Text
 
 from ctr_batch.batch import run as batch_run
 from ctr_batch.cli import render as report
@@ -62,6 +62,7 @@ from ctr_batch.days.backfill import DayReport
 from ctr_batch.days.backfill import backfill as run_backfill
 from ctr_batch.days.config import BackfillConfig
 from ctr_batch.days.window import days_between
+from ctr_batch.io.read import scan_table
 from ctr_batch.io.write import write_events
 from ctr_batch.samples.bundled import SAMPLES, sample
 from ctr_batch.samples.generate import generate_events
@@ -177,14 +178,16 @@ def demo(
 ) -> None:
     """Run the main job on a sample bundled with the package and print the tables."""
     chosen = sample(name)
-    out_console.print(f"[bold]{chosen.name}[/bold]: {chosen.description} ({chosen.path})")
+    out_console.print(
+        Text.assemble((chosen.name, "bold"), f": {chosen.description} ({chosen.path})")
+    )
     config = RunConfig(gap=chosen.gap)
     with tempfile.TemporaryDirectory(prefix="ctr-batch-demo-") as scratch:
         target = out or Path(scratch)
         summary = _run_with_progress([str(chosen.path)], target, config, "auto", quiet=False)
         out_console.print(report.summary_table(summary, title="run summary"))
         for table, columns in DEMO_COLUMNS.items():
-            frame = pl.read_parquet(target / table / "*.parquet").select(columns)
+            frame = scan_table(target / table).select(columns).collect()
             frame = frame.sort(DEMO_ORDER[table]) if table in DEMO_ORDER else frame
             out_console.print(report.frame_table(frame, table, limit=rows))
 
@@ -275,7 +278,9 @@ def generate(
         events=events, users=users, days=days, seed=seed, start=first_day, bad_row_rate=bad_rows
     )
     paths = write_events(frame, out)
-    out_console.print(f"wrote {frame.height:,} events to {len(paths)} file(s) under {out}")
+    out_console.print(
+        f"wrote {frame.height:,} events to {len(paths)} file(s) under {out}", markup=False
+    )
 
 
 app.command()(cli_sql.sql)

@@ -70,7 +70,8 @@ def one_line_errors(command: Callable[P, None]) -> Callable[P, None]:
 
 
 def _print_error(message: str) -> None:
-    err_console.print(f"error: {message}", style="red", highlight=False, soft_wrap=True)
+    text = " ".join(message.split())  # one line, whatever a file name holds
+    err_console.print(f"error: {text}", style="red", highlight=False, soft_wrap=True, markup=False)
 
 
 def run_config(

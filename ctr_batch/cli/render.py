@@ -1,4 +1,8 @@
-"""Render run summaries and tables for the terminal with Rich."""
+"""Render run summaries and tables for the terminal with Rich.
+
+User data (values, queries, paths) always goes in as ``Text``, never as markup: a query such
+as ``[/INST]`` or a path ``m[/b].parquet`` prints as it is.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from rich.table import Table
+from rich.text import Text
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -18,7 +23,7 @@ if TYPE_CHECKING:
 
 def summary_table(summary: RunSummary, title: str = "run summary") -> Table:
     """Rows read, how they were accounted for, and the headline figures."""
-    table = Table(title=title, show_header=False, title_justify="left")
+    table = Table(title=plain(title), show_header=False, title_justify="left")
     table.add_column("what", style="bold")
     table.add_column("value", justify="right")
     table.add_row("rows read", f"{summary.rows_read:,}")
@@ -40,9 +45,9 @@ def summary_table(summary: RunSummary, title: str = "run summary") -> Table:
 
 def frame_table(frame: pl.DataFrame, title: str, *, limit: int = 20) -> Table:
     """A DataFrame as a Rich table: numbers right-aligned, floats to 3 decimals."""
-    table = Table(title=f"{title} ({frame.height:,} rows)", title_justify="left")
+    table = Table(title=plain(f"{title} ({frame.height:,} rows)"), title_justify="left")
     for name, dtype in frame.schema.items():
-        table.add_column(name, justify="right" if dtype.is_numeric() else "left")
+        table.add_column(plain(name), justify="right" if dtype.is_numeric() else "left")
     for row in frame.head(limit).rows():
         table.add_row(*(_cell(value) for value in row))
     if frame.height > limit:
@@ -50,18 +55,23 @@ def frame_table(frame: pl.DataFrame, title: str, *, limit: int = 20) -> Table:
     return table
 
 
-def _cell(value: object) -> str:
+def plain(text: str) -> Text:
+    """`text` to print as it is (no Rich markup)."""
+    return Text(text)
+
+
+def _cell(value: object) -> Text:
     if value is None:
-        return "[dim]-[/dim]"
+        return Text("-", style="dim")
     if isinstance(value, float):
-        return f"{value:.3f}"
+        return Text(f"{value:.3f}")
     if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
+        return Text(f"{value:,}")
     if isinstance(value, timedelta):
-        return f"{value.total_seconds():.1f}s"
+        return Text(f"{value.total_seconds():.1f}s")
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    return str(value)
+        return Text(value.strftime("%Y-%m-%d %H:%M:%S"))
+    return Text(str(value))
 
 
 def backfill_table(reports: Sequence[DayReport], title: str = "backfill") -> Table:
@@ -76,7 +86,7 @@ def backfill_table(reports: Sequence[DayReport], title: str = "backfill") -> Tab
         "clicked_searches": sum(r.clicked_searches for r in records),
         "split_sessions": sum(r.split_sessions for r in records),
     }
-    table = Table(title=title, show_header=False, title_justify="left")
+    table = Table(title=plain(title), show_header=False, title_justify="left")
     table.add_column("what", style="bold")
     table.add_column("value", justify="right")
     table.add_row("days computed", f"{len(computed):,}")

@@ -44,14 +44,14 @@ def _emit(frame: pl.DataFrame, title: str, fmt: str, output: Path | None, rows: 
             msg = "--format parquet needs --output FILE"
             raise ConfigError(msg)
         write_file(frame, output)
-        err_console.print(f"wrote {frame.height:,} rows to {output}")
+        err_console.print(f"wrote {frame.height:,} rows to {output}", markup=False)
     else:
         text = frame.write_csv() if fmt == "csv" else frame.write_ndjson()
         if output is None:
             typer.echo(text, nl=False)
         else:
             output.write_text(text, encoding="utf-8")
-            err_console.print(f"wrote {frame.height:,} rows to {output}")
+            err_console.print(f"wrote {frame.height:,} rows to {output}", markup=False)
 
 
 @one_line_errors
@@ -105,7 +105,7 @@ def check(
     from ctr_batch.sql import query as sql_layer
 
     results = sql_layer.run_checks(out, key_values("--param", param))
-    table = Table(title=f"checks on {out}", title_justify="left")
+    table = Table(title=report.plain(f"checks on {out}"), title_justify="left")
     table.add_column("check")
     table.add_column("offending rows", justify="right")
     table.add_column("result")
@@ -129,8 +129,8 @@ def export_duckdb(
     from ctr_batch.sql.views import export_duckdb as export
 
     views = export(out, db)
-    out_console.print(f"wrote {db} with views: {', '.join(views)}")
-    out_console.print(f"try: duckdb {db} -c 'SELECT * FROM ctr_daily'")
+    out_console.print(f"wrote {db} with views: {', '.join(views)}", markup=False)
+    out_console.print(f"try: duckdb {db} -c 'SELECT * FROM ctr_daily'", markup=False)
 
 
 def _query_list() -> Table:
@@ -140,5 +140,6 @@ def _query_list() -> Table:
     for column in ("name", "purpose", "grain", "params"):
         table.add_column(column)
     for item in list_queries():
-        table.add_row(item.name, item.purpose, item.grain, item.params_doc or "none")
+        cells = (item.name, item.purpose, item.grain, item.params_doc or "none")
+        table.add_row(*map(report.plain, cells))
     return table

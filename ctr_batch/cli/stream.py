@@ -59,7 +59,7 @@ def simulate_stream(
         gap=config.gap, wait=parse_duration(wait), gap_rule=config.gap_rule, arrival=arrival_column
     )
     summary = run_simulation(events, out, stream, column_map=dict(config.column_map))
-    table = Table(title=f"ctr-batch simulate-stream → {out}", show_header=False)
+    table = Table(title=report.plain(f"ctr-batch simulate-stream → {out}"), show_header=False)
     table.add_column("what", style="bold")
     table.add_column("value", justify="right")
     for what, value in (
@@ -147,7 +147,7 @@ def validate(
     _print_result(result, f"validate {stream} against {batch}", rows)
     if mismatches is not None:
         write_mismatches(result, mismatches)
-        out_console.print(f"mismatch table written to {mismatches}")
+        out_console.print(f"mismatch table written to {mismatches}", markup=False)
     if not result.passed:
         raise typer.Exit(1)
 
@@ -156,11 +156,11 @@ def _print_result(result: ReconcileResult, title: str, rows: int) -> None:
     """The comparison's summary, its per-day figures and the first `rows` mismatches."""
     from ctr_batch.reconciliation.result import SHOWN_COLUMNS, summary_rows
 
-    table = Table(title=title, show_header=False)
+    table = Table(title=report.plain(title), show_header=False)
     table.add_column("what", style="bold")
     table.add_column("value", justify="right")
     for what, value in summary_rows(result):
-        table.add_row(what, value)
+        table.add_row(what, report.plain(value))
     out_console.print(table)
     out_console.print(report.frame_table(result.daily, "per day", limit=rows))
     if not result.mismatches.is_empty():

@@ -61,7 +61,7 @@ from ctr_batch.io.layout import (
     refuse_run_layout,
     remove_stale_temporaries,
 )
-from ctr_batch.io.read import decoding, find_event_files, scan_events
+from ctr_batch.io.read import decoding, find_event_files, scan_events, scan_table
 from ctr_batch.io.write import write_partition
 from ctr_batch.stages.flag import quarantine_rows
 
@@ -238,7 +238,7 @@ def _day_record(day_tables: dict[str, pl.DataFrame], home_rows: int, split: int)
 
 def _roll_up_queries(out: Path) -> None:
     """Rewrite ``ctr_by_query`` (one row per query) from every searches partition in `out`."""
-    searches = pl.scan_parquet(out / SEARCHES_TABLE / "**" / "*.parquet", hive_partitioning=False)
+    searches = scan_table(out / SEARCHES_TABLE)
     write_partition(query_roll_up(searches), out / CTR_BY_QUERY_TABLE)
 
 

@@ -197,10 +197,26 @@ def decoding(files: Sequence[Path]) -> Iterator[None]:
 def _decodes(path: Path) -> bool:
     """True when every page of `path` decodes (a reduction, so that nothing is held)."""
     try:
-        pl.scan_parquet(path).select(pl.all().is_null().sum()).collect(engine="streaming")
+        scan = pl.scan_parquet(path, glob=False)
+        scan.select(pl.all().is_null().sum()).collect(engine="streaming")
     except pl.exceptions.ComputeError:
         return False
     return True
+
+
+def parquet_files(folder: Path) -> list[Path]:
+    """The Parquet files under `folder` (recursive, hidden names skipped), in path order.
+
+    Listing them here, rather than giving Polars or DuckDB a glob, keeps any ``[``, ``*`` or
+    ``?`` in the folder's own path from being read as a pattern.
+    """
+    files = (p for p in folder.rglob("*.parquet") if not _hidden(p.relative_to(folder)))
+    return sorted(files, key=lambda p: p.as_posix())
+
+
+def scan_table(folder: Path) -> pl.LazyFrame:
+    """Every Parquet file of a written table folder, scanned as one frame (no hive columns)."""
+    return pl.scan_parquet(parquet_files(folder), glob=False, hive_partitioning=False)
 
 
 def _hidden(relative: Path) -> bool:
@@ -210,7 +226,7 @@ def _hidden(relative: Path) -> bool:
 def _read_footer(path: Path) -> tuple[pl.Schema, pq.FileMetaData]:
     try:
         metadata = pq.read_metadata(path)
-        schema = pl.read_parquet_schema(path)
+        schema = pl.scan_parquet(path, glob=False, hive_partitioning=False).collect_schema()
     except (OSError, pa.ArrowException, pl.exceptions.PolarsError) as exc:  # no usable footer
         raise InputError.unreadable(str(path), str(exc)) from None
     return pl.Schema(schema), metadata
@@ -236,11 +252,12 @@ def _scan_file(
     columns = contract_columns(schema, mapping, str(path))
     file_index = pl.lit(index, dtype=pl.UInt32).alias(FILE_INDEX)
     if SEQ in schema:  # an input column of that name: number the rows after the select
-        scan = pl.scan_parquet(path, hive_partitioning=False).select(*columns, file_index)
+        scan = pl.scan_parquet(path, hive_partitioning=False, glob=False)
+        scan = scan.select(*columns, file_index)
         return scan.with_row_index(SEQ, offset=offset).select(
             *EVENT_COLUMNS, pl.col(SEQ).cast(pl.Int64), FILE_INDEX
         )
     scan = pl.scan_parquet(
-        path, hive_partitioning=False, row_index_name=SEQ, row_index_offset=offset
+        path, hive_partitioning=False, glob=False, row_index_name=SEQ, row_index_offset=offset
     )
     return scan.select(*columns, pl.col(SEQ).cast(pl.Int64), file_index)

@@ -1,4 +1,4 @@
-"""Read a streaming job's output (Parquet, JSON lines or CSV) and tell what it holds."""
+"""Read a streaming job's output (Parquet, JSON lines or CSV) and the batch tables to compare."""
 
 from __future__ import annotations
 
@@ -16,17 +16,23 @@ from ctr_batch.core.schema import (
     N_EVENTS,
     N_SEARCHES,
     QUERY,
+    RUN_SUMMARY_TABLE,
     SEARCH_TIME,
     SEARCHES,
+    SEARCHES_TABLE,
     SESSION_END,
     SESSION_START,
+    SESSIONS_TABLE,
     TIME_DTYPE,
     USER_ID,
 )
+from ctr_batch.core.summary import recorded_settings
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
+
+    from ctr_batch.core.config import RunConfig
 
 StreamKind = Literal["searches", "sessions", "daily"]
 StreamFormat = Literal["parquet", "jsonl", "csv"]
@@ -110,7 +116,7 @@ def read_stream_file(path: Path, fmt: StreamFormat | None = None) -> pl.DataFram
 
 def _read_one(file: Path, fmt: StreamFormat) -> pl.DataFrame:
     if fmt == "parquet":
-        return pl.read_parquet(file, hive_partitioning=False)
+        return pl.read_parquet(file, hive_partitioning=False, glob=False)
     if fmt == "jsonl":
         return pl.read_ndjson(file, infer_schema_length=None)
     return pl.read_csv(file, infer_schema_length=None)
@@ -220,3 +226,20 @@ def _normalized(frame: pl.DataFrame, column: str, source: str) -> pl.Series:
         return series.cast(target)
     except pl.exceptions.PolarsError:
         raise SchemaError.wrong_type(source, column, str(target), str(series.dtype)) from None
+
+
+def load_batch(batch_out: Path) -> tuple[pl.DataFrame, pl.DataFrame, RunConfig | None]:
+    """Batch ``searches`` and ``sessions`` under `batch_out`, and its settings when recorded."""
+    tables = []
+    for table in (SEARCHES_TABLE, SESSIONS_TABLE):
+        files = sorted((batch_out / table).rglob("*.parquet"))
+        if not files:
+            msg = f"{batch_out / table}: no batch table found (run `ctr-batch run` first)"
+            raise InputError(msg)
+        tables.append(pl.read_parquet(files, hive_partitioning=False, glob=False))
+    summaries = sorted((batch_out / RUN_SUMMARY_TABLE).rglob("*.parquet"))
+    if not summaries:
+        return tables[0], tables[1], None
+    summary = pl.read_parquet(summaries[-1], glob=False, hive_partitioning=False)
+    recorded = recorded_settings(summary.row(0, named=True))
+    return tables[0], tables[1], recorded

@@ -22,14 +22,10 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ctr_batch.core.config import DEFAULT_GAP, RunConfig, StreamConfig
-from ctr_batch.core.errors import ConfigError, InputError
+from ctr_batch.core.errors import ConfigError
 from ctr_batch.core.schema import (
     N_SEARCHES,
-    RUN_SUMMARY_TABLE,
-    SEARCHES_TABLE,
-    SESSIONS_TABLE,
 )
-from ctr_batch.core.summary import recorded_settings
 from ctr_batch.io.layout import output_folder
 from ctr_batch.io.read import decoding
 from ctr_batch.reconciliation.causes import (
@@ -51,7 +47,7 @@ from ctr_batch.reconciliation.diff import (
     VALUE_MISMATCH,
     differences,
 )
-from ctr_batch.reconciliation.load import load_stream_output, normalize_stream
+from ctr_batch.reconciliation.load import load_batch, load_stream_output, normalize_stream
 from ctr_batch.reconciliation.records import KEYS, VALUES, batch_searches, records_of
 from ctr_batch.reconciliation.result import MISMATCH_SCHEMA, RECORD, ReconcileResult
 from ctr_batch.streaming.run import stream_input
@@ -63,22 +59,6 @@ if TYPE_CHECKING:
     from ctr_batch.reconciliation.load import StreamKind
 
 _NOT_ANALYSED = "no events given: causes not analysed"
-
-
-def load_batch(batch_out: Path) -> tuple[pl.DataFrame, pl.DataFrame, RunConfig | None]:
-    """Batch ``searches`` and ``sessions`` under `batch_out`, and its settings when recorded."""
-    tables = []
-    for table in (SEARCHES_TABLE, SESSIONS_TABLE):
-        files = sorted((batch_out / table).rglob("*.parquet"))
-        if not files:
-            msg = f"{batch_out / table}: no batch table found (run `ctr-batch run` first)"
-            raise InputError(msg)
-        tables.append(pl.read_parquet(files, hive_partitioning=False))
-    summaries = sorted((batch_out / RUN_SUMMARY_TABLE).rglob("*.parquet"))
-    if not summaries:
-        return tables[0], tables[1], None
-    recorded = recorded_settings(pl.read_parquet(summaries[-1]).row(0, named=True))
-    return tables[0], tables[1], recorded
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ import duckdb
 
 from ctr_batch.core.errors import ConfigError, InputError
 from ctr_batch.io.commit import CURRENT
+from ctr_batch.io.read import parquet_files
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -35,9 +36,7 @@ def table_paths(out: str | Path, *, pinned: bool = False) -> dict[str, Path]:
     tables = {
         folder.name: folder
         for folder in folders
-        if folder.is_dir()
-        and not folder.name.startswith((".", "_"))
-        and any(folder.rglob("*.parquet"))
+        if folder.is_dir() and not folder.name.startswith((".", "_")) and parquet_files(folder)
     }
     if not tables:
         msg = f"{out}: no tables found (expected folders {out}/<table>/ holding Parquet files, "
@@ -75,11 +74,17 @@ def _view_ddl(name: str, folder: Path) -> str:
     the view name goes in as a quoted identifier and the path as a string literal, each with
     its quote character doubled, which is the whole of SQL's escaping for them (DuckDB
     gives backslashes no meaning in standard strings). No other text is interpolated.
+    A folder whose own path holds a glob character (``*?[]{}``) is read as the list of its
+    current files instead of a pattern, which DuckDB would expand.
     """
-    pattern = f"{Path(os.path.abspath(folder)).as_posix()}/**/*.parquet"  # noqa: PTH100
+    base = Path(os.path.abspath(folder))  # noqa: PTH100  (links kept: later runs show through)
+    if set(base.as_posix()) & set("*?[]{}"):
+        source = "[" + ", ".join(_sql_string(p.as_posix()) for p in parquet_files(base)) + "]"
+    else:
+        source = _sql_string(f"{base.as_posix()}/**/*.parquet")
     return (
         f"CREATE OR REPLACE VIEW {_sql_identifier(name)} AS SELECT * FROM "
-        f"read_parquet({_sql_string(pattern)}, hive_partitioning = true)"
+        f"read_parquet({source}, hive_partitioning = true)"
     )
 
 

@@ -61,10 +61,10 @@ def scan_arrival(files: list[Path], column: str) -> pl.LazyFrame:
         If a file lacks `column`.
     """
     for path in files:
-        names = pl.read_parquet_schema(path)
+        names = pl.scan_parquet(path, glob=False).collect_schema()
         if column not in names:
             raise SchemaError.missing(str(path), [column], names)
-    scan = pl.scan_parquet(files, hive_partitioning=False).select(column)
+    scan = pl.scan_parquet(files, hive_partitioning=False, glob=False).select(column)
     return scan.with_row_index(SEQ).with_columns(pl.col(SEQ).cast(pl.Int64))
 
 
