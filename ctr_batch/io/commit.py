@@ -30,24 +30,30 @@ if TYPE_CHECKING:
 
 SNAPSHOTS = ".snapshots"
 CURRENT = ".current"
-FAULT_VARIABLE = "CTR_BATCH_KILL_AT"  # tests: `step` or `step:n` kills the process there
-COMMIT_STEPS = ("written", "synced", "linked", "switched", "pruned")
+KILL_VARIABLE = "CTR_BATCH_KILL_AT"  # tests: `step` or `step:n` kills the process there
+PAUSE_VARIABLE = "CTR_BATCH_PAUSE_AT"  # tests: `step:file` waits there while `file` exists
+COMMIT_STEPS = ("locked", "written", "synced", "linked", "switched", "pruned")
 _seen: dict[str, int] = {}
 
 
 def checkpoint(step: str) -> None:
-    """Fault injection for tests: SIGKILL this process at `step` when asked by the environment.
+    """Fault injection for tests: kill or pause this process at `step` when asked to.
 
-    ``CTR_BATCH_KILL_AT=switched`` kills at the first ``switched`` step, ``switched:3`` at the
-    third. Without the variable this does nothing.
+    ``CTR_BATCH_KILL_AT=switched`` SIGKILLs it at the first ``switched`` step, ``switched:3``
+    at the third. ``CTR_BATCH_PAUSE_AT=linked:/tmp/flag`` creates ``/tmp/flag`` at the first
+    ``linked`` step and waits there until the file is removed. Without them this does nothing.
     """
-    wanted = os.environ.get(FAULT_VARIABLE)
-    if not wanted:
-        return
     _seen[step] = _seen.get(step, 0) + 1
-    name, _, count = wanted.partition(":")
-    if name == step and _seen[step] == int(count or 1):
-        os.kill(os.getpid(), signal.SIGKILL)
+    if wanted := os.environ.get(KILL_VARIABLE):
+        name, _, count = wanted.partition(":")
+        if name == step and _seen[step] == int(count or 1):
+            os.kill(os.getpid(), signal.SIGKILL)
+    if wanted := os.environ.get(PAUSE_VARIABLE):
+        name, _, flag = wanted.partition(":")
+        if name == step and _seen[step] == 1:
+            Path(flag).touch()
+            while Path(flag).exists():
+                time.sleep(0.02)
 
 
 def current_snapshot(out: Path) -> Path | None:
@@ -102,6 +108,7 @@ def writing(out: Path, command: str) -> Iterator[None]:
     created = not out.exists()
     try:
         with exclusive_lock(out, command):
+            checkpoint("locked")
             remove_orphans(out)
             recover(out)
             yield
