@@ -35,7 +35,7 @@ from ctr_batch.cli.common import (
     out_console,
     run_config,
 )
-from ctr_batch.core.config import RunConfig, parse_duration, parse_size
+from ctr_batch.core.config import RunConfig, parse_size, to_duration
 from ctr_batch.core.errors import ConfigError
 from ctr_batch.core.schema import (
     CLICKS_PER_SEARCH,
@@ -222,7 +222,7 @@ def backfill(
     """Compute day partitions from START to END; rerun safely, any order, any number of times."""
     config = BackfillConfig(
         run=run_config(gap, gap_rule, timezone, column),
-        lookback=parse_duration(lookback),
+        lookback=to_duration(lookback, "--lookback"),
         force=force,
         jobs=jobs,
     )

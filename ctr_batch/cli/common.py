@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import functools
+import re
 import sys
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, ParamSpec
 
+import polars as pl
 import typer
 from rich.console import Console
 
-from ctr_batch.core.config import RunConfig, parse_duration, to_date
+from ctr_batch.core.config import RunConfig, to_date, to_duration
 from ctr_batch.core.errors import ConfigError, CtrBatchError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 EXIT_BAD_INPUT = 3  # Click uses 2 for usage errors
+_DISK_FULL = re.compile(r"No space left on device|os error 28|ENOSPC")
 P = ParamSpec("P")
 
 out_console = Console(width=None if sys.stdout.isatty() else 160)
@@ -65,8 +68,17 @@ def one_line_errors(command: Callable[P, None]) -> Callable[P, None]:
             place = f"{exc.filename}: " if exc.filename else ""
             _print_error(f"{place}{exc.strerror or exc}")
             raise typer.Exit(EXIT_BAD_INPUT) from None
+        except pl.exceptions.PolarsError as exc:
+            if not _DISK_FULL.search(str(exc)):
+                raise
+            _print_error(f"no space left on the device while writing ({_first_line(exc)})")
+            raise typer.Exit(EXIT_BAD_INPUT) from None
 
     return wrapper
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _print_error(message: str) -> None:
@@ -86,7 +98,7 @@ def run_config(
             raise ConfigError(msg)
         pairs.append((name.strip(), source.strip()))
     return RunConfig(
-        gap=parse_duration(gap),
+        gap=to_duration(gap, "--gap"),
         gap_rule=gap_rule,  # type: ignore[arg-type]  # checked by RunConfig
         timezone=timezone,
         column_map=tuple(pairs),

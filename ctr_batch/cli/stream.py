@@ -17,7 +17,7 @@ from ctr_batch.cli.common import (
     out_console,
     run_config,
 )
-from ctr_batch.core.config import StreamConfig, parse_duration
+from ctr_batch.core.config import StreamConfig, to_duration
 from ctr_batch.core.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -56,7 +56,10 @@ def simulate_stream(
 
     config = run_config(gap, gap_rule, "UTC", column)  # checks the gap, rule and mapping
     stream = StreamConfig(
-        gap=config.gap, wait=parse_duration(wait), gap_rule=config.gap_rule, arrival=arrival_column
+        gap=config.gap,
+        wait=to_duration(wait, "--wait"),
+        gap_rule=config.gap_rule,
+        arrival=arrival_column,
     )
     summary = run_simulation(events, out, stream, column_map=dict(config.column_map))
     table = Table(title=report.plain(f"ctr-batch simulate-stream → {out}"), show_header=False)
@@ -139,7 +142,7 @@ def validate(
         tolerance=tolerance,
         events=events,
         gap=events_config.gap if gap else None,
-        wait=parse_duration(wait),
+        wait=to_duration(wait, "--wait"),
         arrival=arrival_column,
         column_map=dict(events_config.column_map),
         stream_gap_rule=events_config.gap_rule if gap_rule else None,

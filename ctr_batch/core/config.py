@@ -85,7 +85,7 @@ def to_date(value: date | str, what: str) -> date:
         raise ConfigError(msg) from None
 
 
-def _known_zone(name: str) -> bool:
+def known_zone(name: str) -> bool:
     """True for a time zone that both Python (backfill's day bounds) and Polars know."""
     try:
         zoneinfo.ZoneInfo(name)
@@ -135,7 +135,11 @@ def to_duration(value: Duration, what: str) -> timedelta:
     if isinstance(value, timedelta):
         return value
     if isinstance(value, str):
-        return parse_duration(value)
+        try:
+            return parse_duration(value)
+        except ConfigError as exc:
+            msg = f"{what}: {exc}"
+            raise ConfigError(msg) from None
     msg = f"{what}: expected a duration such as '30m' or a timedelta; got {value!r}"
     raise ConfigError(msg)
 
@@ -205,7 +209,7 @@ class RunConfig:
         if self.gap_rule not in GAP_RULES:
             msg = f"gap rule must be one of {list(GAP_RULES)}; got {self.gap_rule!r}"
             raise ConfigError(msg)
-        if not isinstance(self.timezone, str) or not _known_zone(self.timezone):
+        if not isinstance(self.timezone, str) or not known_zone(self.timezone):
             msg = f"time zone {self.timezone!r} is unknown; use an IANA name such as Europe/Paris"
             raise ConfigError(msg)
         unknown = sorted({name for name, _ in self.column_map} - set(EVENT_COLUMNS))

@@ -47,21 +47,25 @@ from ctr_batch.days.manifest import DayRecord, fingerprint, read_manifest
 from ctr_batch.days.publish import DayCommits
 from ctr_batch.days.window import (
     HOME_DAY,
+    PARTITION,
     PLACED,
     days_between,
     files_for_day,
     home_day,
+    partition_date,
+    partition_table,
     split_sessions,
     window_rows,
 )
 from ctr_batch.io.commit import writing
+from ctr_batch.io.find import locate_event_files
 from ctr_batch.io.layout import (
     check_output_folder,
     output_folder,
     refuse_run_layout,
     remove_stale_temporaries,
 )
-from ctr_batch.io.read import decoding, find_event_files, scan_events, scan_table
+from ctr_batch.io.read import decoding, scan_events, scan_table
 from ctr_batch.io.write import write_partition
 from ctr_batch.stages.flag import quarantine_rows
 
@@ -110,7 +114,8 @@ def backfill(
         msg = f"config: expected a BackfillConfig; got {type(config).__name__}"
         raise ConfigError(msg)
     days = days_between(to_date(start, "start"), to_date(end, "end"))
-    files = find_event_files(events, outside=out)
+    located = locate_event_files(events, outside=out)
+    partitions = {path: partition_date(path, root) for path, root in located.items()}
     check_output_folder(out)
     with writing(out, "backfill"):
         refuse_run_layout(out)
@@ -119,7 +124,8 @@ def backfill(
         commits = DayCommits(out, manifest)
 
         def one_day(day: date) -> DayReport:
-            report, tables = _backfill_day(day, files, config, manifest.get(day.isoformat()))
+            old = manifest.get(day.isoformat())
+            report, tables = _backfill_day(day, partitions, config, old)
             if report.computed:
                 commits.add(day, tables, report.record)
             if on_day:
@@ -141,15 +147,16 @@ def backfill(
 
 
 def _backfill_day(
-    day: date, files: list[Path], config: BackfillConfig, old: DayRecord | None
+    day: date, partitions: dict[Path, date | None], config: BackfillConfig, old: DayRecord | None
 ) -> tuple[DayReport, dict[str, pl.DataFrame]]:
     """The day's report and tables (none when its inputs and settings did not change)."""
-    window_files = files_for_day(day, files, config)
+    window_files = files_for_day(day, partitions, config)
     digest = fingerprint(window_files, config.settings())
     if not config.force and old and old.fingerprint == digest:
         return DayReport(day, computed=False, record=old), {}
     started = time.perf_counter()
-    tables, record = compute_day(day, window_files, config)
+    window = {path: partitions[path] for path in window_files}
+    tables, record = compute_day(day, window, config)
     record = dataclasses.replace(
         record,
         fingerprint=digest,
@@ -162,19 +169,21 @@ def _backfill_day(
 
 
 def compute_day(
-    day: date, files: list[Path], config: BackfillConfig
+    day: date, files: dict[Path, date | None], config: BackfillConfig
 ) -> tuple[dict[str, pl.DataFrame], DayRecord]:
-    """Tables of one day, computed from the events of its window, plus figures about it."""
+    """Tables of one day from the events of its window (files and their partition dates)."""
     if not files:
         empty = _day_tables(compute_tables(pl.LazyFrame(schema=EVENTS_SCHEMA), config.run), day)
         return empty, _day_record(empty, 0, 0)
-    scanned = scan_events(files, column_map=dict(config.run.column_map))
+    scanned = scan_events(list(files), column_map=dict(config.run.column_map))
+    partitions = partition_table(files).lazy()
     files_table = scanned.file_table()
     assert files_table is not None  # files were given
+    files_table = files_table.join(partitions, on=SOURCE_FILE, how="left")
     with decoding(scanned.paths):
         window = window_rows(scanned.frame, files_table, day, config).collect().lazy()
     _refuse_timeless(window)
-    window = window.drop(SOURCE_FILE)
+    window = window.drop(SOURCE_FILE, PARTITION)
     usable = window.filter(pl.col(PLACED)).drop(HOME_DAY, PLACED)
     tables = compute_tables(
         usable, config.run, normalized=True, dedupe=scanned.has_event_id, file_table=files_table
@@ -184,7 +193,8 @@ def compute_day(
     )
     # Rows without a home day of their own came into the window as the day's home rows.
     at_home = (home_day(config.run.timezone) == day).fill_null(value=True)
-    home_quarantine = tables[QUARANTINE_TABLE].filter(at_home)
+    quarantine = tables[QUARANTINE_TABLE].lazy().join(partitions, on=SOURCE_FILE, how="left")
+    home_quarantine = quarantine.filter(at_home).drop(PARTITION).collect()
     tables[QUARANTINE_TABLE] = pl.concat(
         [home_quarantine, quarantine_rows(misplaced, files_table).collect()]
     ).sort(SOURCE_FILE, SOURCE_ROW)

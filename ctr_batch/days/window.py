@@ -9,15 +9,17 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from ctr_batch.core.errors import ConfigError
+from ctr_batch.core.errors import ConfigError, InputError
 from ctr_batch.core.schema import EVENT_TIME, FILE_INDEX, SESSION_END, SESSION_START, SOURCE_FILE
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from pathlib import Path
 
     from ctr_batch.days.config import BackfillConfig
 
-_PARTITION = re.compile(r"(?:^|/)date=(\d{4}-\d{2}-\d{2})(?:/|$)")
+_PARTITION = re.compile(r"date=(.*)")
+PARTITION = "_partition"  # the date of a file's date= folder (below the events root)
 HOME_DAY = "_home_day"
 PLACED = "_placed"
 _ONE_DAY = timedelta(days=1)
@@ -37,10 +39,40 @@ def days_between(start: date, end: date) -> list[date]:
     return [start + _ONE_DAY * i for i in range((end - start).days + 1)]
 
 
-def partition_date(path: Path) -> date | None:
-    """The date of a hive ``date=YYYY-MM-DD`` folder in `path`, if any."""
-    match = _PARTITION.search(path.as_posix())
-    return date.fromisoformat(match.group(1)) if match else None
+def partition_date(path: Path, root: Path) -> date | None:
+    """The date of the ``date=YYYY-MM-DD`` folder nearest `path`, below `root` only.
+
+    Folders above the events root are not partitions: a root inside ``lake/date=2019-01-01/``
+    says nothing about the days of its files. A folder ``date=`` whose value is not a date is
+    an ``InputError`` naming the file.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> partition_date(Path("lake/date=2019-01-01/ev/date=2024-05-03/a.parquet"), Path("lake"))
+    datetime.date(2024, 5, 3)
+    >>> partition_date(Path("lake/date=2019-01-01/ev/a.parquet"), Path("lake/date=2019-01-01"))
+    """
+    try:
+        folders = path.parent.relative_to(root).parts
+    except ValueError:  # not below the root (a file given by name, say)
+        folders = path.parent.parts[-1:]
+    for folder in reversed(folders):
+        if match := _PARTITION.fullmatch(folder):
+            try:
+                return date.fromisoformat(match.group(1))
+            except ValueError:
+                msg = f"{path}: folder {folder!r} is not a day; expected date=YYYY-MM-DD"
+                raise InputError(msg) from None
+    return None
+
+
+def partition_table(partitions: Mapping[Path, date | None]) -> pl.DataFrame:
+    """``source_file`` → ``_partition``, for the files of a backfill."""
+    return pl.DataFrame(
+        {SOURCE_FILE: [str(path) for path in partitions], PARTITION: list(partitions.values())},
+        schema={SOURCE_FILE: pl.String, PARTITION: pl.Date},
+    )
 
 
 def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
@@ -51,12 +83,13 @@ def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
-def files_for_day(day: date, files: list[Path], config: BackfillConfig) -> list[Path]:
+def files_for_day(
+    day: date, partitions: Mapping[Path, date | None], config: BackfillConfig
+) -> list[Path]:
     """Input files that can hold rows of `day`'s window (all files without a partition)."""
     lo, hi = _read_range(day, config)
     chosen = []
-    for path in files:
-        part = partition_date(path)
+    for path, part in partitions.items():
         if part is None:
             chosen.append(path)
             continue
@@ -92,11 +125,7 @@ def window_rows(
     time, it has no home day (null), and is kept so that the caller can refuse the file.
     """
     lo, hi = _read_range(day, config)
-    part_start = (
-        pl.col(SOURCE_FILE)
-        .str.extract(_PARTITION.pattern, 1)
-        .str.to_datetime("%Y-%m-%d", time_unit="us", time_zone="UTC")
-    )
+    part_start = pl.col(PARTITION).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
     placed = pl.col(EVENT_TIME).is_not_null() & (
         part_start.is_null()
         | pl.col(EVENT_TIME).is_between(
@@ -104,7 +133,7 @@ def window_rows(
         )
     )
     with_home = events.join(
-        file_table.select(FILE_INDEX, SOURCE_FILE), on=FILE_INDEX, how="left"
+        file_table.select(FILE_INDEX, SOURCE_FILE, PARTITION), on=FILE_INDEX, how="left"
     ).with_columns(
         pl.coalesce(home_day(config.run.timezone), _first_day(config.run.timezone)).alias(
             HOME_DAY
@@ -125,6 +154,5 @@ def _first_day(timezone: str) -> pl.Expr:
 
 def home_day(timezone: str) -> pl.Expr:
     """A row's home day: its ``date=`` input partition, else its event date in `timezone`."""
-    partition = pl.col(SOURCE_FILE).str.extract(_PARTITION.pattern, 1).str.to_date()
     event_day = pl.col(EVENT_TIME).dt.convert_time_zone(timezone).dt.date()
-    return pl.coalesce(partition, event_day)
+    return pl.coalesce(PARTITION, event_day)

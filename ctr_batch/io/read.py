@@ -2,29 +2,31 @@
 
 from __future__ import annotations
 
-import glob
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ctr_batch.core.errors import ConfigError, InputError
+from ctr_batch.core.config import known_zone
+from ctr_batch.core.errors import InputError, SchemaError
 from ctr_batch.core.schema import (
     EVENT_COLUMNS,
     EVENT_ID,
+    EVENT_TIME,
     FILE_INDEX,
     SEQ,
     SOURCE_FILE,
     SOURCE_ROW,
 )
+from ctr_batch.io.find import find_event_files, parquet_files
 from ctr_batch.io.normalize import contract_columns, normalize_events
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
+    from pathlib import Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,49 +87,6 @@ class ScannedEvents:
         )
 
 
-def find_event_files(
-    inputs: str | Path | Sequence[str | Path], *, outside: Path | None = None
-) -> list[Path]:
-    """Resolve files, directories (recursive) and globs to Parquet files in sorted path order.
-
-    Files and folders whose names start with ``.`` or ``_`` (temporary or marker files) are
-    skipped inside directories; a file reached twice (say by a relative and an absolute path)
-    is read once. Files under `outside` (the run's own output folder) are left out, so that
-    an output folder inside the input folder is not read back by a rerun.
-    """
-    own = outside.resolve() if outside is not None else None
-    inputs = input_specs(inputs)
-    found: dict[Path, Path] = {}  # resolved path -> the spelling met first
-    for spec in inputs:
-        path = Path(spec)
-        if path.is_file():
-            matches = [path]
-        elif path.is_dir():
-            matches = [p for p in path.rglob("*.parquet") if not _hidden(p.relative_to(path))]
-        else:
-            matches = [Path(p) for p in glob.glob(str(spec), recursive=True)]  # noqa: PTH207
-            matches = [p for p in matches if p.is_file()]
-        if own is not None:
-            matches = [p for p in matches if not p.resolve().is_relative_to(own)]
-        if not matches:
-            raise InputError.no_files(str(spec))
-        for match in matches:
-            found.setdefault(match.resolve(), match)
-    return sorted(found.values(), key=lambda p: p.as_posix())
-
-
-def input_specs(inputs: object) -> list[str | Path]:
-    """`inputs` as a list of paths or globs; a ConfigError for anything else or nothing."""
-    specs = [inputs] if isinstance(inputs, str | Path) else inputs
-    if not isinstance(specs, list | tuple) or not all(isinstance(s, str | Path) for s in specs):
-        msg = f"events: expected paths or globs of Parquet files; got {type(inputs).__name__}"
-        raise ConfigError(msg)
-    if not specs or any(str(spec) == "" for spec in specs):
-        msg = "events: no input given (an empty list, or an empty path)"
-        raise ConfigError(msg)
-    return list(specs)
-
-
 def scan_events(
     inputs: str | Path | Sequence[str | Path],
     *,
@@ -156,6 +115,7 @@ def scan_events(
     frames, files, offset, has_event_id = [], [], 0, False
     for index, path in enumerate(paths):
         schema, metadata = _read_footer(path)
+        _check_time_range(path, metadata, mapping.get(EVENT_TIME, EVENT_TIME))
         frames.append(_scan_file(path, schema, mapping, index=index, offset=offset))
         rows = metadata.num_rows
         files.append(InputFile(path, rows, offset, *_uncompressed_bytes(metadata)))
@@ -186,8 +146,9 @@ def decoding(files: Sequence[Path]) -> Iterator[None]:
     """
     try:
         yield
-    except pl.exceptions.ComputeError as exc:
-        if not str(exc).startswith("parquet:"):
+    except (pl.exceptions.ComputeError, pl.exceptions.PanicException) as exc:
+        panicked = isinstance(exc, pl.exceptions.PanicException)  # a chunk Polars cannot read
+        if not panicked and not str(exc).startswith("parquet:"):
             raise
         culprit = next((path for path in files if not _decodes(path)), None)
         where = str(culprit) if culprit else f"one of {len(files)} input files"
@@ -199,19 +160,9 @@ def _decodes(path: Path) -> bool:
     try:
         scan = pl.scan_parquet(path, glob=False)
         scan.select(pl.all().is_null().sum()).collect(engine="streaming")
-    except pl.exceptions.ComputeError:
+    except (pl.exceptions.ComputeError, pl.exceptions.PanicException):
         return False
     return True
-
-
-def parquet_files(folder: Path) -> list[Path]:
-    """The Parquet files under `folder` (recursive, hidden names skipped), in path order.
-
-    Listing them here, rather than giving Polars or DuckDB a glob, keeps any ``[``, ``*`` or
-    ``?`` in the folder's own path from being read as a pattern.
-    """
-    files = (p for p in folder.rglob("*.parquet") if not _hidden(p.relative_to(folder)))
-    return sorted(files, key=lambda p: p.as_posix())
 
 
 def scan_table(folder: Path) -> pl.LazyFrame:
@@ -219,17 +170,45 @@ def scan_table(folder: Path) -> pl.LazyFrame:
     return pl.scan_parquet(parquet_files(folder), glob=False, hive_partitioning=False)
 
 
-def _hidden(relative: Path) -> bool:
-    return any(part.startswith((".", "_")) for part in relative.parts)
-
-
 def _read_footer(path: Path) -> tuple[pl.Schema, pq.FileMetaData]:
     try:
         metadata = pq.read_metadata(path)
+        _check_zones(path, metadata.schema.to_arrow_schema())
         schema = pl.scan_parquet(path, glob=False, hive_partitioning=False).collect_schema()
     except (OSError, pa.ArrowException, pl.exceptions.PolarsError) as exc:  # no usable footer
         raise InputError.unreadable(str(path), str(exc)) from None
     return pl.Schema(schema), metadata
+
+
+def _check_zones(path: Path, schema: pa.Schema) -> None:
+    """SchemaError for a timestamp column whose time zone Polars does not know (say +05:30).
+
+    The instants are stored in UTC either way, but Polars cannot open such a file; checked
+    here, before Polars reads the footer, so that the user gets one line, not a panic.
+    """
+    for field in schema:
+        zone = getattr(field.type, "tz", None)
+        if pa.types.is_timestamp(field.type) and zone and not known_zone(zone):
+            msg = f"{path}: column {field.name!r} has time zone {zone!r}, which Polars cannot "
+            msg += "read; store the column in UTC (the same instants)"
+            raise SchemaError(msg)
+
+
+def _check_time_range(path: Path, metadata: pq.FileMetaData, column: str) -> None:
+    """SchemaError when `column`'s statistics hold times beyond microseconds since 1970."""
+    schema = metadata.schema.to_arrow_schema()
+    if column not in schema.names or not pa.types.is_timestamp(schema.field(column).type):
+        return
+    scale = {"s": 1_000_000, "ms": 1_000}.get(schema.field(column).type.unit, 0)
+    index = metadata.schema.names.index(column) if column in metadata.schema.names else -1
+    for group in range(metadata.num_row_groups if scale and index >= 0 else 0):
+        stats = metadata.row_group(group).column(index).statistics
+        if stats is not None and stats.has_min_max:
+            extreme = max(abs(stats.min_raw), abs(stats.max_raw))
+            if extreme * scale >= 2**63:
+                msg = f"{path}: column {column!r} holds times beyond the microsecond range "
+                msg += "(year 294,000 and more); fix or drop those rows"
+                raise SchemaError(msg)
 
 
 def _uncompressed_bytes(metadata: pq.FileMetaData) -> tuple[int, int]:

@@ -11,7 +11,7 @@ import duckdb
 
 from ctr_batch.core.errors import ConfigError, InputError
 from ctr_batch.io.commit import CURRENT
-from ctr_batch.io.read import parquet_files
+from ctr_batch.io.find import parquet_files
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

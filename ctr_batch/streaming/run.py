@@ -15,9 +15,10 @@ from ctr_batch.core.config import StreamConfig
 from ctr_batch.core.errors import SchemaError
 from ctr_batch.core.schema import CTR, QUARANTINE_TABLE, SEARCHES_TABLE, SEQ, SESSIONS_TABLE
 from ctr_batch.io.commit import new_output, writing
+from ctr_batch.io.find import input_specs
 from ctr_batch.io.layout import check_output_folder, refuse_backfill_layout
 from ctr_batch.io.normalize import normalize_events
-from ctr_batch.io.read import ScannedEvents, decoding, input_specs, scan_events
+from ctr_batch.io.read import ScannedEvents, decoding, scan_events
 from ctr_batch.io.write import write_tables
 from ctr_batch.stages.flag import quarantine_rows
 from ctr_batch.streaming.simulate import LATE_TABLE, Simulation, simulate
@@ -60,10 +61,17 @@ def scan_arrival(files: list[Path], column: str) -> pl.LazyFrame:
     SchemaError
         If a file lacks `column`.
     """
+    types: dict[pl.DataType, Path] = {}
     for path in files:
         names = pl.scan_parquet(path, glob=False).collect_schema()
         if column not in names:
             raise SchemaError.missing(str(path), [column], names)
+        types.setdefault(names[column], path)
+    if len(types) > 1:
+        (first, one), (second, other) = list(types.items())[:2]
+        msg = f"--arrival-column {column!r} is {first} in {one} but {second} in {other}; "
+        msg += "give every file the same type"
+        raise SchemaError(msg)
     scan = pl.scan_parquet(files, hive_partitioning=False, glob=False).select(column)
     return scan.with_row_index(SEQ).with_columns(pl.col(SEQ).cast(pl.Int64))
 

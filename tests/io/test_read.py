@@ -14,7 +14,8 @@ from ctr_batch.core.errors import InputError, SchemaError
 from ctr_batch.core.schema import EVENT_COLUMNS, EVENTS_SCHEMA, SEQ
 from ctr_batch.days.backfill import backfill
 from ctr_batch.days.config import BackfillConfig
-from ctr_batch.io.read import find_event_files, scan_events
+from ctr_batch.io.find import find_event_files
+from ctr_batch.io.read import scan_events
 from ctr_batch.samples.generate import generate_events
 from ctr_batch.streaming.run import run_simulation
 from tests.conftest import T0, events
