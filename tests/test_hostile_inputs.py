@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from ctr_batch.batch import strategies
 from ctr_batch.cli.app import app
 from ctr_batch.io import write as write_module
 from ctr_batch.io.commit import KILL_VARIABLE
@@ -217,3 +218,21 @@ def test_a_run_that_cannot_write_one_table_changes_nothing(
     for table, frame in before.items():  # ... yet readers still see the previous output
         assert pl.read_parquet(out / table / "*.parquet").equals(frame)
     assert len(list((out / ".snapshots").iterdir())) == 1  # the failed one is gone
+
+
+def test_an_input_rewritten_while_read_stops_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(LOG, tmp_path / "in.parquet")
+    real = strategies.compute_scanned
+
+    def rewriting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        tables = real(*args, **kwargs)
+        write(LOG.head(2), path)  # another writer replaces the file meanwhile
+        return tables
+
+    monkeypatch.setattr(strategies, "compute_scanned", rewriting)
+    code, _, err = invoke("run", path, "--out", tmp_path / "out")
+    assert code == 3
+    assert "changed while it was being read" in err
+    assert not (tmp_path / "out").exists()

@@ -19,6 +19,7 @@ from rich.progress import (
 from rich.text import Text
 
 from ctr_batch.batch import run as batch_run
+from ctr_batch.batch.strategies import ENGINES
 from ctr_batch.cli import render as report
 from ctr_batch.cli import sql as cli_sql
 from ctr_batch.cli import stream as cli_stream
@@ -110,8 +111,8 @@ def _run_with_progress(
     memory_limit: int | None = None,
     buckets: int | None = None,
 ) -> RunSummary:
-    if engine not in batch_run.ENGINES:
-        msg = f"--engine {engine!r}: expected one of {', '.join(batch_run.ENGINES)}"
+    if engine not in ENGINES:
+        msg = f"--engine {engine!r}: expected one of {', '.join(ENGINES)}"
         raise ConfigError(msg)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(

@@ -34,7 +34,8 @@ class InputFile:
     """One input file: its path, its row count and where its rows start in input order.
 
     ``list_bytes`` and ``other_bytes`` are its uncompressed Parquet bytes in nested columns
-    (the result lists) and in the others, from the footer (see ``memory_plan``).
+    (the result lists) and in the others, from the footer (see ``memory_plan``); ``stamp`` is
+    its size and modification time when the footer was read.
     """
 
     path: Path
@@ -42,6 +43,7 @@ class InputFile:
     offset: int
     list_bytes: int = 0
     other_bytes: int = 0
+    stamp: tuple[int, int] = (0, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +120,8 @@ def scan_events(
         _check_time_range(path, metadata, mapping.get(EVENT_TIME, EVENT_TIME))
         frames.append(_scan_file(path, schema, mapping, index=index, offset=offset))
         rows = metadata.num_rows
-        files.append(InputFile(path, rows, offset, *_uncompressed_bytes(metadata)))
+        stamp = _stamp(path)
+        files.append(InputFile(path, rows, offset, *_uncompressed_bytes(metadata), stamp))
         has_event_id |= mapping.get(EVENT_ID, EVENT_ID) in schema
         offset += rows
     return ScannedEvents(tuple(frames), tuple(files), has_event_id)
@@ -178,6 +181,26 @@ def _read_footer(path: Path) -> tuple[pl.Schema, pq.FileMetaData]:
     except (OSError, pa.ArrowException, pl.exceptions.PolarsError) as exc:  # no usable footer
         raise InputError.unreadable(str(path), str(exc)) from None
     return pl.Schema(schema), metadata
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
+
+
+def check_unchanged(scanned: ScannedEvents) -> None:
+    """InputError naming the first input file rewritten since its footer was read.
+
+    Its rows may then not be the rows counted: the run stops before anything is written.
+    """
+    for file in scanned.files:
+        try:
+            changed = _stamp(file.path) != file.stamp
+        except OSError:
+            changed = True
+        if changed:
+            msg = f"{file.path}: changed while it was being read; run again once it is complete"
+            raise InputError(msg)
 
 
 def _check_zones(path: Path, schema: pa.Schema) -> None:
