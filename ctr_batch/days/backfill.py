@@ -20,42 +20,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
+import pyarrow.parquet as pq
 
-from ctr_batch.batch.pipeline import compute_ctr, compute_tables, query_roll_up
+from ctr_batch.batch.pipeline import query_roll_up
 from ctr_batch.core.config import format_duration, to_date
-from ctr_batch.core.errors import ConfigError, InputError
+from ctr_batch.core.errors import ConfigError
 from ctr_batch.core.schema import (
-    CLICKED,
-    CTR_BY_QUERY_DAILY_TABLE,
     CTR_BY_QUERY_TABLE,
-    CTR_DAILY_TABLE,
-    DATE,
-    EVENTS_SCHEMA,
-    N_EVENTS,
-    OUTSIDE_PARTITION,
-    QUARANTINE_TABLE,
-    REASON,
     RUN_SUMMARY_TABLE,
     SEARCHES_TABLE,
-    SESSIONS_TABLE,
-    SOURCE_FILE,
-    SOURCE_ROW,
 )
 from ctr_batch.core.summary import BACKFILL_SUMMARY_SCHEMA, summary_header
+from ctr_batch.days.compute import compute_days
 from ctr_batch.days.config import BackfillConfig
 from ctr_batch.days.manifest import DayRecord, fingerprint, read_manifest
 from ctr_batch.days.publish import DayCommits
 from ctr_batch.days.window import (
-    HOME_DAY,
-    PARTITION,
-    PLACED,
     days_between,
     files_for_day,
-    home_day,
     partition_date,
-    partition_table,
-    split_sessions,
-    window_rows,
 )
 from ctr_batch.io.commit import writing
 from ctr_batch.io.find import locate_event_files
@@ -65,12 +48,13 @@ from ctr_batch.io.layout import (
     refuse_run_layout,
     remove_stale_temporaries,
 )
-from ctr_batch.io.read import decoding, scan_events, scan_table
+from ctr_batch.io.read import scan_table
 from ctr_batch.io.write import write_partition
-from ctr_batch.stages.flag import quarantine_rows
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+
+RUN_ROWS = 30_000_000  # input rows computed in one pass, at most (about 4 GiB at peak)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,19 +106,21 @@ def backfill(
         remove_stale_temporaries(out)
         manifest = read_manifest(out)
         commits = DayCommits(out, manifest)
-
-        def one_day(day: date) -> DayReport:
-            old = manifest.get(day.isoformat())
-            report, tables = _backfill_day(day, partitions, config, old)
-            if report.computed:
-                commits.add(day, tables, report.record)
+        plans = [_plan(day, partitions, config, manifest.get(day.isoformat())) for day in days]
+        reports = {plan.day: plan.skipped() for plan in plans if plan.skip}
+        for report in reports.values():
             if on_day:
                 on_day(report)
-            return report
+
+        def one_run(run: list[_DayPlan]) -> None:
+            for report in _compute_run(run, partitions, config, commits):
+                reports[report.day] = report
+                if on_day:
+                    on_day(report)
 
         try:
             with ThreadPoolExecutor(max_workers=config.jobs) as pool:
-                reports = list(pool.map(one_day, days))
+                list(pool.map(one_run, _runs([p for p in plans if not p.skip], partitions)))
             inputs = [events] if isinstance(events, str | Path) else events
             _roll_up_queries(commits.snapshot())
             summary = _summary_frame(manifest, config, inputs)
@@ -143,107 +129,74 @@ def backfill(
         except BaseException:
             commits.discard()
             raise
-    return reports
+    return [reports[day] for day in days]
 
 
-def _backfill_day(
+@dataclass(frozen=True, slots=True)
+class _DayPlan:
+    """What a day reads, its fingerprint, and whether it is skipped (inputs unchanged)."""
+
+    day: date
+    files: list[Path]
+    digest: str
+    old: DayRecord | None
+    skip: bool
+
+    def skipped(self) -> DayReport:
+        """The report of a day skipped."""
+        assert self.old is not None  # only a recorded day is skipped
+        return DayReport(self.day, computed=False, record=self.old)
+
+
+def _plan(
     day: date, partitions: dict[Path, date | None], config: BackfillConfig, old: DayRecord | None
-) -> tuple[DayReport, dict[str, pl.DataFrame]]:
-    """The day's report and tables (none when its inputs and settings did not change)."""
-    window_files = files_for_day(day, partitions, config)
-    digest = fingerprint(window_files, config.settings())
-    if not config.force and old and old.fingerprint == digest:
-        return DayReport(day, computed=False, record=old), {}
+) -> _DayPlan:
+    files = files_for_day(day, partitions, config)
+    digest = fingerprint(files, config.settings())
+    skip = not config.force and old is not None and old.fingerprint == digest
+    return _DayPlan(day, files, digest, old, skip)
+
+
+def _runs(plans: list[_DayPlan], partitions: dict[Path, date | None]) -> list[list[_DayPlan]]:
+    """Consecutive days to compute in one pass each, of at most ``RUN_ROWS`` input rows."""
+    rows = {path: pq.read_metadata(path).num_rows for path in partitions}
+    runs: list[list[_DayPlan]] = []
+    for plan in plans:
+        run = runs[-1] if runs else []
+        files = {path for member in run for path in member.files} | set(plan.files)
+        consecutive = bool(run) and (plan.day - run[-1].day).days == 1
+        if consecutive and sum(rows[path] for path in files) <= RUN_ROWS:
+            run.append(plan)
+        else:
+            runs.append([plan])
+    return runs
+
+
+def _compute_run(
+    run: list[_DayPlan],
+    partitions: dict[Path, date | None],
+    config: BackfillConfig,
+    commits: DayCommits,
+) -> list[DayReport]:
+    """Compute consecutive days in one pass, commit each, and report them."""
     started = time.perf_counter()
-    window = {path: partitions[path] for path in window_files}
-    tables, record = compute_day(day, window, config)
-    record = dataclasses.replace(
-        record,
-        fingerprint=digest,
-        files=len(window_files),
-        seconds=round(time.perf_counter() - started, 3),
-        computed_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        settings=config.settings(),
-    )
-    return DayReport(day, computed=True, record=record), tables
-
-
-def compute_day(
-    day: date, files: dict[Path, date | None], config: BackfillConfig
-) -> tuple[dict[str, pl.DataFrame], DayRecord]:
-    """Tables of one day from the events of its window (files and their partition dates)."""
-    if not files:
-        empty = _day_tables(compute_tables(pl.LazyFrame(schema=EVENTS_SCHEMA), config.run), day)
-        return empty, _day_record(empty, 0, 0)
-    scanned = scan_events(list(files), column_map=dict(config.run.column_map))
-    partitions = partition_table(files).lazy()
-    files_table = scanned.file_table()
-    assert files_table is not None  # files were given
-    files_table = files_table.join(partitions, on=SOURCE_FILE, how="left")
-    with decoding(scanned.paths):
-        window = window_rows(scanned.frame, files_table, day, config).collect().lazy()
-    _refuse_timeless(window)
-    window = window.drop(SOURCE_FILE, PARTITION)
-    usable = window.filter(pl.col(PLACED)).drop(HOME_DAY, PLACED)
-    tables = compute_tables(
-        usable, config.run, normalized=True, dedupe=scanned.has_event_id, file_table=files_table
-    )
-    misplaced = window.filter(~pl.col(PLACED) & (pl.col(HOME_DAY) == day)).with_columns(
-        pl.lit(OUTSIDE_PARTITION).alias(REASON)
-    )
-    # Rows without a home day of their own came into the window as the day's home rows.
-    at_home = (home_day(config.run.timezone) == day).fill_null(value=True)
-    quarantine = tables[QUARANTINE_TABLE].lazy().join(partitions, on=SOURCE_FILE, how="left")
-    home_quarantine = quarantine.filter(at_home).drop(PARTITION).collect()
-    tables[QUARANTINE_TABLE] = pl.concat(
-        [home_quarantine, quarantine_rows(misplaced, files_table).collect()]
-    ).sort(SOURCE_FILE, SOURCE_ROW)
-    home_rows = window.filter(pl.col(HOME_DAY) == day).select(pl.len()).collect().item()
-    day_tables = _day_tables(tables, day)
-    split = split_sessions(day_tables[SESSIONS_TABLE], day, config)
-    return day_tables, _day_record(day_tables, home_rows, split)
-
-
-def _refuse_timeless(window: pl.LazyFrame) -> None:
-    """InputError for a file outside ``date=`` folders whose rows all lack an event time."""
-    orphans = window.filter(pl.col(HOME_DAY).is_null()).select(SOURCE_FILE).head(1).collect()
-    if orphans.height:
-        path = orphans.item()
-        msg = (
-            f"{path}: no row has an event_time, and the file is in no date= folder, so backfill "
-            "cannot give its rows a day (put it in a date=YYYY-MM-DD folder, or use ctr-batch run)"
+    files = {path: partitions[path] for plan in run for path in plan.files}
+    computed = compute_days([plan.day for plan in run], dict(sorted(files.items())), config)
+    seconds = round((time.perf_counter() - started) / len(run), 3)
+    reports = []
+    for plan in run:
+        tables, record = computed[plan.day]
+        record = dataclasses.replace(
+            record,
+            fingerprint=plan.digest,
+            files=len(plan.files),
+            seconds=seconds,
+            computed_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            settings=config.settings(),
         )
-        raise InputError(msg)
-
-
-def _day_tables(tables: dict[str, pl.DataFrame], day: date) -> dict[str, pl.DataFrame]:
-    searches = tables[SEARCHES_TABLE].filter(pl.col(DATE) == day)
-    sessions = tables[SESSIONS_TABLE].filter(pl.col(DATE) == day)
-    ctr = compute_ctr(searches.lazy(), sessions.lazy())
-    by_query = ctr[CTR_BY_QUERY_TABLE]
-    return {
-        SEARCHES_TABLE: searches,
-        SESSIONS_TABLE: sessions,
-        CTR_DAILY_TABLE: ctr[CTR_DAILY_TABLE],
-        CTR_BY_QUERY_DAILY_TABLE: by_query.select(pl.lit(day).alias(DATE), pl.all()),
-        QUARANTINE_TABLE: tables[QUARANTINE_TABLE],
-    }
-
-
-def _day_record(day_tables: dict[str, pl.DataFrame], home_rows: int, split: int) -> DayRecord:
-    """Figures of one day's tables for the manifest."""
-    searches, sessions = day_tables[SEARCHES_TABLE], day_tables[SESSIONS_TABLE]
-    quarantine = day_tables[QUARANTINE_TABLE]
-    return DayRecord(
-        rows_home=home_rows,
-        rows_quarantined=quarantine.height,
-        quarantined=dict(quarantine[REASON].value_counts().rows()),
-        sessions=sessions.height,
-        session_events=int(sessions[N_EVENTS].sum()),
-        searches=searches.height,
-        clicked_searches=int(searches[CLICKED].sum()),
-        split_sessions=split,
-    )
+        commits.add(plan.day, tables, record)
+        reports.append(DayReport(plan.day, computed=True, record=record))
+    return reports
 
 
 def _roll_up_queries(out: Path) -> None:

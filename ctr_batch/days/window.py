@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from ctr_batch.core.errors import ConfigError, InputError
-from ctr_batch.core.schema import EVENT_TIME, FILE_INDEX, SESSION_END, SESSION_START, SOURCE_FILE
+from ctr_batch.core.schema import EVENT_TIME, FILE_INDEX, SESSION_END, SESSION_START
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -67,14 +67,6 @@ def partition_date(path: Path, root: Path) -> date | None:
     return None
 
 
-def partition_table(partitions: Mapping[Path, date | None]) -> pl.DataFrame:
-    """``source_file`` → ``_partition``, for the files of a backfill."""
-    return pl.DataFrame(
-        {SOURCE_FILE: [str(path) for path in partitions], PARTITION: list(partitions.values())},
-        schema={SOURCE_FILE: pl.String, PARTITION: pl.Date},
-    )
-
-
 def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
     """Start and end (exclusive) of `day` in `timezone`, as UTC datetimes."""
     zone = ZoneInfo(timezone)
@@ -84,10 +76,13 @@ def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
 
 
 def files_for_day(
-    day: date, partitions: Mapping[Path, date | None], config: BackfillConfig
+    day: date,
+    partitions: Mapping[Path, date | None],
+    config: BackfillConfig,
+    last: date | None = None,
 ) -> list[Path]:
-    """Input files that can hold rows of `day`'s window (all files without a partition)."""
-    lo, hi = _read_range(day, config)
+    """Input files that can hold rows of the window of `day` (to `last`); all unpartitioned."""
+    lo, hi = _read_range(day, config, last)
     chosen = []
     for path, part in partitions.items():
         if part is None:
@@ -99,15 +94,20 @@ def files_for_day(
     return chosen
 
 
-def _read_range(day: date, config: BackfillConfig) -> tuple[datetime, datetime]:
-    start, end = day_bounds(day, config.run.timezone)
+def _read_range(
+    day: date, config: BackfillConfig, last: date | None = None
+) -> tuple[datetime, datetime]:
+    """What the days from `day` to `last` (default: `day`) read: a lookback and a gap around."""
+    start, _ = day_bounds(day, config.run.timezone)
+    _, end = day_bounds(last or day, config.run.timezone)
     margin = config.lookback + config.run.gap
     return start - margin, end + margin
 
 
-def split_sessions(sessions: pl.DataFrame, day: date, config: BackfillConfig) -> int:
-    """Sessions of `day` that reach past the lookback: cut at the window edge."""
-    start, end = day_bounds(day, config.run.timezone)
+def split_sessions(sessions: pl.DataFrame, days: tuple[date, date], config: BackfillConfig) -> int:
+    """Sessions that reach past the lookback around the days computed together: cut there."""
+    start, _ = day_bounds(days[0], config.run.timezone)
+    _, end = day_bounds(days[1], config.run.timezone)
     outside = (pl.col(SESSION_START) < start - config.lookback) | (
         pl.col(SESSION_END) >= end + config.lookback
     )
@@ -115,16 +115,24 @@ def split_sessions(sessions: pl.DataFrame, day: date, config: BackfillConfig) ->
 
 
 def window_rows(
-    events: pl.LazyFrame, file_table: pl.LazyFrame, day: date, config: BackfillConfig
+    events: pl.LazyFrame,
+    partitions: list[date | None],
+    days: tuple[date, date],
+    config: BackfillConfig,
 ) -> pl.LazyFrame:
-    """Rows of the day's read range, plus its home rows that no window can place.
+    """Rows of the read range of the days `days` (first, last), plus home rows none can place.
 
-    Adds ``_home_day`` and ``_placed``: false for rows without a time and for rows more than
-    a day outside their ``date=`` partition, which no day reads reliably. A row without a time
+    `partitions` gives each file's ``date=`` partition, by ``_file``. Adds ``_partition``,
+    ``_home_day`` and ``_placed``: false for rows without a time and for rows more than a day
+    outside their ``date=`` partition, which no day reads reliably. A row without a time
     outside any ``date=`` folder is at home on its file's first day; in a file without any
     time, it has no home day (null), and is kept so that the caller can refuse the file.
     """
-    lo, hi = _read_range(day, config)
+    lo, hi = _read_range(days[0], config, days[1])
+    by_file = pl.col(FILE_INDEX).replace_strict(
+        list(range(len(partitions))), partitions, return_dtype=pl.Date
+    )
+    events = events.with_columns(by_file.alias(PARTITION))
     part_start = pl.col(PARTITION).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
     placed = pl.col(EVENT_TIME).is_not_null() & (
         part_start.is_null()
@@ -132,23 +140,26 @@ def window_rows(
             part_start - _SLACK, part_start + _ONE_DAY + _SLACK, closed="left"
         )
     )
-    with_home = events.join(
-        file_table.select(FILE_INDEX, SOURCE_FILE, PARTITION), on=FILE_INDEX, how="left"
-    ).with_columns(
+    with_home = events.with_columns(
         pl.coalesce(home_day(config.run.timezone), _first_day(config.run.timezone)).alias(
             HOME_DAY
         ),
         (placed | pl.col(EVENT_TIME).is_null()).fill_null(False).alias(PLACED),
     )
     in_range = pl.col(EVENT_TIME).is_between(lo, hi, closed="left")
-    home = pl.col(HOME_DAY) == day
+    home = pl.col(HOME_DAY).is_between(days[0], days[1])
     keep = (in_range & pl.col(PLACED)) | (home & (~pl.col(PLACED) | pl.col(EVENT_TIME).is_null()))
     return with_home.filter(keep.fill_null(False) | pl.col(HOME_DAY).is_null())
 
 
 def _first_day(timezone: str) -> pl.Expr:
-    """The date, in `timezone`, of the earliest event of each row's file."""
-    first = pl.col(EVENT_TIME).min().over(FILE_INDEX)
+    """The date, in `timezone`, of the earliest event of each row's file (unpartitioned only).
+
+    Only a row without a time in a file outside ``date=`` folders needs it, so the window
+    over the file runs only where there is no partition.
+    """
+    unpartitioned = pl.col(EVENT_TIME).filter(pl.col(PARTITION).is_null())
+    first = pl.when(pl.col(PARTITION).is_null()).then(unpartitioned.min().over(FILE_INDEX))
     return first.dt.convert_time_zone(timezone).dt.date()
 
 

@@ -173,9 +173,23 @@ def test_long_session_is_split_and_reported(tmp_path: Path) -> None:
         for t in times
     ])  # fmt: skip
     write_events(frame, tmp_path / "events")
-    reports = backfill([tmp_path / "events"], tmp_path / "out", date(2026, 11, 1),
+    nightly = [  # day by day, as a nightly job runs: each day's window cuts the session
+        report
+        for day in (1, 2, 3)
+        for report in backfill(
+            [tmp_path / "events"],
+            tmp_path / "out",
+            date(2026, 11, day),
+            date(2026, 11, day),
+            BackfillConfig(),
+        )
+    ]
+    assert sum(r.record.split_sessions for r in nightly) > 0
+    # the three days computed in one pass see the whole session: exact, nothing cut
+    at_once = backfill([tmp_path / "events"], tmp_path / "once", date(2026, 11, 1),
                        date(2026, 11, 3), BackfillConfig())  # fmt: skip
-    assert sum(r.record.split_sessions for r in reports) > 0
+    assert sum(r.record.split_sessions for r in at_once) == 0
+    assert sum(r.record.sessions for r in at_once) == 1
 
 
 def test_rows_without_a_time_outside_date_folders_are_quarantined_not_lost(
@@ -213,8 +227,17 @@ def test_a_long_split_session_is_reported_by_check(tmp_path: Path) -> None:
     ])  # fmt: skip
     write_events(frame, tmp_path / "events")
     config = BackfillConfig(lookback=timedelta(hours=1))
-    reports = backfill([tmp_path / "events"], tmp_path / "out", date(2026, 11, 1),
-                       date(2026, 11, 2), config)  # fmt: skip
+    reports = [  # night by night: each day's one-hour lookback cuts the session
+        report
+        for day in (1, 2)
+        for report in backfill(
+            [tmp_path / "events"],
+            tmp_path / "out",
+            date(2026, 11, day),
+            date(2026, 11, day),
+            config,
+        )
+    ]
     assert sum(r.record.split_sessions for r in reports) > 0
     assert run_checks(tmp_path / "out")["segment_counts"].height > 0
 
