@@ -2,11 +2,10 @@
 
 A day ``D`` (a calendar date in the run's time zone) owns the sessions that start on ``D``,
 the searches made on ``D``, ``ctr_daily`` and ``ctr_by_query_daily`` for ``D``, and the bad
-rows whose home day is ``D`` (their ``date=`` input partition, else their event date). To
-compute it, the events of ``[D - lookback, D + 1 day + lookback)``, plus one gap on each side,
-go through the ordinary pipeline, and only ``D``'s rows are kept. Every session shorter than
-the lookback is then computed exactly as a full recompute would; a longer one is split at the
-window edge, and the split is counted in the manifest and the summary.
+rows whose home day is ``D`` (their ``date=`` input partition, else their event date). Days
+whose inputs or settings did not change are skipped; the others are computed in runs of
+consecutive days, one pass each (``compute.py``), and committed with their manifest entries
+in batches (``publish.py``).
 """
 
 from __future__ import annotations
