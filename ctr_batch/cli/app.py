@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import tempfile
-import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
     Progress,
     SpinnerColumn,
     TextColumn,
@@ -20,6 +17,7 @@ from rich.text import Text
 
 from ctr_batch.batch import run as batch_run
 from ctr_batch.batch.strategies import ENGINES
+from ctr_batch.cli import days as cli_days
 from ctr_batch.cli import render as report
 from ctr_batch.cli import sql as cli_sql
 from ctr_batch.cli import stream as cli_stream
@@ -36,7 +34,7 @@ from ctr_batch.cli.common import (
     out_console,
     run_config,
 )
-from ctr_batch.core.config import RunConfig, parse_size, to_duration
+from ctr_batch.core.config import RunConfig, parse_size
 from ctr_batch.core.errors import ConfigError
 from ctr_batch.core.schema import (
     CLICKS_PER_SEARCH,
@@ -59,10 +57,6 @@ from ctr_batch.core.schema import (
     USER_ID,
 )
 from ctr_batch.core.summary import RunSummary
-from ctr_batch.days.backfill import DayReport
-from ctr_batch.days.backfill import backfill as run_backfill
-from ctr_batch.days.config import BackfillConfig
-from ctr_batch.days.window import days_between
 from ctr_batch.io.read import scan_table
 from ctr_batch.io.write import write_events
 from ctr_batch.samples.bundled import SAMPLES, sample
@@ -195,63 +189,6 @@ def demo(
 
 @app.command()
 @one_line_errors
-def backfill(
-    events: Annotated[
-        list[str], typer.Argument(help="Events root (date=YYYY-MM-DD folders), files or globs.")
-    ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (day partitions).")],
-    start: Annotated[str, typer.Option("--start", help="First day, YYYY-MM-DD.")],
-    end: Annotated[str, typer.Option("--end", help="Last day, YYYY-MM-DD (included).")],
-    gap: GapOption = "30m",
-    gap_rule: GapRuleOption = "inclusive",
-    timezone: TimezoneOption = "UTC",
-    lookback: Annotated[
-        str,
-        typer.Option(
-            "--lookback",
-            help="How far around each day to read: sessions longer than this are split "
-            "(and reported).",
-        ),
-    ] = "1d",
-    force: Annotated[
-        bool, typer.Option("--force", help="Recompute days whose inputs did not change.")
-    ] = False,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Days computed in parallel.")] = 1,
-    column: ColumnOption = None,
-    quiet: QuietOption = False,
-) -> None:
-    """Compute day partitions from START to END; rerun safely, any order, any number of times."""
-    config = BackfillConfig(
-        run=run_config(gap, gap_rule, timezone, column),
-        lookback=to_duration(lookback, "--lookback"),
-        force=force,
-        jobs=jobs,
-    )
-    first, last = date_option("--start", start), date_option("--end", end)
-    total = len(days_between(first, last))
-    columns = (
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
-    )  # fmt: skip
-    with Progress(
-        *columns, console=err_console, disable=quiet or not err_console.is_terminal
-    ) as bar:
-        task = bar.add_task("backfill", total=total, rate="")
-        rows = 0
-        started = time.perf_counter()
-
-        def advance(report: DayReport) -> None:
-            nonlocal rows
-            rows += report.record.rows_home if report.computed else 0
-            rate = f"{rows / (time.perf_counter() - started):,.0f} rows/s"
-            bar.update(task, advance=1, description=f"{report.day}", rate=rate)
-
-        reports = run_backfill(events, out, first, last, config, on_day=advance)
-    out_console.print(report.backfill_table(reports, title=f"ctr-batch backfill → {out}"))
-
-
-@app.command()
-@one_line_errors
 def generate(
     out: Annotated[
         Path,
@@ -284,6 +221,7 @@ def generate(
     )
 
 
+app.command()(cli_days.backfill)
 app.command()(cli_sql.sql)
 app.command()(cli_sql.query)
 app.command()(cli_sql.check)

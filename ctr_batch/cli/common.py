@@ -18,7 +18,8 @@ from ctr_batch.core.errors import ConfigError, CtrBatchError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-EXIT_BAD_INPUT = 3  # Click uses 2 for usage errors
+EXIT_BAD_INPUT = 3  # Click uses 2 for usage errors; errors may carry their own (5)
+EXIT_NIGHT_FAILED = 4  # a backfill day failed a guardrail; the others were published
 _DISK_FULL = re.compile(r"No space left on device|os error 28|ENOSPC")
 P = ParamSpec("P")
 
@@ -63,7 +64,7 @@ def one_line_errors(command: Callable[P, None]) -> Callable[P, None]:
             command(*args, **kwargs)
         except CtrBatchError as exc:
             _print_error(str(exc))
-            raise typer.Exit(EXIT_BAD_INPUT) from None
+            raise typer.Exit(exc.exit_code) from None
         except OSError as exc:  # a path that cannot be written or read: the user's to fix
             place = f"{exc.filename}: " if exc.filename else ""
             _print_error(f"{place}{exc.strerror or exc}")

@@ -89,7 +89,10 @@ def backfill_table(reports: Sequence[DayReport], title: str = "backfill") -> Tab
     table = Table(title=plain(title), show_header=False, title_justify="left")
     table.add_column("what", style="bold")
     table.add_column("value", justify="right")
-    table.add_row("days computed", f"{len(computed):,}")
+    failed = sum(1 for r in reports if r.problem)
+    table.add_row("days computed", f"{len(computed) - failed:,}")
+    if failed:
+        table.add_row(Text("days failed (not published)", style="red"), f"{failed:,}")
     table.add_row("days skipped (inputs unchanged)", f"{len(reports) - len(computed):,}")
     table.add_row("rows (by home day)", f"{totals['rows_home']:,}")
     table.add_row("  quarantined", f"{totals['rows_quarantined']:,}")

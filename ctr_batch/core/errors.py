@@ -9,7 +9,12 @@ if TYPE_CHECKING:
 
 
 class CtrBatchError(Exception):
-    """Base of every error a user can act on (bad input, bad settings)."""
+    """Base of every error a user can act on (bad input, bad settings).
+
+    ``exit_code`` is the command line's exit status for it: 3, bad input or settings.
+    """
+
+    exit_code = 3
 
 
 class ConfigError(CtrBatchError):
@@ -29,6 +34,12 @@ class InputError(CtrBatchError):
         """A file exists but is not readable Parquet."""
         first_line = reason.strip().splitlines()[0] if reason.strip() else "unknown error"
         return cls(f"{source}: not a readable Parquet file ({first_line})")
+
+
+class SettingsConflictError(CtrBatchError):
+    """An output holds days computed with other settings; mixing them would be wrong."""
+
+    exit_code = 5
 
 
 class SchemaError(CtrBatchError):

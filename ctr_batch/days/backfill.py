@@ -11,22 +11,24 @@ in batches (``publish.py``).
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import pyarrow.parquet as pq
 
 from ctr_batch.batch.pipeline import query_roll_up
 from ctr_batch.core.config import format_duration, to_date
-from ctr_batch.core.errors import ConfigError
+from ctr_batch.core.errors import ConfigError, SettingsConflictError
 from ctr_batch.core.schema import (
     CTR_BY_QUERY_TABLE,
     RUN_SUMMARY_TABLE,
+    SEARCHES_SCHEMA,
     SEARCHES_TABLE,
 )
 from ctr_batch.core.summary import BACKFILL_SUMMARY_SCHEMA, summary_header
@@ -63,6 +65,7 @@ class DayReport:
     day: date
     computed: bool
     record: DayRecord
+    problem: str | None = None  # why the day failed; then nothing was published for it
 
 
 def backfill(
@@ -104,6 +107,7 @@ def backfill(
         refuse_run_layout(out)
         remove_stale_temporaries(out)
         manifest = read_manifest(out)
+        days = _with_days_to_rebuild(out, days, manifest, config)
         commits = DayCommits(out, manifest)
         plans = [_plan(day, partitions, config, manifest.get(day.isoformat())) for day in days]
         reports = {plan.day: plan.skipped() for plan in plans if plan.skip}
@@ -185,6 +189,7 @@ def _compute_run(
     reports = []
     for plan in run:
         tables, record = computed[plan.day]
+        problem = config.problem(record.rows_home, record.rows_quarantined)
         record = dataclasses.replace(
             record,
             fingerprint=plan.digest,
@@ -193,14 +198,52 @@ def _compute_run(
             computed_at=datetime.now(UTC).isoformat(timespec="seconds"),
             settings=config.settings(),
         )
-        commits.add(plan.day, tables, record)
-        reports.append(DayReport(plan.day, computed=True, record=record))
+        if problem is None:
+            commits.add(plan.day, tables, record)
+        reports.append(DayReport(plan.day, computed=True, record=record, problem=problem))
     return reports
+
+
+def _with_days_to_rebuild(
+    out: Path, days: list[date], manifest: dict[str, DayRecord], config: BackfillConfig
+) -> list[date]:
+    """`days`, plus every day of `out` computed with other settings when forced to rebuild.
+
+    Raises
+    ------
+    SettingsConflictError
+        If days of `out` were computed with other settings and `force` is off: mixing days of
+        two gaps or time zones would give tables no single run could.
+    """
+    wanted = _comparable(config.settings())
+    other = sorted(
+        d for d, r in manifest.items() if r.settings and _comparable(r.settings) != wanted
+    )
+    if not other:
+        return days
+    if not config.force:
+        msg = f"{out}: {len(other)} day(s) ({other[0]} to {other[-1]}) were computed with other "
+        msg += f"settings ({_describe(manifest[other[0]].settings)}); use those, or --force to "
+        msg += "rebuild every day with these"
+        raise SettingsConflictError(msg)
+    return sorted({*days, *(date.fromisoformat(day) for day in other)})
+
+
+def _comparable(settings: dict[str, Any]) -> dict[str, Any]:
+    """Settings as stored in the manifest (JSON), without the tool version."""
+    stored: dict[str, Any] = json.loads(json.dumps(settings))
+    stored.pop("tool_version", None)
+    return stored
+
+
+def _describe(settings: dict[str, Any]) -> str:
+    shown = _comparable(settings)
+    return ", ".join(f"{key} {value}" for key, value in sorted(shown.items()) if value != [])
 
 
 def _roll_up_queries(out: Path) -> None:
     """Rewrite ``ctr_by_query`` (one row per query) from every searches partition in `out`."""
-    searches = scan_table(out / SEARCHES_TABLE)
+    searches = scan_table(out / SEARCHES_TABLE, SEARCHES_SCHEMA)
     write_partition(query_roll_up(searches), out / CTR_BY_QUERY_TABLE)
 
 

@@ -24,7 +24,12 @@ class BackfillConfig:
     force
         Recompute days whose inputs and settings did not change.
     jobs
-        Days computed at once.
+        Runs of days computed at once.
+    allow_empty
+        Publish a day without any input row (by default such a day fails: its data is late).
+    max_quarantine
+        Largest share of a day's rows that may be quarantined (0 to 1; 1 disables the check);
+        a day above it fails and nothing is published for it.
 
     Examples
     --------
@@ -36,6 +41,8 @@ class BackfillConfig:
     lookback: timedelta
     force: bool
     jobs: int
+    allow_empty: bool
+    max_quarantine: float
 
     def __init__(
         self,
@@ -44,11 +51,15 @@ class BackfillConfig:
         lookback: Duration = timedelta(days=1),
         force: bool = False,
         jobs: int = 1,
+        allow_empty: bool = False,
+        max_quarantine: float = 0.05,
     ) -> None:
         object.__setattr__(self, "run", RunConfig() if run is None else run)
         object.__setattr__(self, "lookback", to_duration(lookback, "lookback"))
         object.__setattr__(self, "force", force)
         object.__setattr__(self, "jobs", jobs)
+        object.__setattr__(self, "allow_empty", allow_empty)
+        object.__setattr__(self, "max_quarantine", max_quarantine)
         self._check()
 
     def _check(self) -> None:
@@ -61,8 +72,13 @@ class BackfillConfig:
         if not isinstance(self.jobs, int) or isinstance(self.jobs, bool) or self.jobs < 1:
             msg = f"jobs must be a whole number of at least 1; got {self.jobs!r}"
             raise ConfigError(msg)
-        if not isinstance(self.force, bool):
-            msg = f"force: expected True or False; got {self.force!r}"
+        for name in ("force", "allow_empty"):
+            if not isinstance(getattr(self, name), bool):
+                msg = f"{name}: expected True or False; got {getattr(self, name)!r}"
+                raise ConfigError(msg)
+        share = self.max_quarantine
+        if not isinstance(share, int | float) or isinstance(share, bool) or not 0 <= share <= 1:
+            msg = f"max quarantine share: expected a number from 0 to 1; got {share!r}"
             raise ConfigError(msg)
 
     def settings(self) -> dict[str, Any]:
@@ -75,3 +91,14 @@ class BackfillConfig:
             "column_map": sorted(self.run.column_map),
             "tool_version": __version__,
         }
+
+    def problem(self, rows: int, quarantined: int) -> str | None:
+        """Why a day of `rows` input rows, `quarantined` of them set aside, must not publish."""
+        if rows == 0 and not self.allow_empty:
+            return "no input rows (late data?); --allow-empty publishes such a day"
+        if rows and quarantined / rows > self.max_quarantine:
+            return (
+                f"{quarantined / rows:.1%} of its rows quarantined, above --max-quarantine "
+                f"{self.max_quarantine:g}"
+            )
+        return None

@@ -168,9 +168,15 @@ def _decodes(path: Path) -> bool:
     return True
 
 
-def scan_table(folder: Path) -> pl.LazyFrame:
-    """Every Parquet file of a written table folder, scanned as one frame (no hive columns)."""
-    return pl.scan_parquet(parquet_files(folder), glob=False, hive_partitioning=False)
+def scan_table(folder: Path, schema: pl.Schema | None = None) -> pl.LazyFrame:
+    """Every Parquet file of a written table folder, scanned as one frame (no hive columns).
+
+    A folder without files gives an empty frame of `schema`, when given.
+    """
+    files = parquet_files(folder) if folder.is_dir() else []
+    if not files and schema is not None:
+        return pl.LazyFrame(schema=schema)
+    return pl.scan_parquet(files, glob=False, hive_partitioning=False)
 
 
 def _read_footer(path: Path) -> tuple[pl.Schema, pq.FileMetaData]:

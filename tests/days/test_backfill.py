@@ -39,7 +39,9 @@ TABLE_KEYS = {
     "ctr_daily": ["date"],
     "ctr_by_query": ["query"],
 }
-CONFIG = BackfillConfig(run=RunConfig(gap=GAP), lookback=timedelta(hours=2))
+CONFIG = BackfillConfig(
+    run=RunConfig(gap=GAP), lookback=timedelta(hours=2), allow_empty=True, max_quarantine=1.0
+)
 
 
 def load(out: Path, table: str) -> pl.DataFrame:
@@ -116,11 +118,11 @@ DAYS = (date(2026, 10, 31), date(2026, 11, 7))
 
 
 def test_rerun_skips_unchanged_days_and_force_recomputes(log: Path, tmp_path: Path) -> None:
-    first = backfill([log], tmp_path, *DAYS, BackfillConfig())
+    first = backfill([log], tmp_path, *DAYS, BackfillConfig(allow_empty=True))
     assert all(r.computed for r in first)
-    again = backfill([log], tmp_path, *DAYS, BackfillConfig())
+    again = backfill([log], tmp_path, *DAYS, BackfillConfig(allow_empty=True))
     assert not any(r.computed for r in again)
-    forced = backfill([log], tmp_path, *DAYS, BackfillConfig(force=True))
+    forced = backfill([log], tmp_path, *DAYS, BackfillConfig(force=True, allow_empty=True))
     assert all(r.computed for r in forced)
     manifest = json.loads((tmp_path / "_manifest.json").read_text())["days"]
     assert sorted(manifest) == [d.isoformat() for d in days_between(*DAYS)]
@@ -130,22 +132,22 @@ def test_rerun_skips_unchanged_days_and_force_recomputes(log: Path, tmp_path: Pa
 
 
 def test_changed_day_recomputes_exactly_the_days_that_read_it(log: Path, tmp_path: Path) -> None:
-    backfill([log], tmp_path / "out", *DAYS, BackfillConfig())
+    backfill([log], tmp_path / "out", *DAYS, BackfillConfig(allow_empty=True))
     changed = log / "date=2026-11-03" / "events.parquet"
     frame = pl.read_parquet(changed)
     frame.head(frame.height - 10).write_parquet(changed)  # a corrected partition
-    reports = backfill([log], tmp_path / "out", *DAYS, BackfillConfig())
+    reports = backfill([log], tmp_path / "out", *DAYS, BackfillConfig(allow_empty=True))
     recomputed = [r.day for r in reports if r.computed]
     # a day reads its window (lookback 1 day + gap on each side) from every date= folder
     # whose rows may lie there (its date +- one day of slack): Oct 31 .. Nov 6 read Nov 3
     assert recomputed == days_between(date(2026, 10, 31), date(2026, 11, 6))
     assert len(recomputed) < len(reports)
-    backfill([log], tmp_path / "fresh", *DAYS, BackfillConfig())
+    backfill([log], tmp_path / "fresh", *DAYS, BackfillConfig(allow_empty=True))
     assert_same_tables(tmp_path / "out", tmp_path / "fresh")
 
 
 def test_late_data_in_an_earlier_partition_is_picked_up(log: Path, tmp_path: Path) -> None:
-    backfill([log], tmp_path / "out", *DAYS, BackfillConfig())
+    backfill([log], tmp_path / "out", *DAYS, BackfillConfig(allow_empty=True))
     late = generate_events(events=300, users=5, days=1, seed=9, start=date(2026, 11, 2))
     late = late.with_columns(
         ("late-" + pl.col("user_id")).alias("user_id"),
@@ -153,7 +155,7 @@ def test_late_data_in_an_earlier_partition_is_picked_up(log: Path, tmp_path: Pat
     )
     late.write_parquet(log / "date=2026-11-02" / "late.parquet")
     try:
-        reports = backfill([log], tmp_path / "out", *DAYS, BackfillConfig())
+        reports = backfill([log], tmp_path / "out", *DAYS, BackfillConfig(allow_empty=True))
         assert date(2026, 11, 2) in [r.day for r in reports if r.computed]
         run([log], tmp_path / "full", RunConfig())
         assert_same_tables(tmp_path / "out", tmp_path / "full")
@@ -181,13 +183,13 @@ def test_long_session_is_split_and_reported(tmp_path: Path) -> None:
             tmp_path / "out",
             date(2026, 11, day),
             date(2026, 11, day),
-            BackfillConfig(),
+            BackfillConfig(allow_empty=True),
         )
     ]
     assert sum(r.record.split_sessions for r in nightly) > 0
     # the three days computed in one pass see the whole session: exact, nothing cut
     at_once = backfill([tmp_path / "events"], tmp_path / "once", date(2026, 11, 1),
-                       date(2026, 11, 3), BackfillConfig())  # fmt: skip
+                       date(2026, 11, 3), BackfillConfig(allow_empty=True))  # fmt: skip
     assert sum(r.record.split_sessions for r in at_once) == 0
     assert sum(r.record.sessions for r in at_once) == 1
 
@@ -199,7 +201,7 @@ def test_rows_without_a_time_outside_date_folders_are_quarantined_not_lost(
     assert frame["event_time"].null_count() > 0
     frame.write_parquet(tmp_path / "flat.parquet")  # no date= folder
     reports = backfill([tmp_path / "flat.parquet"], tmp_path / "out", date(2026, 10, 31),
-                       date(2026, 11, 3), BackfillConfig())  # fmt: skip
+                       date(2026, 11, 3), BackfillConfig(allow_empty=True))  # fmt: skip
     assert sum(r.record.rows_home for r in reports) == frame.height
     run([tmp_path / "flat.parquet"], tmp_path / "full", RunConfig())
     assert_same_tables(tmp_path / "out", tmp_path / "full")
@@ -212,7 +214,7 @@ def test_a_file_without_any_time_outside_date_folders_is_refused(tmp_path: Path)
     ).write_parquet(tmp_path / "timeless.parquet")
     with pytest.raises(InputError, match=r"timeless\.parquet: no row has an event_time"):
         backfill([tmp_path / "timeless.parquet"], tmp_path / "out", date(2026, 11, 1),
-                 date(2026, 11, 1), BackfillConfig())  # fmt: skip
+                 date(2026, 11, 1), BackfillConfig(allow_empty=True))  # fmt: skip
     assert not (tmp_path / "out" / "searches").exists()
 
 
@@ -226,7 +228,7 @@ def test_a_long_split_session_is_reported_by_check(tmp_path: Path) -> None:
         for t in times
     ])  # fmt: skip
     write_events(frame, tmp_path / "events")
-    config = BackfillConfig(lookback=timedelta(hours=1))
+    config = BackfillConfig(lookback=timedelta(hours=1), allow_empty=True)
     reports = [  # night by night: each day's one-hour lookback cuts the session
         report
         for day in (1, 2)
@@ -250,7 +252,7 @@ def test_a_row_far_from_its_date_folder_is_quarantined_on_its_home_day(tmp_path:
     folder = tmp_path / "events" / "date=2026-11-01"
     pl.concat([frame, stray]).write_parquet(folder / "events.parquet", mkdir=True)
     reports = backfill([tmp_path / "events"], tmp_path / "out", date(2026, 10, 31),
-                       date(2026, 11, 5), BackfillConfig())  # fmt: skip
+                       date(2026, 11, 5), BackfillConfig(allow_empty=True))  # fmt: skip
     assert sum(r.record.rows_home for r in reports) == frame.height + 1
     quarantine = pl.read_parquet(
         tmp_path / "out" / "quarantine" / "**" / "*.parquet", hive_partitioning=True
@@ -262,17 +264,17 @@ def test_a_row_far_from_its_date_folder_is_quarantined_on_its_home_day(tmp_path:
 
 def test_concurrent_backfill_is_refused(log: Path, tmp_path: Path) -> None:
     with exclusive_lock(tmp_path), pytest.raises(ConfigError, match="is writing here"):
-        backfill([log], tmp_path, *DAYS, BackfillConfig())
+        backfill([log], tmp_path, *DAYS, BackfillConfig(allow_empty=True))
 
 
 def test_run_output_is_not_mixed_with_backfill(log: Path, tmp_path: Path) -> None:
     run([log], tmp_path, RunConfig())
     with pytest.raises(ConfigError, match="holds the output of `ctr-batch run`"):
-        backfill([log], tmp_path, *DAYS, BackfillConfig())
+        backfill([log], tmp_path, *DAYS, BackfillConfig(allow_empty=True))
 
 
 def test_backfill_output_is_not_mixed_with_run(log: Path, tmp_path: Path) -> None:
-    backfill([log], tmp_path, DAYS[0], DAYS[0], BackfillConfig())
+    backfill([log], tmp_path, DAYS[0], DAYS[0], BackfillConfig(allow_empty=True))
     with pytest.raises(ConfigError, match="holds the output of `ctr-batch backfill`"):
         run([log], tmp_path, RunConfig())
 
@@ -286,7 +288,8 @@ def test_bad_ranges_and_settings() -> None:
 
 def _backfill_command(log: Path, out: Path) -> list[str]:
     return [sys.executable, "-m", "ctr_batch", "backfill", str(log), "--out", str(out),
-            "--start", DAYS[0].isoformat(), "--end", DAYS[1].isoformat(), "-q"]  # fmt: skip
+            "--start", DAYS[0].isoformat(), "--end", DAYS[1].isoformat(),
+            "-q", "--allow-empty"]  # fmt: skip
 
 
 def test_sigkill_at_random_points_then_rerun_equals_clean_run(log: Path, tmp_path: Path) -> None:
@@ -327,13 +330,13 @@ def test_checks_pass_on_partial_ranges_with_sessions_across_midnight(
         {**base, "user_id": "v", "event_time": midnight, "event_type": "search", "query": "c"},
     ]  # fmt: skip
     write_events(to_frame(rows), tmp_path / "events")
-    backfill([tmp_path / "events"], tmp_path / "out", *days, BackfillConfig())
+    backfill([tmp_path / "events"], tmp_path / "out", *days, BackfillConfig(allow_empty=True))
     failures = {name: rows for name, rows in run_checks(tmp_path / "out").items() if rows.height}
     assert not failures
 
 
 def test_checks_find_a_session_missing_inside_the_range(log: Path, tmp_path: Path) -> None:
-    backfill([log], tmp_path, *DAYS, BackfillConfig())
+    backfill([log], tmp_path, *DAYS, BackfillConfig(allow_empty=True))
     assert not any(rows.height for rows in run_checks(tmp_path).values())
     part = tmp_path / "sessions" / "date=2026-11-03" / "part-0.parquet"
     sessions = pl.read_parquet(part)

@@ -1,0 +1,123 @@
+"""The backfill command: day partitions, with progress and the exit codes of its guardrails."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from ctr_batch.cli import render as report
+from ctr_batch.cli.common import (
+    EXIT_NIGHT_FAILED,
+    ColumnOption,
+    GapOption,
+    GapRuleOption,
+    QuietOption,
+    TimezoneOption,
+    date_option,
+    err_console,
+    one_line_errors,
+    out_console,
+    run_config,
+)
+from ctr_batch.core.config import to_duration
+from ctr_batch.days.backfill import DayReport
+from ctr_batch.days.backfill import backfill as run_backfill
+from ctr_batch.days.config import BackfillConfig
+from ctr_batch.days.window import days_between
+
+
+@one_line_errors
+def backfill(
+    events: Annotated[
+        list[str], typer.Argument(help="Events root (date=YYYY-MM-DD folders), files or globs.")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (day partitions).")],
+    start: Annotated[str, typer.Option("--start", help="First day, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option("--end", help="Last day, YYYY-MM-DD (included).")],
+    gap: GapOption = "30m",
+    gap_rule: GapRuleOption = "inclusive",
+    timezone: TimezoneOption = "UTC",
+    lookback: Annotated[
+        str,
+        typer.Option(
+            "--lookback",
+            help="How far around each day to read: sessions longer than this are split "
+            "(and reported).",
+        ),
+    ] = "1d",
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Recompute days whose inputs did not change, and rebuild every day of OUT "
+            "computed with other settings.",
+        ),
+    ] = False,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Runs of days computed in parallel.")
+    ] = 1,
+    allow_empty: Annotated[
+        bool, typer.Option("--allow-empty", help="Publish days without any input row.")
+    ] = False,
+    max_quarantine: Annotated[
+        float,
+        typer.Option(
+            "--max-quarantine",
+            help="Largest share of a day's rows that may be quarantined; a day above it fails "
+            "and publishes nothing (1 disables).",
+        ),
+    ] = 0.05,
+    column: ColumnOption = None,
+    quiet: QuietOption = False,
+) -> None:  # long: one line per Typer option
+    """Compute day partitions from START to END; rerun safely, any order, any number of times.
+
+    Exit status 4 when a day failed a guardrail (no input rows, too many quarantined): the
+    other days are published, that one is not. Exit status 5 when OUT holds days computed with
+    other settings (use them, or --force to rebuild every day).
+    """
+    config = BackfillConfig(
+        run=run_config(gap, gap_rule, timezone, column),
+        lookback=to_duration(lookback, "--lookback"),
+        force=force,
+        jobs=jobs,
+        allow_empty=allow_empty,
+        max_quarantine=max_quarantine,
+    )
+    first, last = date_option("--start", start), date_option("--end", end)
+    total = len(days_between(first, last))
+    columns = (
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
+    )  # fmt: skip
+    with Progress(
+        *columns, console=err_console, disable=quiet or not err_console.is_terminal
+    ) as bar:
+        task = bar.add_task("backfill", total=total, rate="")
+        rows = 0
+        started = time.perf_counter()
+
+        def advance(report: DayReport) -> None:
+            nonlocal rows
+            rows += report.record.rows_home if report.computed else 0
+            rate = f"{rows / (time.perf_counter() - started):,.0f} rows/s"
+            bar.update(task, advance=1, description=f"{report.day}", rate=rate)
+
+        reports = run_backfill(events, out, first, last, config, on_day=advance)
+    out_console.print(report.backfill_table(reports, title=f"ctr-batch backfill → {out}"))
+    failed = [r for r in reports if r.problem]
+    for failure in failed:
+        err_console.print(f"error: {failure.day}: {failure.problem}", style="red", markup=False)
+    if failed:
+        raise typer.Exit(EXIT_NIGHT_FAILED)

@@ -1,0 +1,97 @@
+"""Guardrails of a nightly backfill, with the exit codes a scheduler acts on.
+
+Exit 4: a day failed (no input rows, too many quarantined): it is not published, the other
+days are. Exit 5: OUT holds days computed with other settings; nothing is written unless
+``--force`` rebuilds every day.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import polars as pl
+from typer.testing import CliRunner
+
+from ctr_batch.cli.app import app
+from ctr_batch.io.write import write_events
+from tests.conftest import events
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+NOON = datetime(2026, 11, 2, 12, tzinfo=UTC)
+
+
+def invoke(*args: str | Path) -> tuple[int, str]:
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    return result.exit_code, result.stderr
+
+
+def day_log(root: Path, *days: int, bad: bool = False) -> Path:
+    """Two users' searches at noon on each of `days` of November 2026 (upper-case if `bad`)."""
+    frames = []
+    for day in days:
+        kind = "SEARCH" if bad else "search"
+        frame = events(("a", 0, kind, "q"), ("b", 60, kind, "r"))
+        moment = NOON + timedelta(days=day - 2)
+        frames.append(frame.with_columns(pl.col("event_time") - frame["event_time"][0] + moment))
+    write_events(pl.concat(frames), root)
+    return root
+
+
+def backfill(log: Path, out: Path, first: int, last: int, *options: str) -> tuple[int, str]:
+    return invoke("backfill", log, "--out", out, "--start", f"2026-11-{first:02d}",
+                  "--end", f"2026-11-{last:02d}", "-q", *options)  # fmt: skip
+
+
+def published_days(out: Path) -> list[str]:
+    manifest = json.loads((out / "_manifest.json").read_text())["days"]
+    return sorted(manifest)
+
+
+def test_a_day_without_input_fails_alone_with_exit_4(tmp_path: Path) -> None:
+    log = day_log(tmp_path / "events", 2, 4)
+    code, err = backfill(log, tmp_path / "out", 2, 4)
+    assert code == 4
+    assert "2026-11-03: no input rows" in err
+    assert published_days(tmp_path / "out") == ["2026-11-02", "2026-11-04"]
+    assert not (tmp_path / "out" / "searches" / "date=2026-11-03").exists()
+    code, _ = backfill(log, tmp_path / "out", 2, 4, "--allow-empty")
+    assert code == 0
+    assert published_days(tmp_path / "out") == ["2026-11-02", "2026-11-03", "2026-11-04"]
+
+
+def test_a_day_mostly_quarantined_fails_and_publishes_nothing(tmp_path: Path) -> None:
+    day_log(tmp_path / "events", 2)
+    day_log(tmp_path / "bad", 3, bad=True)  # every row of the 3rd has an unknown event type
+    log = tmp_path / "events"
+    for path in (tmp_path / "bad").rglob("*.parquet"):
+        target = log / path.relative_to(tmp_path / "bad")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        path.rename(target)
+    code, err = backfill(log, tmp_path / "out", 2, 3)
+    assert code == 4
+    assert "2026-11-03: 100.0% of its rows quarantined, above --max-quarantine 0.05" in err
+    assert published_days(tmp_path / "out") == ["2026-11-02"]
+    assert not (tmp_path / "out" / "quarantine" / "date=2026-11-03").exists()
+    code, _ = backfill(log, tmp_path / "out", 2, 3, "--max-quarantine", "1")
+    assert code == 0
+    assert published_days(tmp_path / "out") == ["2026-11-02", "2026-11-03"]
+
+
+def test_other_settings_are_refused_with_exit_5_unless_forced(tmp_path: Path) -> None:
+    log = day_log(tmp_path / "events", 2, 3, 4)
+    out = tmp_path / "out"
+    assert backfill(log, out, 2, 4)[0] == 0
+    before = (out / "_manifest.json").read_text()
+    code, err = backfill(log, out, 3, 3, "--gap", "5m", "--timezone", "Asia/Tokyo")
+    assert code == 5
+    assert "3 day(s) (2026-11-02 to 2026-11-04) were computed with other settings" in err
+    assert (out / "_manifest.json").read_text() == before  # nothing written
+    code, _ = backfill(log, out, 3, 3, "--gap", "5m", "--timezone", "Asia/Tokyo", "--force")
+    assert code == 0  # every day of OUT rebuilt with the new settings, not just the 3rd
+    manifest = json.loads((out / "_manifest.json").read_text())["days"]
+    assert {record["settings"]["timezone"] for record in manifest.values()} == {"Asia/Tokyo"}
+    assert backfill(log, out, 2, 4, "--gap", "5m", "--timezone", "Asia/Tokyo")[0] == 0
