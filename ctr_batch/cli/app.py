@@ -15,6 +15,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from ctr_batch._version import __version__
 from ctr_batch.batch import run as batch_run
 from ctr_batch.batch.strategies import ENGINES
 from ctr_batch.cli import days as cli_days
@@ -26,12 +27,14 @@ from ctr_batch.cli.common import (
     EngineOption,
     GapOption,
     GapRuleOption,
+    JsonOption,
     QuietOption,
     TimezoneOption,
     date_option,
     err_console,
     one_line_errors,
     out_console,
+    print_json,
     run_config,
 )
 from ctr_batch.core.config import RunConfig, parse_size
@@ -96,6 +99,24 @@ app = typer.Typer(
 )
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"ctr-batch {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", callback=_show_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
+    """Search sessions and click-through rate, in batch, from Parquet event logs."""
+
+
 def _run_with_progress(
     events: list[str],
     out: Path,
@@ -149,6 +170,7 @@ def run(
         typer.Option("--buckets", help="Force this many user buckets (1: one in-memory pass)."),
     ] = None,
     quiet: QuietOption = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Compute sessions, searches, CTR tables and quarantine from EVENTS into OUT."""
     config = run_config(gap, gap_rule, timezone, column)
@@ -157,6 +179,9 @@ def run(
         raise ConfigError(msg)
     limit = parse_size(memory_limit) if memory_limit else None
     summary = _run_with_progress(events, out, config, engine, quiet, limit, buckets)
+    if as_json:
+        print_json({"command": "run", "out": str(out), **summary.to_json()})
+        return
     out_console.print(report.summary_table(summary, title=f"ctr-batch run → {out}"))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import re
 import sys
 from datetime import date
@@ -45,6 +46,17 @@ ColumnOption = Annotated[
     typer.Option("--column", help="Map an input column: NAME=SOURCE, e.g. user_id=uid."),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
+JsonOption = Annotated[
+    bool,
+    typer.Option("--json", help="Print one JSON document on stdout instead of tables."),
+]
+
+
+def print_json(document: object) -> None:
+    """`document` as one JSON document on stdout (dates, times and paths as text)."""
+    typer.echo(json.dumps(document, indent=1, sort_keys=True, default=str))
+
+
 EngineOption = Annotated[
     str,
     typer.Option(

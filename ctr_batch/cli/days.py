@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Annotated
@@ -22,12 +23,14 @@ from ctr_batch.cli.common import (
     ColumnOption,
     GapOption,
     GapRuleOption,
+    JsonOption,
     QuietOption,
     TimezoneOption,
     date_option,
     err_console,
     one_line_errors,
     out_console,
+    print_json,
     run_config,
 )
 from ctr_batch.core.config import to_duration
@@ -80,6 +83,7 @@ def backfill(
     ] = 0.05,
     column: ColumnOption = None,
     quiet: QuietOption = False,
+    as_json: JsonOption = False,
 ) -> None:  # long: one line per Typer option
     """Compute day partitions from START to END; rerun safely, any order, any number of times.
 
@@ -115,9 +119,24 @@ def backfill(
             bar.update(task, advance=1, description=f"{report.day}", rate=rate)
 
         reports = run_backfill(events, out, first, last, config, on_day=advance)
-    out_console.print(report.backfill_table(reports, title=f"ctr-batch backfill → {out}"))
+    if as_json:
+        days = [_day_json(r) for r in reports]
+        print_json({"command": "backfill", "out": str(out), "days": days})
+    else:
+        out_console.print(report.backfill_table(reports, title=f"ctr-batch backfill → {out}"))
     failed = [r for r in reports if r.problem]
     for failure in failed:
         err_console.print(f"error: {failure.day}: {failure.problem}", style="red", markup=False)
     if failed:
         raise typer.Exit(EXIT_NIGHT_FAILED)
+
+
+def _day_json(day: DayReport) -> dict[str, object]:
+    """A day's report as plain values, for ``--json``."""
+    return {
+        "day": day.day,
+        "computed": day.computed,
+        "published": day.problem is None,
+        "problem": day.problem,
+        **dataclasses.asdict(day.record),
+    }

@@ -9,7 +9,14 @@ import typer
 from rich.table import Table
 
 from ctr_batch.cli import render as report
-from ctr_batch.cli.common import err_console, key_values, one_line_errors, out_console
+from ctr_batch.cli.common import (
+    JsonOption,
+    err_console,
+    key_values,
+    one_line_errors,
+    out_console,
+    print_json,
+)
 from ctr_batch.core.errors import ConfigError
 from ctr_batch.io.write import write_file
 
@@ -100,11 +107,19 @@ def check(
     out: OutArgument,
     param: ParamOption = None,
     examples: Annotated[int, typer.Option("--examples", help="Offending rows to show.")] = 5,
+    as_json: JsonOption = False,
 ) -> None:
     """Run every invariant of queries/checks/; exit 1 when any returns rows."""
     from ctr_batch.sql import query as sql_layer
 
     results = sql_layer.run_checks(out, key_values("--param", param))
+    failed = {name: rows for name, rows in results.items() if not rows.is_empty()}
+    if as_json:
+        counts = {name: rows.height for name, rows in results.items()}
+        print_json(
+            {"command": "check", "out": str(out), "passed": not failed, "offending": counts}
+        )
+        raise typer.Exit(1 if failed else 0)
     table = Table(title=report.plain(f"checks on {out}"), title_justify="left")
     table.add_column("check")
     table.add_column("offending rows", justify="right")
@@ -113,7 +128,6 @@ def check(
         verdict = "[green]pass[/green]" if offending.is_empty() else "[red]FAIL[/red]"
         table.add_row(name, f"{offending.height:,}", verdict)
     out_console.print(table)
-    failed = {name: rows for name, rows in results.items() if not rows.is_empty()}
     for name, offending in failed.items():
         out_console.print(report.frame_table(offending, f"{name}: examples", limit=examples))
     if failed:

@@ -12,9 +12,11 @@ from ctr_batch.cli import render as report
 from ctr_batch.cli.common import (
     ColumnOption,
     GapRuleOption,
+    JsonOption,
     key_values,
     one_line_errors,
     out_console,
+    print_json,
     run_config,
 )
 from ctr_batch.core.config import StreamConfig, to_duration
@@ -119,7 +121,8 @@ def validate(
         typer.Option("--mismatches", help="Write the mismatch table here (Parquet)."),
     ] = None,
     rows: Annotated[int, typer.Option("--rows", help="Mismatches to show.")] = 10,
-) -> None:
+    as_json: JsonOption = False,
+) -> None:  # long: one line per Typer option
     """Compare a streaming job's output with the batch truth; explain every difference."""
     from ctr_batch.reconciliation.load import load_stream_output
     from ctr_batch.reconciliation.reconcile import reconcile
@@ -147,10 +150,15 @@ def validate(
         column_map=dict(events_config.column_map),
         stream_gap_rule=events_config.gap_rule if gap_rule else None,
     )
-    _print_result(result, f"validate {stream} against {batch}", rows)
     if mismatches is not None:
         write_mismatches(result, mismatches)
-        out_console.print(f"mismatch table written to {mismatches}", markup=False)
+    if as_json:
+        print_json({"command": "validate", "batch": str(batch), "stream": str(stream),
+                    **result.to_json(), "mismatches_file": mismatches})  # fmt: skip
+    else:
+        _print_result(result, f"validate {stream} against {batch}", rows)
+        if mismatches is not None:
+            out_console.print(f"mismatch table written to {mismatches}", markup=False)
     if not result.passed:
         raise typer.Exit(1)
 

@@ -133,6 +133,24 @@ class RunSummary:
         """True when every row read was processed or quarantined."""
         return self.rows_processed + self.rows_quarantined == self.rows_read
 
+    def to_json(self) -> dict[str, object]:
+        """The summary as plain values, for ``--json``."""
+        return {
+            ROWS_READ: self.rows_read,
+            ROWS_PROCESSED: self.rows_processed,
+            ROWS_QUARANTINED: self.rows_quarantined,
+            "quarantined": dict(self.quarantined),
+            SESSIONS: self.sessions,
+            SEARCHES: self.searches,
+            CLICKED_SEARCHES: self.clicked_searches,
+            CTR: self.ctr,
+            FIRST_DAY: self.first_day,
+            LAST_DAY: self.last_day,
+            "seconds": round(self.seconds, 3),
+            "balanced": self.balanced,
+            "tables": {name: str(path) for name, path in self.tables.items()},
+        }
+
     def to_frame(self, config: RunConfig, inputs: Sequence[str | Path]) -> pl.DataFrame:
         """The one-row ``run_summary`` of a run (``RUN_SUMMARY_SCHEMA``)."""
         row = summary_header("run", config, inputs) | {

@@ -60,6 +60,24 @@ class ReconcileResult:
     analysed: bool  # events were given, so causes were looked for
     stream_gap_rule: GapRule | None = None
 
+    def to_json(self) -> dict[str, object]:
+        """The comparison's counts and verdict as plain values, for ``--json``."""
+        return {
+            "kind": self.kind,
+            "batch_records": self.batch_records,
+            "stream_records": self.stream_records,
+            "matched": self.matched,
+            "missing_in_stream": self.missing_in_stream,
+            "extra_in_stream": self.extra_in_stream,
+            "value_mismatch": self.value_mismatch,
+            "tolerance": self.tolerance,
+            "analysed": self.analysed,
+            "stream_gap_rule": self.stream_gap_rule,
+            "causes": self.causes,
+            "unexplained": self.unexplained,
+            "passed": self.passed,
+        }
+
     @property
     def unexplained(self) -> int:
         """Differences (beyond the tolerance) with no known cause."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -9,6 +10,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from ctr_batch._version import __version__
 from ctr_batch.cli.app import app
 from ctr_batch.core.schema import TABLE_SCHEMAS
 from ctr_batch.samples.bundled import sample
@@ -328,3 +330,32 @@ def test_validate_bad_stream_file(tmp_path: Path) -> None:
     assert code == 3
     assert "stream.parquet" in stderr
     assert stderr.count("\n") == 1
+
+
+def test_version() -> None:
+    code, stdout, _ = invoke("--version")
+    assert code == 0
+    assert stdout.strip() == f"ctr-batch {__version__}"
+
+
+def test_json_documents_for_schedulers(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, stdout, _ = invoke("run", BLOG, "--out", str(out), "--gap", "5s", "--json")
+    document = json.loads(stdout)
+    assert (code, document["command"], document["searches"], document["balanced"]) == (
+        0, "run", 3, True)  # fmt: skip
+    assert set(document["tables"]) >= {"searches", "run_summary"}
+    code, stdout, _ = invoke("check", str(out), "--json")
+    assert (code, json.loads(stdout)["passed"]) == (0, True)
+    code, stdout, _ = invoke("backfill", BLOG, "--out", str(tmp_path / "days"), "--start",
+                             "2023-01-01", "--end", "2023-01-02", "--gap", "5s",
+                             "--json")  # fmt: skip
+    days = json.loads(stdout)["days"]
+    assert code == 4  # the 2nd has no input rows
+    assert [(d["day"], d["published"], d["searches"]) for d in days] == [
+        ("2023-01-01", True, 3), ("2023-01-02", False, 0)]  # fmt: skip
+    stream = tmp_path / "stream"
+    assert invoke("simulate-stream", BLOG, "--out", str(stream), "--gap", "5s")[0] == 0
+    code, stdout, _ = invoke("validate", "--batch", str(out), "--stream",
+                             str(stream / "searches"), "--json")  # fmt: skip
+    assert (code, json.loads(stdout)["passed"]) == (0, True)
