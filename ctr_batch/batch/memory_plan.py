@@ -7,7 +7,9 @@ logs by ``benchmarks/bench.py``: bytes of peak RSS per uncompressed Parquet byte
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ctr_batch.core.errors import ConfigError
@@ -54,6 +56,44 @@ class InputSize:
         room = memory_limit - self.lists * MEMORY_PER_LIST_BYTE
         count = math.ceil(self.rest * MEMORY_PER_LEAN_BYTE / room) if room > 0 else 0
         return max(count, 1) if 0 < count <= RESCAN_LIMIT else None
+
+
+DEFAULT_SHARE = 0.25  # of the machine's (or container's) memory, when no limit is given
+_CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+
+
+def default_memory_limit() -> int | None:
+    """The budget of a run given no ``--memory-limit``: a share of the memory it may use.
+
+    That memory is the container's cgroup limit when there is one, else the machine's
+    physical memory; None when neither can be read (then no budget is assumed).
+
+    Examples
+    --------
+    >>> limit = default_memory_limit()
+    >>> limit is None or limit > 0
+    True
+    """
+    memory = _cgroup_limit() or _physical_memory()
+    return int(memory * DEFAULT_SHARE) if memory else None
+
+
+def _cgroup_limit() -> int | None:
+    for path in _CGROUP_LIMITS:
+        try:
+            text = Path(path).read_text(encoding="utf-8").strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) < 2**60:  # "max" or a huge number: no limit
+            return int(text)
+    return None
+
+
+def _physical_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
 def fits_in_memory(scanned: ScannedEvents, memory_limit: int | None) -> bool:

@@ -16,7 +16,7 @@ import polars as pl
 import pyarrow as pa
 
 from ctr_batch.batch.accounting import summarize
-from ctr_batch.batch.memory_plan import fits_in_memory, require_one_pass
+from ctr_batch.batch.memory_plan import default_memory_limit, fits_in_memory, require_one_pass
 from ctr_batch.batch.strategies import ENGINES, Engine, OutputRun, compute_scanned
 from ctr_batch.core.config import RunConfig, parse_size
 from ctr_batch.core.errors import ConfigError, InputError
@@ -150,8 +150,9 @@ def run(
     """Compute every table from events and write them under `out`.
 
     `events`, `config`, the settings and `engine` are as for ``compute``. With `buckets` > 1,
-    or when the events would not fit in `memory_limit` (bytes, or text such as ``8GiB``),
-    users are hashed into buckets and computed bucket by bucket (``buckets.py``): the same
+    or when the events would not fit in `memory_limit` (bytes, or text such as ``8GiB``;
+    default: a quarter of the machine's or the container's memory), users are hashed into
+    buckets and computed bucket by bucket (``buckets.py``): the same
     tables, in bounded memory (the duckdb engine runs in one pass, or refuses). Nothing is
     written unless every input file passes the schema checks and every table is computed.
 
@@ -170,6 +171,8 @@ def run(
     settings = settings_of(config, gap=gap, gap_rule=gap_rule, timezone=timezone, columns=columns)
     _check_engine(engine)
     out, limit = output_folder(out), _memory_limit(memory_limit)
+    if limit is None and engine != "duckdb":  # DuckDB sets its own default
+        limit = default_memory_limit()
     if buckets is not None and (not isinstance(buckets, int) or buckets < 1):
         msg = f"buckets must be a whole number of at least 1; got {buckets!r}"
         raise ConfigError(msg)

@@ -161,8 +161,9 @@ def run(
         str | None,
         typer.Option(
             "--memory-limit",
-            help="Memory budget, e.g. 8GiB: logs that need more are processed in user "
-            "buckets (same tables, bounded memory); with --engine duckdb, DuckDB's limit.",
+            help="Memory budget, e.g. 8GiB or 8G: logs that need more are processed in user "
+            "buckets (same tables, bounded memory); default: a quarter of the machine's or "
+            "the container's memory. With --engine duckdb, DuckDB's limit.",
         ),
     ] = None,
     buckets: Annotated[

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -85,3 +86,17 @@ def test_the_duckdb_engine_runs_within_a_memory_limit_it_fits(
         sql, polars = (pl.read_parquet(tmp_path / e / table / "*.parquet") for e in engines)
         by_all = sql.columns
         assert_frame_equal(sql.sort(by_all), polars.sort(by_all), rel_tol=0, abs_tol=1e-12)
+
+
+def test_the_default_budget_is_a_share_of_the_container_or_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ctr_batch.batch import memory_plan
+
+    limit = tmp_path / "memory.max"
+    monkeypatch.setattr(memory_plan, "_CGROUP_LIMITS", (str(limit),))
+    limit.write_text("1073741824\n")
+    assert memory_plan.default_memory_limit() == 2**30 // 4
+    limit.write_text("max\n")  # no container limit: the machine's memory
+    machine = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    assert memory_plan.default_memory_limit() == int(machine * memory_plan.DEFAULT_SHARE)
