@@ -185,7 +185,7 @@ def run(
         refuse_backfill_layout(out)
         if engine == "duckdb":
             require_one_pass(scanned, limit, buckets)
-        elif (buckets or 1) > 1 or not fits_in_memory(scanned, limit):
+        elif buckets != 1 and ((buckets or 1) > 1 or not fits_in_memory(scanned, limit)):
             count = buckets if buckets and buckets > 1 else None
             return job.bucketed(count=count, memory_limit=limit)
         return job.one_pass(engine, limit)
