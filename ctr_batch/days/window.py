@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
     from ctr_batch.days.config import BackfillConfig
 
-_PARTITION = re.compile(r"date=(.*)")
+_PARTITION = re.compile(r"(date|dt|ds)=(.*)")  # a day in one folder
+_PART = re.compile(r"(year|month|day)=(\d{1,4})")  # or in three: year=/month=/day=
 PARTITION = "_partition"  # the date of a file's date= folder (below the events root)
 HOME_DAY = "_home_day"
 PLACED = "_placed"
@@ -40,31 +41,44 @@ def days_between(start: date, end: date) -> list[date]:
 
 
 def partition_date(path: Path, root: Path) -> date | None:
-    """The date of the ``date=YYYY-MM-DD`` folder nearest `path`, below `root` only.
+    """The day of the hive partition folders of `path`, below `root` only.
 
-    Folders above the events root are not partitions: a root inside ``lake/date=2019-01-01/``
-    says nothing about the days of its files. A folder ``date=`` whose value is not a date is
-    an ``InputError`` naming the file.
+    A day is a folder ``date=``, ``dt=`` or ``ds=`` holding ``YYYY-MM-DD`` or ``YYYYMMDD`` (the
+    nearest one counts), or three folders ``year=/month=/day=``. Folders above the events root
+    are not partitions: a root inside ``lake/date=2019-01-01/`` says nothing about the days of
+    its files. A day folder whose value is not a date is an ``InputError`` naming the file.
 
     Examples
     --------
     >>> from pathlib import Path
-    >>> partition_date(Path("lake/date=2019-01-01/ev/date=2024-05-03/a.parquet"), Path("lake"))
+    >>> partition_date(Path("lake/date=2019-01-01/ev/dt=20240503/a.parquet"), Path("lake"))
+    datetime.date(2024, 5, 3)
+    >>> partition_date(Path("ev/year=2024/month=5/day=3/a.parquet"), Path("ev"))
     datetime.date(2024, 5, 3)
     >>> partition_date(Path("lake/date=2019-01-01/ev/a.parquet"), Path("lake/date=2019-01-01"))
     """
     try:
         folders = path.parent.relative_to(root).parts
     except ValueError:  # not below the root (a file given by name, say)
-        folders = path.parent.parts[-1:]
-    for folder in reversed(folders):
-        if match := _PARTITION.fullmatch(folder):
-            try:
-                return date.fromisoformat(match.group(1))
-            except ValueError:
-                msg = f"{path}: folder {folder!r} is not a day; expected date=YYYY-MM-DD"
-                raise InputError(msg) from None
+        folders = path.parent.parts[-3:]
+    try:
+        for folder in reversed(folders):
+            if match := _PARTITION.fullmatch(folder):
+                value = match.group(2)
+                return date.fromisoformat(value if "-" in value else _dashed(value))
+        parts = {m.group(1): int(m.group(2)) for f in folders if (m := _PART.fullmatch(f))}
+        if len(parts) == 3:
+            return date(parts["year"], parts["month"], parts["day"])
+    except ValueError:
+        msg = f"{path}: its partition folders do not name a day; expected date=YYYY-MM-DD, "
+        msg += "dt=YYYYMMDD or year=/month=/day="
+        raise InputError(msg) from None
     return None
+
+
+def _dashed(value: str) -> str:
+    """``YYYYMMDD`` as ``YYYY-MM-DD`` (anything else is left for ``fromisoformat`` to refuse)."""
+    return f"{value[:4]}-{value[4:6]}-{value[6:]}" if len(value) == 8 else value
 
 
 def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:

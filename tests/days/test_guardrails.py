@@ -95,3 +95,31 @@ def test_other_settings_are_refused_with_exit_5_unless_forced(tmp_path: Path) ->
     manifest = json.loads((out / "_manifest.json").read_text())["days"]
     assert {record["settings"]["timezone"] for record in manifest.values()} == {"Asia/Tokyo"}
     assert backfill(log, out, 2, 4, "--gap", "5m", "--timezone", "Asia/Tokyo")[0] == 0
+
+
+def test_any_hive_day_layout_prunes_files_per_day(tmp_path: Path) -> None:
+    """dt=YYYYMMDD, ds= and year=/month=/day= folders are partitions, like date= folders."""
+    log = day_log(tmp_path / "flat", 2, 3, 4)
+    layouts = {
+        "dt": lambda d: f"dt=2026110{d}",
+        "ds": lambda d: f"ds=2026-11-0{d}",
+        "ymd": lambda d: f"year=2026/month=11/day={d}",
+    }
+    for name, folder in layouts.items():
+        for day in (2, 3, 4):
+            source = log / f"date=2026-11-0{day}" / "events.parquet"
+            target = tmp_path / name / folder(day) / "events.parquet"
+            target.parent.mkdir(parents=True)
+            target.write_bytes(source.read_bytes())
+        code, _ = backfill(tmp_path / name, tmp_path / f"out-{name}", 3, 3, "--json")
+        assert code == 0
+        manifest = json.loads((tmp_path / f"out-{name}" / "_manifest.json").read_text())
+        assert manifest["days"]["2026-11-03"]["files"] == 3  # its day and the two around it
+    (tmp_path / "dt" / "dt=20261107").mkdir()
+    (tmp_path / "dt" / "dt=20261107" / "x.parquet").write_bytes(
+        (log / "date=2026-11-02" / "events.parquet").read_bytes()
+    )
+    code, _ = backfill(tmp_path / "dt", tmp_path / "out-dt", 3, 3)
+    assert code == 0  # the new file is two days away: day 3 does not read it
+    manifest = json.loads((tmp_path / "out-dt" / "_manifest.json").read_text())
+    assert manifest["days"]["2026-11-03"]["files"] == 3
