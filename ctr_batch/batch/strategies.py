@@ -48,8 +48,14 @@ def compute_scanned(
             file_table=files,
             memory_limit=memory_limit,
         )
+    polars_engine = scanned.engine if engine == "auto" else engine
     return compute_tables(
-        scanned.frame, config, normalized=True, engine=engine, dedupe=dedupe, file_table=files
+        scanned.frame,
+        config,
+        normalized=True,
+        engine=polars_engine,
+        dedupe=dedupe,
+        file_table=files,
     )
 
 

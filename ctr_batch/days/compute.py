@@ -69,7 +69,8 @@ def compute_days(
     assert file_table is not None  # files were given
     partitions = [files[path] for path in scanned.paths]
     with decoding(scanned.paths):
-        window = window_rows(scanned.frame, partitions, span, config).collect()
+        rows = window_rows(scanned.frame, partitions, span, config)
+        window = rows.collect(engine=scanned.engine)
     _refuse_timeless(window, scanned.paths)
     usable = window.lazy().filter(pl.col(PLACED)).drop(HOME_DAY, PLACED, PARTITION)
     tables = compute_tables(

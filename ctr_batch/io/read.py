@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 import pyarrow as pa
@@ -27,6 +28,9 @@ from ctr_batch.io.normalize import contract_columns, normalize_events
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
     from pathlib import Path
+
+
+MANY_FILES = 16  # more input files than this are read by the in-memory engine
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +63,15 @@ class ScannedEvents:
     def frame(self) -> pl.LazyFrame:
         """The events of every file, in input order."""
         return pl.concat(self.frames, how="vertical")
+
+    @property
+    def engine(self) -> Literal["auto", "in-memory"]:
+        """The Polars engine for a first read of every file.
+
+        The streaming engine runs a concatenation of many scans slowly (3,000 one-row files:
+        122 s against 0.9 s in memory); past ``MANY_FILES`` files the in-memory engine reads.
+        """
+        return "in-memory" if len(self.frames) > MANY_FILES else "auto"
 
     @property
     def paths(self) -> list[Path]:
@@ -139,6 +152,10 @@ def scan_frame(events: pl.LazyFrame, column_map: Mapping[str, str] | None = None
     return ScannedEvents((normalized,), (), has_event_id, in_memory_rows=rows)
 
 
+# what Polars says of data it cannot decode, or of a file cut short while it is read
+_UNREADABLE = re.compile(r"^parquet:|failed to fill whole buffer|unexpected end of file", re.I)
+
+
 @contextmanager
 def decoding(files: Sequence[Path]) -> Iterator[None]:
     """Report data that `files` fail to decode as an InputError naming the first such file.
@@ -149,9 +166,9 @@ def decoding(files: Sequence[Path]) -> Iterator[None]:
     """
     try:
         yield
-    except (pl.exceptions.ComputeError, pl.exceptions.PanicException) as exc:
+    except (pl.exceptions.ComputeError, pl.exceptions.PanicException, OSError) as exc:
         panicked = isinstance(exc, pl.exceptions.PanicException)  # a chunk Polars cannot read
-        if not panicked and not str(exc).startswith("parquet:"):
+        if not panicked and not _UNREADABLE.search(str(exc)):
             raise
         culprit = next((path for path in files if not _decodes(path)), None)
         where = str(culprit) if culprit else f"one of {len(files)} input files"
