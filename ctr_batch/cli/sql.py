@@ -18,7 +18,7 @@ from ctr_batch.cli.common import (
     print_json,
 )
 from ctr_batch.core.errors import ConfigError
-from ctr_batch.io.write import write_file
+from ctr_batch.io.write import write_file, write_text
 
 if TYPE_CHECKING:
     import polars as pl
@@ -57,7 +57,7 @@ def _emit(frame: pl.DataFrame, title: str, fmt: str, output: Path | None, rows: 
         if output is None:
             typer.echo(text, nl=False)
         else:
-            output.write_text(text, encoding="utf-8")
+            write_text(text, output)
             err_console.print(f"wrote {frame.height:,} rows to {output}", markup=False)
 
 

@@ -73,6 +73,21 @@ def write_file(frame: pl.DataFrame, path: Path, **options: Any) -> Path:
     return path
 
 
+def write_text(text: str, path: Path) -> Path:
+    """Write `text` to `path` (UTF-8) atomically: a temporary file beside it, then renamed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        Path(name).chmod(0o644)
+        Path(name).replace(path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return path
+
+
 def write_events(frame: pl.DataFrame, out: str | Path) -> list[Path]:
     """Write events to `out` if it ends in ``.parquet``, else to ``out/date=YYYY-MM-DD/``.
 
