@@ -19,13 +19,14 @@ from ctr_batch.batch.accounting import summarize
 from ctr_batch.batch.memory_plan import default_memory_limit, fits_in_memory, require_one_pass
 from ctr_batch.batch.strategies import ENGINES, Engine, OutputRun, compute_scanned
 from ctr_batch.core.config import RunConfig, parse_size
-from ctr_batch.core.errors import ConfigError, InputError
+from ctr_batch.core.errors import ConfigError
 from ctr_batch.io.commit import writing
 from ctr_batch.io.layout import (
     check_output_folder,
     output_folder,
     refuse_backfill_layout,
 )
+from ctr_batch.io.normalize import frame_of
 from ctr_batch.io.read import (
     ScannedEvents,
     decoding,
@@ -67,14 +68,8 @@ def settings_of(
 def scan(events: Events, config: RunConfig, *, outside: Path | None = None) -> ScannedEvents:
     """Normalized events from paths or frames (paths under `outside` are left out)."""
     column_map = dict(config.column_map)
-    if isinstance(events, pa.Table):
-        try:
-            events = pl.DataFrame(pl.from_arrow(events))
-        except pl.exceptions.PolarsError as exc:  # say, two columns of one name
-            msg = "the events given"
-            raise InputError.unreadable(msg, str(exc)) from None
-    if isinstance(events, pl.DataFrame | pl.LazyFrame):
-        return scan_frame(events.lazy(), column_map)
+    if (frame := frame_of(events)) is not None:
+        return scan_frame(frame, column_map)
     if isinstance(events, str | Path):
         events = [events]
     if not isinstance(events, Sequence) or not all(isinstance(e, str | Path) for e in events):

@@ -150,11 +150,8 @@ def _column_pairs(columns: ColumnMap) -> tuple[tuple[str, str], ...]:
     try:
         pairs = tuple((name, source) for name, source in items)
     except (TypeError, ValueError):
-        pairs = ()
-        bad = True
-    else:
-        bad = not all(isinstance(x, str) for pair in pairs for x in pair)
-    if bad:
+        pairs = ((columns, columns),)  # not pairs: refused below
+    if not all(isinstance(x, str) for pair in pairs for x in pair):
         msg = f"columns: expected a mapping of contract name to input name; got {columns!r}"
         raise ConfigError(msg)
     return pairs

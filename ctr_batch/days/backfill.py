@@ -123,7 +123,7 @@ def backfill(
 
         try:
             with ThreadPoolExecutor(max_workers=config.jobs) as pool:
-                list(pool.map(one_run, _runs([p for p in plans if not p.skip], partitions)))
+                list(pool.map(one_run, _runs([p for p in plans if not p.skip])))
             inputs = [events] if isinstance(events, str | Path) else events
             _roll_up_queries(commits.snapshot())
             summary = _summary_frame(manifest, config, inputs)
@@ -160,18 +160,26 @@ def _plan(
     return _DayPlan(day, files, digest, old, skip)
 
 
-def _runs(plans: list[_DayPlan], partitions: dict[Path, date | None]) -> list[list[_DayPlan]]:
-    """Consecutive days to compute in one pass each, of at most ``RUN_ROWS`` input rows."""
-    rows = {path: pq.read_metadata(path).num_rows for path in partitions}
+def _runs(plans: list[_DayPlan]) -> list[list[_DayPlan]]:
+    """Consecutive days to compute in one pass each, of at most ``RUN_ROWS`` input rows.
+
+    Only the footers of the files these days read are opened, and only to group two or more.
+    """
+    if len(plans) < 2:
+        return [plans] if plans else []
+    rows = {path: pq.read_metadata(path).num_rows for plan in plans for path in plan.files}
     runs: list[list[_DayPlan]] = []
+    files: set[Path] = set()
+    total = 0
     for plan in plans:
-        run = runs[-1] if runs else []
-        files = {path for member in run for path in member.files} | set(plan.files)
-        consecutive = bool(run) and (plan.day - run[-1].day).days == 1
-        if consecutive and sum(rows[path] for path in files) <= RUN_ROWS:
-            run.append(plan)
+        added = set(plan.files) - files
+        grown = total + sum(rows[path] for path in added)
+        if runs and (plan.day - runs[-1][-1].day).days == 1 and grown <= RUN_ROWS:
+            runs[-1].append(plan)
+            files, total = files | added, grown
         else:
             runs.append([plan])
+            files, total = set(plan.files), sum(rows[path] for path in plan.files)
     return runs
 
 

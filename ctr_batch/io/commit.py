@@ -158,10 +158,17 @@ def recover(out: Path) -> None:
 
 
 def sync_tree(folder: Path) -> None:
-    """Flush every file and folder under `folder` to disk (children before parents)."""
+    """Flush every file and folder under `folder` to disk (children before parents).
+
+    A file with more than one link is a carried file of a committed snapshot, flushed when that
+    was committed: only its new name (the folder) needs flushing.
+    """
     for root, _, files in os.walk(folder, topdown=False):
         for name in files:
-            descriptor = os.open(Path(root) / name, os.O_RDONLY)
+            path = Path(root) / name
+            if path.stat().st_nlink > 1:
+                continue
+            descriptor = os.open(path, os.O_RDONLY)
             try:
                 os.fsync(descriptor)
             finally:

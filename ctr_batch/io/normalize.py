@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import polars as pl
+import pyarrow as pa
 
-from ctr_batch.core.errors import SchemaError
+from ctr_batch.core.errors import InputError, SchemaError
 from ctr_batch.core.schema import (
     EVENT_COLUMNS,
     EVENT_ID,
@@ -33,6 +34,26 @@ _EXPECTED = {
     EVENT_ID: "a string or integer",
     ITEMS: "a list of strings",
 }
+
+GIVEN = "the events given"  # how messages name events handed over in memory
+
+
+def frame_of(events: object) -> pl.LazyFrame | None:
+    """`events` as a LazyFrame when they are a Polars or Arrow frame (None: they are not).
+
+    Raises
+    ------
+    InputError
+        For an Arrow table Polars cannot take (say, two columns of one name).
+    """
+    if isinstance(events, pa.Table):
+        try:
+            return pl.DataFrame(pl.from_arrow(events)).lazy()
+        except pl.exceptions.PolarsError as exc:
+            raise InputError.unreadable(GIVEN, str(exc)) from None
+    if isinstance(events, pl.DataFrame | pl.LazyFrame):
+        return events.lazy()
+    return None
 
 
 def contract_columns(schema: pl.Schema, mapping: Mapping[str, str], source: str) -> list[pl.Expr]:

@@ -23,7 +23,7 @@ from ctr_batch.core.schema import (
     SOURCE_ROW,
 )
 from ctr_batch.io.find import find_event_files, parquet_files
-from ctr_batch.io.normalize import contract_columns, normalize_events
+from ctr_batch.io.normalize import GIVEN, contract_columns, normalize_events
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
@@ -142,7 +142,7 @@ def scan_events(
 
 def scan_frame(events: pl.LazyFrame, column_map: Mapping[str, str] | None = None) -> ScannedEvents:
     """Events handed over in memory, normalized as a file's would be (see ``normalize.py``)."""
-    mapping, source = dict(column_map or {}), "the events given"
+    mapping, source = dict(column_map or {}), GIVEN
     try:
         normalized = normalize_events(events, mapping, source=source)
         has_event_id = mapping.get(EVENT_ID, EVENT_ID) in events.collect_schema()

@@ -145,7 +145,10 @@ def detect_kind(columns: list[str], source: str) -> StreamKind:
 
 
 def load_stream_output(
-    path: Path, fmt: StreamFormat | None = None, column_map: Mapping[str, str] | None = None
+    path: Path,
+    fmt: StreamFormat | None = None,
+    column_map: Mapping[str, str] | None = None,
+    kind: StreamKind | None = None,
 ) -> tuple[StreamKind, pl.DataFrame]:
     """Read a streaming job's output, detect its kind and normalize its columns.
 
@@ -157,6 +160,8 @@ def load_stream_output(
         ``parquet``, ``jsonl`` or ``csv``; default from the suffix.
     column_map
         Our column name -> the stream's, e.g. ``{"user_id": "user"}``.
+    kind
+        ``searches``, ``sessions`` or ``daily``; default: told from the columns.
 
     Returns
     -------
@@ -173,7 +178,7 @@ def load_stream_output(
     SchemaError
         If the columns fit no kind, or a column cannot be read as its type.
     """
-    return normalize_stream(read_stream_file(path, fmt), str(path), column_map)
+    return normalize_stream(read_stream_file(path, fmt), str(path), column_map, kind)
 
 
 def normalize_stream(

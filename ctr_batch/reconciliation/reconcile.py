@@ -180,8 +180,7 @@ def _stream_records(
 ) -> tuple[StreamKind, pl.DataFrame]:
     """The stream's records, read from a file or folder or taken from a frame, normalized."""
     if isinstance(stream, str | Path):
-        read_kind, records = load_stream_output(Path(stream))
-        return normalize_stream(records, str(stream), kind=kind or read_kind)
+        return load_stream_output(Path(stream), kind=kind)
     if isinstance(stream, pl.LazyFrame):
         stream = stream.collect()
     if not isinstance(stream, pl.DataFrame):

@@ -9,7 +9,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import polars as pl
-import pyarrow as pa
 
 from ctr_batch.core.config import StreamConfig
 from ctr_batch.core.errors import SchemaError
@@ -17,7 +16,7 @@ from ctr_batch.core.schema import CTR, QUARANTINE_TABLE, SEARCHES_TABLE, SEQ, SE
 from ctr_batch.io.commit import new_output, writing
 from ctr_batch.io.find import input_specs
 from ctr_batch.io.layout import check_output_folder, refuse_backfill_layout
-from ctr_batch.io.normalize import normalize_events
+from ctr_batch.io.normalize import GIVEN, frame_of, normalize_events
 from ctr_batch.io.read import ScannedEvents, decoding, scan_events
 from ctr_batch.io.write import write_tables
 from ctr_batch.stages.flag import quarantine_rows
@@ -194,11 +193,9 @@ def simulate_stream(
     1
     """
     config = StreamConfig(gap=gap, wait=wait, gap_rule=gap_rule, arrival=arrival)
-    if isinstance(events, pa.Table):
-        events = pl.DataFrame(pl.from_arrow(events))
-    if isinstance(events, pl.DataFrame | pl.LazyFrame):
+    if (given := frame_of(events)) is not None:
         extra = [arrival] if arrival else []
-        frame = normalize_events(events.lazy(), columns, source="the events given", extra=extra)
+        frame = normalize_events(given, columns, source=GIVEN, extra=extra)
         return simulate(frame, config).tables
     frame, scanned = stream_input(input_specs(events), arrival=arrival, column_map=columns)
     with decoding(scanned.paths):
