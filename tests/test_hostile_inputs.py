@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from ctr_batch.batch import strategies
 from ctr_batch.cli.app import app
+from ctr_batch.io import commit as commit_module
 from ctr_batch.io import write as write_module
 from ctr_batch.io.commit import KILL_VARIABLE
 from tests.conftest import events
@@ -237,3 +238,35 @@ def test_an_input_rewritten_while_read_stops_the_run(
     assert code == 3
     assert "changed while it was being read" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_writer_refused_the_lock_leaves_the_holders_new_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both saw no OUT; the other took the lock first: the refused one must delete nothing."""
+    out, held = tmp_path / "out", []
+    real_lock = commit_module.exclusive_lock
+
+    def raced(folder: Path, command: str = "run"):  # type: ignore[no-untyped-def]
+        holder = real_lock(folder, "run")  # the other writer wins the race to the lock
+        holder.__enter__()
+        held.append(holder)
+        return real_lock(folder, command)
+
+    monkeypatch.setattr(commit_module, "exclusive_lock", raced)
+    code, _, err = invoke("run", write(LOG, tmp_path / "in.parquet"), "--out", out)
+    assert code == 3
+    assert "is writing here" in err
+    assert (out / ".lock").exists()  # the holder's folder and lock file are still there
+    held[0].__exit__(None, None, None)
+
+
+def test_an_unreadable_unpartitioned_file_stops_backfill_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "empty.parquet").write_bytes(b"")
+    write(LOG.with_columns(pl.lit(T).alias("event_time")), tmp_path / "in" / "ok.parquet")
+    code, _, err = invoke("backfill", tmp_path / "in", "--out", tmp_path / "out",
+                          "--start", "2026-11-01", "--end", "2026-11-03")  # fmt: skip
+    assert code == 3
+    assert err.count("\n") == 1
+    assert "empty.parquet: not a readable Parquet file" in err

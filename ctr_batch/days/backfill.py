@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
-import pyarrow.parquet as pq
 
 from ctr_batch.batch.pipeline import query_roll_up
 from ctr_batch.core.config import format_duration, to_date
@@ -49,7 +48,7 @@ from ctr_batch.io.layout import (
     refuse_run_layout,
     remove_stale_temporaries,
 )
-from ctr_batch.io.read import scan_table
+from ctr_batch.io.read import file_rows, scan_table
 from ctr_batch.io.write import write_partition
 
 if TYPE_CHECKING:
@@ -167,7 +166,7 @@ def _runs(plans: list[_DayPlan]) -> list[list[_DayPlan]]:
     """
     if len(plans) < 2:
         return [plans] if plans else []
-    rows = {path: pq.read_metadata(path).num_rows for plan in plans for path in plan.files}
+    rows = {path: file_rows(path) for plan in plans for path in plan.files}
     runs: list[list[_DayPlan]] = []
     files: set[Path] = set()
     total = 0

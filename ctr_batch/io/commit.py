@@ -102,20 +102,21 @@ def discard(out: Path, folder: Path) -> None:
 def writing(out: Path, command: str) -> Iterator[None]:
     """Hold the lock on `out` for `command`, after cleaning up what killed writers left.
 
-    An `out` this block created is removed again if the block fails before any commit, so a
-    failed first run leaves nothing behind.
+    An `out` this block created is removed again, under the lock, if the block fails before
+    any commit, so a failed first run leaves nothing behind. A writer refused the lock removes
+    nothing: the folder is the holder's.
     """
     created = not out.exists()
-    try:
-        with exclusive_lock(out, command):
+    with exclusive_lock(out, command):
+        try:
             checkpoint("locked")
             remove_orphans(out)
             recover(out)
             yield
-    except BaseException:
-        if created and current_snapshot(out) is None:
-            remove_folder(out)
-        raise
+        except BaseException:
+            if created and current_snapshot(out) is None:
+                remove_folder(out)
+            raise
 
 
 def commit(out: Path, folder: Path) -> None:

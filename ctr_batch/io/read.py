@@ -206,6 +206,15 @@ def _read_footer(path: Path) -> tuple[pl.Schema, pq.FileMetaData]:
     return pl.Schema(schema), metadata
 
 
+def file_rows(path: Path) -> int:
+    """Rows of the Parquet file `path`, from its footer; InputError when it has none."""
+    try:
+        rows: int = pq.read_metadata(path).num_rows
+    except (OSError, pa.ArrowException) as exc:
+        raise InputError.unreadable(str(path), str(exc)) from None
+    return rows
+
+
 def _stamp(path: Path) -> tuple[int, int]:
     stat = path.stat()
     return stat.st_size, stat.st_mtime_ns
