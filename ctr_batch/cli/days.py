@@ -38,9 +38,9 @@ from ctr_batch.cli.common import (
     settings_json,
 )
 from ctr_batch.core.config import format_duration, to_duration
-from ctr_batch.days.backfill import DayReport
 from ctr_batch.days.backfill import backfill as run_backfill
 from ctr_batch.days.config import BackfillConfig
+from ctr_batch.days.plan import DayReport
 from ctr_batch.days.window import days_between
 
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from ctr_batch.core.summary import RunSummary
-    from ctr_batch.days.backfill import DayReport
+    from ctr_batch.days.plan import DayReport
 
 
 def summary_table(summary: RunSummary, title: str = "run summary") -> Table:
@@ -84,7 +84,7 @@ def backfill_table(reports: Sequence[DayReport], title: str = "backfill") -> Tab
         "sessions": sum(r.sessions for r in records),
         "searches": sum(r.searches for r in records),
         "clicked_searches": sum(r.clicked_searches for r in records),
-        "split_sessions": sum(r.split_sessions for r in records),
+        "long_sessions": sum(r.long_sessions for r in records),
     }
     table = Table(title=plain(title), show_header=False, title_justify="left")
     table.add_column("what", style="bold")
@@ -100,6 +100,5 @@ def backfill_table(reports: Sequence[DayReport], title: str = "backfill") -> Tab
     table.add_row("searches", f"{totals['searches']:,}")
     ctr = totals["clicked_searches"] / totals["searches"] if totals["searches"] else None
     table.add_row("CTR", _cell(ctr))
-    split = totals["split_sessions"]
-    table.add_row("sessions split by --lookback", f"[red]{split:,}[/red]" if split else "0")
+    table.add_row("sessions longer than --lookback (read whole)", f"{totals['long_sessions']:,}")
     return table

@@ -46,7 +46,7 @@ ROWS_QUARANTINED = "rows_quarantined"
 COMPUTE_SECONDS = "compute_seconds"
 LOOKBACK = "lookback"  # backfill only
 DAYS = "days"  # backfill only
-SPLIT_SESSIONS = "split_sessions"  # backfill only
+LONG_SESSIONS = "long_sessions"  # backfill only: read with a window wider than the lookback
 
 
 def quarantined_column(reason: str) -> str:
@@ -90,7 +90,7 @@ BACKFILL_SUMMARY_SCHEMA = pl.Schema(
         **_DAYS,
         **_ROWS,
         **_FIGURES,
-        SPLIT_SESSIONS: pl.Int64(),
+        LONG_SESSIONS: pl.Int64(),
     }
 )
 

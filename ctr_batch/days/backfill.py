@@ -14,7 +14,6 @@ import dataclasses
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,10 +33,10 @@ from ctr_batch.core.summary import BACKFILL_SUMMARY_SCHEMA, summary_header
 from ctr_batch.days.compute import compute_days
 from ctr_batch.days.config import BackfillConfig
 from ctr_batch.days.manifest import DayRecord, fingerprint, read_manifest
+from ctr_batch.days.plan import DayPlan, DayReport, plan_days, runs_of_days, window_files
 from ctr_batch.days.publish import DayCommits
 from ctr_batch.days.window import (
     days_between,
-    files_for_day,
     partition_date,
 )
 from ctr_batch.io.commit import writing
@@ -48,23 +47,11 @@ from ctr_batch.io.layout import (
     refuse_run_layout,
     remove_stale_temporaries,
 )
-from ctr_batch.io.read import file_rows, scan_table
+from ctr_batch.io.read import scan_table
 from ctr_batch.io.write import write_partition
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
-
-RUN_ROWS = 30_000_000  # input rows computed in one pass, at most (about 4 GiB at peak)
-
-
-@dataclass(frozen=True, slots=True)
-class DayReport:
-    """What happened to one day."""
-
-    day: date
-    computed: bool
-    record: DayRecord
-    problem: str | None = None  # why the day failed; then nothing was published for it
 
 
 def backfill(
@@ -108,13 +95,14 @@ def backfill(
         manifest = read_manifest(out)
         days = _with_days_to_rebuild(out, days, manifest, config)
         commits = DayCommits(out, manifest)
-        plans = [_plan(day, partitions, config, manifest.get(day.isoformat())) for day in days]
+        plans = plan_days(days, partitions, config, manifest)
+        days = [plan.day for plan in plans]
         reports = {plan.day: plan.skipped() for plan in plans if plan.skip}
         for report in reports.values():
             if on_day:
                 on_day(report)
 
-        def one_run(run: list[_DayPlan]) -> None:
+        def one_run(run: list[DayPlan]) -> None:
             for report in _compute_run(run, partitions, config, commits):
                 reports[report.day] = report
                 if on_day:
@@ -122,7 +110,7 @@ def backfill(
 
         try:
             with ThreadPoolExecutor(max_workers=config.jobs) as pool:
-                list(pool.map(one_run, _runs([p for p in plans if not p.skip])))
+                list(pool.map(one_run, runs_of_days([p for p in plans if not p.skip])))
             inputs = [events] if isinstance(events, str | Path) else events
             _roll_up_queries(commits.snapshot())
             summary = _summary_frame(manifest, config, inputs)
@@ -134,73 +122,25 @@ def backfill(
     return [reports[day] for day in days]
 
 
-@dataclass(frozen=True, slots=True)
-class _DayPlan:
-    """What a day reads, its fingerprint, and whether it is skipped (inputs unchanged)."""
-
-    day: date
-    files: list[Path]
-    digest: str
-    old: DayRecord | None
-    skip: bool
-
-    def skipped(self) -> DayReport:
-        """The report of a day skipped."""
-        assert self.old is not None  # only a recorded day is skipped
-        return DayReport(self.day, computed=False, record=self.old)
-
-
-def _plan(
-    day: date, partitions: dict[Path, date | None], config: BackfillConfig, old: DayRecord | None
-) -> _DayPlan:
-    files = files_for_day(day, partitions, config)
-    digest = fingerprint(files, config.settings())
-    skip = not config.force and old is not None and old.fingerprint == digest
-    return _DayPlan(day, files, digest, old, skip)
-
-
-def _runs(plans: list[_DayPlan]) -> list[list[_DayPlan]]:
-    """Consecutive days to compute in one pass each, of at most ``RUN_ROWS`` input rows.
-
-    Only the footers of the files these days read are opened, and only to group two or more.
-    """
-    if len(plans) < 2:
-        return [plans] if plans else []
-    rows = {path: file_rows(path) for plan in plans for path in plan.files}
-    runs: list[list[_DayPlan]] = []
-    files: set[Path] = set()
-    total = 0
-    for plan in plans:
-        added = set(plan.files) - files
-        grown = total + sum(rows[path] for path in added)
-        if runs and (plan.day - runs[-1][-1].day).days == 1 and grown <= RUN_ROWS:
-            runs[-1].append(plan)
-            files, total = files | added, grown
-        else:
-            runs.append([plan])
-            files, total = set(plan.files), sum(rows[path] for path in plan.files)
-    return runs
-
-
 def _compute_run(
-    run: list[_DayPlan],
+    run: list[DayPlan],
     partitions: dict[Path, date | None],
     config: BackfillConfig,
     commits: DayCommits,
 ) -> list[DayReport]:
     """Compute consecutive days in one pass, commit each, and report them."""
     started = time.perf_counter()
-    files = {path: partitions[path] for plan in run for path in plan.files}
-    computed = compute_days([plan.day for plan in run], dict(sorted(files.items())), config)
+    computed = compute_days([plan.day for plan in run], partitions, config)
     seconds = round((time.perf_counter() - started) / len(run), 3)
     reports = []
     for plan in run:
         tables, record = computed[plan.day]
         problem = config.problem(record.rows_home, record.rows_quarantined)
+        files = window_files(record, plan, partitions)
         record = dataclasses.replace(
             record,
-            fingerprint=plan.digest,
-            files=len(plan.files),
+            fingerprint=fingerprint(files, config.settings()) if record.window else plan.digest,
+            files=len(files),
             seconds=seconds,
             computed_at=datetime.now(UTC).isoformat(timespec="seconds"),
             settings=config.settings(),
@@ -275,6 +215,6 @@ def _summary_frame(
         searches,
         clicked,
         clicked / searches if searches else None,
-        sum(r.split_sessions for r in records),
+        sum(r.long_sessions for r in records),
     ]
     return pl.DataFrame([row], schema=BACKFILL_SUMMARY_SCHEMA, orient="row")

@@ -3,12 +3,13 @@
 The days from ``first`` to ``last`` read the events of ``[first - lookback, last + 1 day +
 lookback)`` plus one gap on each side, go through the pipeline once, and each day keeps its
 own rows: the sessions that start on it, the searches made on it, and the bad rows whose home
-day it is. Every session that lies within the lookback of the run's edges is computed exactly
-as a full recompute would; one reaching past them is cut there, and counted.
+day it is. A session that reaches past the window is not cut: the window widens until it
+holds the whole session, so every session is computed exactly as a full recompute would.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -21,6 +22,7 @@ from ctr_batch.core.schema import (
     CTR_BY_QUERY_TABLE,
     CTR_DAILY_TABLE,
     DATE,
+    EVENT_TIME,
     EVENTS_SCHEMA,
     FILE_INDEX,
     N_EVENTS,
@@ -29,6 +31,8 @@ from ctr_batch.core.schema import (
     REASON,
     SEARCHES_TABLE,
     SEQ,
+    SESSION_END,
+    SESSION_START,
     SESSIONS_TABLE,
     SOURCE_FILE,
     SOURCE_ROW,
@@ -38,14 +42,19 @@ from ctr_batch.days.window import (
     HOME_DAY,
     PARTITION,
     PLACED,
-    split_sessions,
+    SLACK,
+    files_between,
+    long_sessions,
+    read_range,
+    run_bounds,
     window_rows,
 )
 from ctr_batch.io.read import decoding, scan_events
 from ctr_batch.stages.flag import quarantine_rows
 
 if TYPE_CHECKING:
-    from datetime import date
+    from collections.abc import Mapping
+    from datetime import date, timedelta
     from pathlib import Path
 
     from ctr_batch.days.config import BackfillConfig
@@ -54,22 +63,56 @@ DayTables = dict[str, pl.DataFrame]
 
 
 def compute_days(
-    days: list[date], files: dict[Path, date | None], config: BackfillConfig
+    days: list[date], partitions: Mapping[Path, date | None], config: BackfillConfig
 ) -> dict[date, tuple[DayTables, DayRecord]]:
     """Tables and manifest figures of consecutive `days`, from the files of their window.
 
-    `files` maps each input file of the window to its ``date=`` partition (or None).
+    `partitions` maps every input file to its ``date=`` partition (or None); the window's
+    files are chosen from them. The window starts as the lookback around the days; while a
+    session of the days reaches one of its edges (its first event within a gap after the
+    start, or its last within a gap before the end), that side is widened (its margin
+    doubled) and the days computed again, until no session does or the data ends there.
+    So every session is computed whole, however long, at the cost of reading its span.
     """
     span = (days[0], days[-1])
+    default = margins = (config.lookback, config.lookback)
+    extent: tuple[datetime, datetime] | None = None
+    while True:
+        bounds = read_range(span, config, margins)
+        tables, home_rows = _window_tables(span, partitions, bounds, config)
+        reach = _reaching(tables[SESSIONS_TABLE], span, bounds, config)
+        if not any(reach):
+            break
+        extent = extent or _extent(partitions, config)
+        wider = _widened(margins, reach, bounds, extent)
+        if wider == margins:
+            break
+        margins = wider
+    window = [] if margins == default else [bounds[0].isoformat(), bounds[1].isoformat()]
+    computed = {}
+    for day in days:
+        day_tables = _day_tables(tables, day)
+        long = long_sessions(day_tables[SESSIONS_TABLE], span, config)
+        computed[day] = _with_record(day_tables, home_rows.get(day, 0), long, window)
+    return computed
+
+
+def _window_tables(
+    span: tuple[date, date],
+    partitions: Mapping[Path, date | None],
+    bounds: tuple[datetime, datetime],
+    config: BackfillConfig,
+) -> tuple[dict[str, pl.DataFrame], dict[date, int]]:
+    """All tables of the rows timed within `bounds`, and the input rows of each home day."""
+    files = {path: partitions[path] for path in sorted(files_between(bounds, partitions))}
     if not files:
-        empty = compute_tables(pl.LazyFrame(schema=EVENTS_SCHEMA), config.run)
-        return {day: _with_record(_day_tables(empty, day), 0, 0) for day in days}
+        return compute_tables(pl.LazyFrame(schema=EVENTS_SCHEMA), config.run), {}
     scanned = scan_events(list(files), column_map=dict(config.run.column_map))
     file_table = scanned.file_table()
     assert file_table is not None  # files were given
-    partitions = [files[path] for path in scanned.paths]
+    partition_of = [files[path] for path in scanned.paths]
     with decoding(scanned.paths):
-        rows = window_rows(scanned.frame, partitions, span, config)
+        rows = window_rows(scanned.frame, partition_of, span, config, bounds)
         window = rows.collect(engine=scanned.engine)
     _refuse_timeless(window, scanned.paths)
     usable = window.lazy().filter(pl.col(PLACED)).drop(HOME_DAY, PLACED, PARTITION)
@@ -82,13 +125,64 @@ def compute_days(
         [tables[QUARANTINE_TABLE], quarantine_rows(misplaced, file_table).collect()]
     )
     tables[QUARANTINE_TABLE] = _with_home_days(rejected, window, file_table)
-    home_rows = dict(window.group_by(HOME_DAY).len().rows())
-    computed = {}
-    for day in days:
-        day_tables = _day_tables(tables, day)
-        split = split_sessions(day_tables[SESSIONS_TABLE], span, config)
-        computed[day] = _with_record(day_tables, home_rows.get(day, 0), split)
-    return computed
+    return tables, dict(window.group_by(HOME_DAY).len().rows())
+
+
+def _reaching(
+    sessions: pl.DataFrame,
+    span: tuple[date, date],
+    bounds: tuple[datetime, datetime],
+    config: BackfillConfig,
+) -> tuple[bool, bool]:
+    """Whether a session with events on the days `span` may go on before / after `bounds`."""
+    start, end = run_bounds(span, config.run.timezone)
+    gap = config.run.gap
+    ours = (pl.col(SESSION_END) >= start) & (pl.col(SESSION_START) < end)
+    before = ours & (pl.col(SESSION_START) < bounds[0] + gap)
+    after = ours & (pl.col(SESSION_END) + gap >= bounds[1])
+    low, high = sessions.select(before.any().alias("before"), after.any().alias("after")).row(0)
+    return bool(low), bool(high)
+
+
+def _widened(
+    margins: tuple[timedelta, timedelta],
+    reach: tuple[bool, bool],
+    bounds: tuple[datetime, datetime],
+    extent: tuple[datetime, datetime],
+) -> tuple[timedelta, timedelta]:
+    """The margins, doubled on each side a session reaches unless the data ends there."""
+    before, after = margins
+    if reach[0] and bounds[0] > extent[0]:
+        before *= 2
+    if reach[1] and bounds[1] <= extent[1]:
+        after *= 2
+    return before, after
+
+
+def _extent(
+    partitions: Mapping[Path, date | None], config: BackfillConfig
+) -> tuple[datetime, datetime]:
+    """The earliest and latest times any input row can have (dated folders give a bound)."""
+    dated = [day for day in partitions.values() if day is not None]
+    flat = [path for path, day in partitions.items() if day is None]
+    lows, highs = [], []
+    if dated:
+        lows.append(datetime.combine(min(dated), datetime.min.time(), UTC) - SLACK)
+        highs.append(datetime.combine(max(dated), datetime.min.time(), UTC) + 2 * SLACK)
+    if flat:
+        scanned = scan_events(flat, column_map=dict(config.run.column_map))
+        with decoding(scanned.paths):
+            times = scanned.frame.select(
+                pl.col(EVENT_TIME).min().alias("lo"), pl.col(EVENT_TIME).max().alias("hi")
+            ).collect()
+        low, high = times.row(0)
+        lows.extend([low] if low is not None else [])
+        highs.extend([high] if high is not None else [])
+    return (
+        (min(lows), max(highs))
+        if lows
+        else (datetime.max.replace(tzinfo=UTC), datetime.min.replace(tzinfo=UTC))
+    )
 
 
 def _with_home_days(
@@ -132,7 +226,9 @@ def _day_tables(tables: dict[str, pl.DataFrame], day: date) -> DayTables:
     }
 
 
-def _with_record(day_tables: DayTables, home_rows: int, split: int) -> tuple[DayTables, DayRecord]:
+def _with_record(
+    day_tables: DayTables, home_rows: int, long: int, window: list[str]
+) -> tuple[DayTables, DayRecord]:
     """A day's tables, with their figures for the manifest."""
     searches, sessions = day_tables[SEARCHES_TABLE], day_tables[SESSIONS_TABLE]
     quarantine = day_tables[QUARANTINE_TABLE]
@@ -144,6 +240,7 @@ def _with_record(day_tables: DayTables, home_rows: int, split: int) -> tuple[Day
         session_events=int(sessions[N_EVENTS].sum()),
         searches=searches.height,
         clicked_searches=int(searches[CLICKED].sum()),
-        split_sessions=split,
+        long_sessions=long,
+        window=window,
     )
     return day_tables, record

@@ -22,9 +22,11 @@ class DayRecord:
     The figures count the day's own rows: ``rows_home`` input rows whose home day it is, of
     which ``rows_quarantined`` were set aside (``quarantined`` by reason); the day's
     ``sessions`` (with ``session_events`` events), ``searches`` and ``clicked_searches``; and
-    ``split_sessions``, its sessions cut at the edge of the lookback. The rest says how it was
-    computed: the ``fingerprint`` of its input files and settings, the number of ``files``,
-    ``seconds``, when (``computed_at``) and the ``settings``.
+    ``long_sessions``, its sessions reaching more than the lookback past the days computed
+    with it (read whole from a wider ``window``: its UTC start and end, empty when the lookback
+    sufficed). The rest says how it was computed: the ``fingerprint`` of its input files and
+    settings, the number of ``files``, ``seconds``, when (``computed_at``) and the
+    ``settings``.
     """
 
     rows_home: int = 0
@@ -34,7 +36,8 @@ class DayRecord:
     session_events: int = 0
     searches: int = 0
     clicked_searches: int = 0
-    split_sessions: int = 0
+    long_sessions: int = 0
+    window: list[str] = field(default_factory=list)
     fingerprint: str = ""
     files: int = 0
     seconds: float = 0.0
@@ -50,6 +53,8 @@ class DayRecord:
         """A record read from the manifest; TypeError for anything else."""
         if not isinstance(data, dict):
             raise TypeError(data)
+        data = dict(data)
+        data.pop("split_sessions", None)  # written before sessions were read whole (0.1.0)
         return cls(**data)
 
 

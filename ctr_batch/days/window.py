@@ -25,7 +25,7 @@ HOME_DAY = "_home_day"
 PLACED = "_placed"
 _ONE_DAY = timedelta(days=1)
 MAX_DAYS = 3_660  # days in one backfill: a bound on its partitions, manifest and run time
-_SLACK = _ONE_DAY  # a row may lie up to a day outside its date= folder (time zones, late data)
+SLACK = _ONE_DAY  # a row may lie up to a day outside its date= folder (time zones, late data)
 
 
 def days_between(start: date, end: date) -> list[date]:
@@ -96,32 +96,48 @@ def files_for_day(
     last: date | None = None,
 ) -> list[Path]:
     """Input files that can hold rows of the window of `day` (to `last`); all unpartitioned."""
-    lo, hi = _read_range(day, config, last)
+    return files_between(read_range((day, last or day), config), partitions)
+
+
+def files_between(
+    bounds: tuple[datetime, datetime], partitions: Mapping[Path, date | None]
+) -> list[Path]:
+    """Input files that can hold rows timed within `bounds` (start, end); all unpartitioned."""
+    lo, hi = bounds
     chosen = []
     for path, part in partitions.items():
         if part is None:
             chosen.append(path)
             continue
         part_start = datetime.combine(part, datetime.min.time(), UTC)
-        if part_start - _SLACK < hi and part_start + _ONE_DAY + _SLACK > lo:
+        if part_start - SLACK < hi and part_start + _ONE_DAY + SLACK > lo:
             chosen.append(path)
     return chosen
 
 
-def _read_range(
-    day: date, config: BackfillConfig, last: date | None = None
+def read_range(
+    days: tuple[date, date],
+    config: BackfillConfig,
+    margins: tuple[timedelta, timedelta] | None = None,
 ) -> tuple[datetime, datetime]:
-    """What the days from `day` to `last` (default: `day`) read: a lookback and a gap around."""
-    start, _ = day_bounds(day, config.run.timezone)
-    _, end = day_bounds(last or day, config.run.timezone)
-    margin = config.lookback + config.run.gap
-    return start - margin, end + margin
+    """What the days from `days[0]` to `days[1]` read: `margins` and a gap around them.
+
+    The margins before and after default to the lookback; a session that reaches past them
+    makes the caller widen them (see ``compute.compute_days``).
+    """
+    before, after = margins or (config.lookback, config.lookback)
+    start, end = run_bounds(days, config.run.timezone)
+    return start - before - config.run.gap, end + after + config.run.gap
 
 
-def split_sessions(sessions: pl.DataFrame, days: tuple[date, date], config: BackfillConfig) -> int:
-    """Sessions that reach past the lookback around the days computed together: cut there."""
-    start, _ = day_bounds(days[0], config.run.timezone)
-    _, end = day_bounds(days[1], config.run.timezone)
+def run_bounds(days: tuple[date, date], timezone: str) -> tuple[datetime, datetime]:
+    """Start of `days[0]` and end of `days[1]` in `timezone`, as UTC datetimes."""
+    return day_bounds(days[0], timezone)[0], day_bounds(days[1], timezone)[1]
+
+
+def long_sessions(sessions: pl.DataFrame, days: tuple[date, date], config: BackfillConfig) -> int:
+    """Sessions reaching more than the lookback past the days computed together."""
+    start, end = run_bounds(days, config.run.timezone)
     outside = (pl.col(SESSION_START) < start - config.lookback) | (
         pl.col(SESSION_END) >= end + config.lookback
     )
@@ -133,8 +149,9 @@ def window_rows(
     partitions: list[date | None],
     days: tuple[date, date],
     config: BackfillConfig,
+    bounds: tuple[datetime, datetime],
 ) -> pl.LazyFrame:
-    """Rows of the read range of the days `days` (first, last), plus home rows none can place.
+    """Rows timed within `bounds` for the days `days` (first, last), plus home rows none can place.
 
     `partitions` gives each file's ``date=`` partition, by ``_file``. Adds ``_partition``,
     ``_home_day`` and ``_placed``: false for rows without a time and for rows more than a day
@@ -142,7 +159,7 @@ def window_rows(
     outside any ``date=`` folder is at home on its file's first day; in a file without any
     time, it has no home day (null), and is kept so that the caller can refuse the file.
     """
-    lo, hi = _read_range(days[0], config, days[1])
+    lo, hi = bounds
     by_file = pl.col(FILE_INDEX).replace_strict(
         list(range(len(partitions))), partitions, return_dtype=pl.Date
     )
@@ -151,7 +168,7 @@ def window_rows(
     placed = pl.col(EVENT_TIME).is_not_null() & (
         part_start.is_null()
         | pl.col(EVENT_TIME).is_between(
-            part_start - _SLACK, part_start + _ONE_DAY + _SLACK, closed="left"
+            part_start - SLACK, part_start + _ONE_DAY + SLACK, closed="left"
         )
     )
     with_home = events.with_columns(

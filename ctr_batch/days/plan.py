@@ -1,0 +1,139 @@
+"""Which days a backfill computes: each day's files and fingerprint, and runs of days.
+
+A day is skipped when its fingerprint (its window's files and the settings) is the one it was
+computed with; days already in ``OUT`` next to the days asked for are computed again when
+their inputs changed; the days to compute are grouped in runs of consecutive days computed in
+one pass each.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from ctr_batch.days.manifest import DayRecord, fingerprint
+from ctr_batch.days.window import files_between, files_for_day, read_range, run_bounds
+from ctr_batch.io.read import file_rows
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ctr_batch.days.config import BackfillConfig
+
+RUN_ROWS = 30_000_000  # input rows computed in one pass, at most (about 4 GiB at peak)
+
+
+@dataclass(frozen=True, slots=True)
+class DayReport:
+    """What happened to one day."""
+
+    day: date
+    computed: bool
+    record: DayRecord
+    problem: str | None = None  # why the day failed; then nothing was published for it
+
+
+@dataclass(frozen=True, slots=True)
+class DayPlan:
+    """What a day reads, its fingerprint, and whether it is skipped (inputs unchanged)."""
+
+    day: date
+    files: list[Path]
+    digest: str
+    old: DayRecord | None
+    skip: bool
+
+    def skipped(self) -> DayReport:
+        """The report of a day skipped."""
+        assert self.old is not None  # only a recorded day is skipped
+        return DayReport(self.day, computed=False, record=self.old)
+
+
+def plan_days(
+    days: list[date],
+    partitions: dict[Path, date | None],
+    config: BackfillConfig,
+    manifest: dict[str, DayRecord],
+) -> list[DayPlan]:
+    """Plans of `days`, and of the stale neighbours they bring, in date order."""
+    plans = [plan_day(day, partitions, config, manifest.get(day.isoformat())) for day in days]
+    plans.extend(_stale_neighbours(days, partitions, config, manifest))
+    return sorted(plans, key=lambda plan: plan.day)
+
+
+def plan_day(
+    day: date, partitions: dict[Path, date | None], config: BackfillConfig, old: DayRecord | None
+) -> DayPlan:
+    """What `day` reads and its fingerprint; skipped when `old` was computed from the same."""
+    files = files_for_day(day, partitions, config)
+    if old is not None and old.window:  # a long session made it read more: so must a rerun
+        files = sorted({*files, *files_between(_bounds(old.window), partitions)})
+    digest = fingerprint(files, config.settings())
+    skip = not config.force and old is not None and old.fingerprint == digest
+    return DayPlan(day, files, digest, old, skip)
+
+
+def _stale_neighbours(
+    days: list[date],
+    partitions: dict[Path, date | None],
+    config: BackfillConfig,
+    manifest: dict[str, DayRecord],
+) -> list[DayPlan]:
+    """Recorded days outside `days` whose window reaches them and whose inputs changed.
+
+    The night after ``D``, day ``D``'s sessions that went on past midnight have more events:
+    ``D`` read the new day's folder in its window, so its fingerprint changed, and it is
+    computed again with the new day. Days further away are left alone (old partitions removed
+    by a retention policy, say, do not make a nightly run recompute them).
+    """
+    asked = set(days)
+    start, end = run_bounds((min(days), max(days)), config.run.timezone)
+    stale = []
+    for key, old in manifest.items():
+        day = date.fromisoformat(key)
+        window = _bounds(old.window) if old.window else read_range((day, day), config)
+        if day in asked or not (window[0] < end and window[1] > start):
+            continue
+        plan = plan_day(day, partitions, config, old)
+        if plan.digest != old.fingerprint:
+            stale.append(dataclasses.replace(plan, skip=False))
+    return stale
+
+
+def _bounds(window: list[str]) -> tuple[datetime, datetime]:
+    """A recorded window's start and end."""
+    return datetime.fromisoformat(window[0]), datetime.fromisoformat(window[1])
+
+
+def window_files(
+    record: DayRecord, plan: DayPlan, partitions: dict[Path, date | None]
+) -> list[Path]:
+    """The files a computed day read: its plan's, or those of the wider window it needed."""
+    if not record.window:
+        return plan.files
+    return sorted({*plan.files, *files_between(_bounds(record.window), partitions)})
+
+
+def runs_of_days(plans: list[DayPlan]) -> list[list[DayPlan]]:
+    """Consecutive days to compute in one pass each, of at most ``RUN_ROWS`` input rows.
+
+    Only the footers of the files these days read are opened, and only to group two or more.
+    """
+    if len(plans) < 2:
+        return [plans] if plans else []
+    rows = {path: file_rows(path) for plan in plans for path in plan.files}
+    runs: list[list[DayPlan]] = []
+    files: set[Path] = set()
+    total = 0
+    for plan in plans:
+        added = set(plan.files) - files
+        grown = total + sum(rows[path] for path in added)
+        if runs and (plan.day - runs[-1][-1].day).days == 1 and grown <= RUN_ROWS:
+            runs[-1].append(plan)
+            files, total = files | added, grown
+        else:
+            runs.append([plan])
+            files, total = set(plan.files), sum(rows[path] for path in plan.files)
+    return runs

@@ -1,0 +1,141 @@
+"""Sessions far longer than the lookback: every backfill order, and nightly arrival, is exact."""
+
+from __future__ import annotations
+
+import random
+import shutil
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ctr_batch.batch.run import run
+from ctr_batch.core.config import RunConfig
+from ctr_batch.days.backfill import backfill
+from ctr_batch.days.config import BackfillConfig
+from ctr_batch.days.manifest import read_manifest
+from ctr_batch.days.window import days_between
+from ctr_batch.io.write import write_events
+from ctr_batch.sql.query import run_checks
+from tests.days.test_backfill import assert_same_tables, chunked
+from tests.strategies import to_frame
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+GAP = timedelta(minutes=30)
+LOOKBACK = timedelta(hours=1)  # sessions below reach ten times as far and more
+START = datetime(2024, 1, 1, 6, tzinfo=UTC)
+DAYS = days_between(date(2023, 12, 31), date(2024, 1, 4))
+STEPS = (
+    timedelta(0), timedelta(minutes=1), timedelta(minutes=29), GAP, GAP + timedelta(microseconds=1),
+    timedelta(minutes=31), timedelta(hours=3),
+)  # fmt: skip
+KINDS = ("search", "results", "click", "click", "app_open", "app_close")
+
+
+@st.composite
+def long_session_logs(draw: st.DrawFn) -> pl.DataFrame:
+    """A few users, each a run of events mostly less than a gap apart (sessions of hours)."""
+    rows = []
+    for user in draw(st.lists(st.sampled_from("abcdef"), min_size=1, max_size=4, unique=True)):
+        time = START + timedelta(hours=draw(st.integers(0, 40)))
+        steps = draw(st.lists(st.sampled_from(STEPS[:3] * 4 + STEPS[3:]), max_size=60))
+        for step in [timedelta(0), *steps]:
+            time += step
+            kind = draw(st.sampled_from(KINDS))
+            rows.append({
+                "user_id": user, "event_time": time, "event_type": kind,
+                "query": "q" if kind == "search" else None,
+                "items": ["x", "y"] if kind == "results" else None,
+                "item": "y" if kind == "click" else None, "event_id": None,
+            })  # fmt: skip
+    return to_frame(rows)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    log=long_session_logs(),
+    rule=st.sampled_from(["inclusive", "exclusive"]),
+    zone=st.sampled_from(["UTC", "America/New_York"]),
+    seed=st.integers(0, 1000),
+)
+def test_every_order_equals_one_run_however_long_the_sessions(  # type: ignore[no-untyped-def]
+    tmp_path_factory, log: pl.DataFrame, rule: str, zone: str, seed: int
+) -> None:
+    root = tmp_path_factory.mktemp("long")
+    write_events(log, root / "events")
+    config = BackfillConfig(
+        run=RunConfig(gap=GAP, gap_rule=rule, timezone=zone),  # type: ignore[arg-type]
+        lookback=LOOKBACK,
+        allow_empty=True,
+    )
+    run([root / "events"], root / "full", config.run)
+    rng = random.Random(seed)
+    for name, ranges in {
+        "reverse": [(d, d) for d in reversed(DAYS)],
+        "chunks": chunked(DAYS, rng),
+    }.items():
+        for first, last in ranges:
+            backfill([root / "events"], root / name, first, last, config)
+        assert_same_tables(root / name, root / "full")
+    _nightly(root, config)
+    assert_same_tables(root / "nightly", root / "full")
+    one_day = rng.choice(DAYS)  # a partial range is whole too: every check passes
+    backfill([root / "events"], root / "partial", one_day, one_day, config)
+    assert not {name for name, rows in run_checks(root / "partial").items() if rows.height}
+
+
+def _nightly(root: Path, config: BackfillConfig) -> None:
+    """Each UTC day's folder arrives, then that day is backfilled, as a nightly job does.
+
+    In another time zone, a UTC folder also holds rows of the local day before, so the job
+    backfills both (the day before is computed again only if its inputs changed).
+    """
+    arrived = root / "arrived"
+    arrived.mkdir()
+    behind = timedelta(days=0 if config.run.timezone == "UTC" else 1)
+    for day in DAYS:
+        folder = root / "events" / f"date={day}"
+        if folder.exists():
+            shutil.copytree(folder, arrived / folder.name)
+        if any(arrived.iterdir()):  # before the first folder there is nothing to read
+            backfill([arrived], root / "nightly", day - behind, day, config)
+
+
+def test_a_bot_session_of_days_is_read_whole_and_rerun_skips_it(tmp_path: Path) -> None:
+    # one user clicking every 20 minutes for 3 days: one session, longer than the lookback
+    times = pl.datetime_range(
+        pl.datetime(2026, 11, 1, time_zone="UTC"), pl.datetime(2026, 11, 4, time_zone="UTC"),
+        interval="20m", eager=True,
+    )  # fmt: skip
+    frame = to_frame([
+        {"user_id": "u", "event_time": t, "event_type": "click", "query": None, "items": None,
+         "item": None, "event_id": None}
+        for t in times
+    ])  # fmt: skip
+    write_events(frame, tmp_path / "events")
+    config = BackfillConfig(allow_empty=True)
+    nightly = [
+        report
+        for day in (1, 2, 3, 4)
+        for report in backfill([tmp_path / "events"], tmp_path / "out",
+                               date(2026, 11, day), date(2026, 11, day), config)  # fmt: skip
+    ]
+    assert nightly[0].record.long_sessions == 1
+    assert nightly[0].record.window  # read wider than the lookback, and recorded
+    run([tmp_path / "events"], tmp_path / "full", config.run)
+    assert_same_tables(tmp_path / "out", tmp_path / "full")
+    assert not {name for name, rows in run_checks(tmp_path / "out").items() if rows.height}
+    again = backfill([tmp_path / "events"], tmp_path / "out", date(2026, 11, 1),
+                     date(2026, 11, 4), config)  # fmt: skip
+    assert not any(report.computed for report in again)
+    (tmp_path / "events" / "date=2026-11-03" / "events.parquet").unlink()  # the bot paused
+    changed = backfill([tmp_path / "events"], tmp_path / "out", date(2026, 11, 4),
+                       date(2026, 11, 4), config)  # fmt: skip
+    assert {r.day for r in changed if r.computed} >= {date(2026, 11, 1), date(2026, 11, 2)}
+    run([tmp_path / "events"], tmp_path / "full2", config.run)
+    assert_same_tables(tmp_path / "out", tmp_path / "full2")
+    assert not read_manifest(tmp_path / "out")["2026-11-01"].window  # now within the lookback
