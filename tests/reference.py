@@ -58,8 +58,17 @@ def opens_new_session(delta: timedelta, gap: timedelta, gap_rule: str) -> bool:
     raise ValueError(msg)
 
 
-def sessionize(valid: list[tuple[int, dict]], gap: timedelta, gap_rule: str) -> list[list[dict]]:
-    """Group valid rows into sessions: lists of rows ordered by (event_time, input position)."""
+def sessionize(
+    valid: list[tuple[int, dict]],
+    gap: timedelta,
+    gap_rule: str,
+    max_session: timedelta | None = None,
+) -> list[list[dict]]:
+    """Group valid rows into sessions: lists of rows ordered by (event_time, input position).
+
+    With `max_session`, an event more than that after its session's first event opens a new
+    session.
+    """
     by_user: dict[str, list[tuple[int, dict]]] = {}
     for position, row in valid:
         by_user.setdefault(row["user_id"], []).append((position, row))
@@ -68,8 +77,14 @@ def sessionize(valid: list[tuple[int, dict]], gap: timedelta, gap_rule: str) -> 
         user_rows.sort(key=lambda pos_row: (pos_row[1]["event_time"], pos_row[0]))
         current: list[dict] = []
         for _, row in user_rows:
-            if current and opens_new_session(
-                row["event_time"] - current[-1]["event_time"], gap, gap_rule
+            too_long = (
+                max_session is not None
+                and bool(current)
+                and row["event_time"] - current[0]["event_time"] > max_session
+            )
+            if current and (
+                too_long
+                or opens_new_session(row["event_time"] - current[-1]["event_time"], gap, gap_rule)
             ):
                 sessions.append(current)
                 current = []
@@ -209,12 +224,16 @@ def ctr_by_query(searches: list[dict]) -> list[dict]:
 
 # --- everything ---------------------------------------------------------------------------------
 def reference_tables(
-    rows: list[dict], gap: timedelta, gap_rule: str = "inclusive", tz: str = "UTC"
+    rows: list[dict],
+    gap: timedelta,
+    gap_rule: str = "inclusive",
+    tz: str = "UTC",
+    max_session: timedelta | None = None,
 ) -> dict[str, list[dict]]:
     """All tables of CONTRACT §5 for ``rows`` (in input order), as lists of dicts."""
     valid, quarantine = split_valid(rows)
     sessions, searches = [], []
-    for events in sessionize(valid, gap, gap_rule):
+    for events in sessionize(valid, gap, gap_rule, max_session):
         session = session_row(events, tz)
         sessions.append(session)
         for index, segment in enumerate(search_segments(events), start=1):

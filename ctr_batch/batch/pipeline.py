@@ -9,7 +9,7 @@ puts stages in order.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import polars as pl
 
@@ -19,6 +19,7 @@ from ctr_batch.core.schema import (
     CTR_BY_QUERY_TABLE,
     CTR_DAILY_TABLE,
     EVENT_ID,
+    EVENT_TIME,
     INPUT_ROW,
     ITEM,
     ITEMS,
@@ -45,11 +46,16 @@ from ctr_batch.stages.flag import (
 from ctr_batch.stages.segment import segment
 from ctr_batch.stages.sessionize import (
     USER_KEYS,
+    cap_sessions,
     group_users,
     out_of_order,
+    session_rows,
     sessionize,
     users_interleaved,
 )
+
+if TYPE_CHECKING:
+    from datetime import timedelta
 
 PolarsEngine = Literal["auto", "in-memory", "streaming"]
 
@@ -244,9 +250,29 @@ def _sessionize_and_segment(to_sort: pl.DataFrame, config: RunConfig) -> pl.Data
         sessions = sessionize(
             by_user.lazy(), gap=config.gap, gap_rule=config.gap_rule, presorted=not disordered
         )
+        if config.max_session is not None:
+            sessions = _capped(sessions.collect(engine="in-memory"), config.max_session).lazy()
         return segment(sessions).collect(engine="in-memory")
     msg = "unreachable: user_id as the key never interleaves users"
     raise AssertionError(msg)
+
+
+def _capped(sessions: pl.DataFrame, max_session: timedelta) -> pl.DataFrame:
+    """`sessions` with no session longer than `max_session` (``cap_sessions`` until stable).
+
+    A round opens one more session in each session still too long: as many rounds as the
+    longest session has pieces, none when no session is too long.
+    """
+    while True:
+        long = (
+            pl.col(EVENT_TIME).max().over(SESSION_FIRST_ROW)
+            - pl.col(EVENT_TIME).min().over(SESSION_FIRST_ROW)
+            > max_session
+        )
+        if not sessions.select(long.any()).item():
+            return sessions
+        rounded = cap_sessions(sessions.lazy(), max_session).with_columns(session_rows())
+        sessions = rounded.collect(engine="in-memory")
 
 
 def _flag_rows(

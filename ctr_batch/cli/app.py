@@ -28,6 +28,7 @@ from ctr_batch.cli.common import (
     GapOption,
     GapRuleOption,
     JsonOption,
+    MaxSessionOption,
     OutOption,
     QuietOption,
     TimezoneOption,
@@ -153,6 +154,7 @@ def run(
     gap_rule: GapRuleOption = "inclusive",
     timezone: TimezoneOption = "UTC",
     column: ColumnOption = None,
+    max_session: MaxSessionOption = None,
     engine: EngineOption = "auto",
     memory_limit: Annotated[
         str | None,
@@ -176,7 +178,7 @@ def run(
     as_json: JsonOption = False,
 ) -> None:
     """Compute sessions, searches, CTR tables and quarantine from EVENTS into OUT."""
-    config = run_config(gap, gap_rule, timezone, column)
+    config = run_config(gap, gap_rule, timezone, column, max_session)
     if buckets is not None and buckets < 1:
         msg = f"--buckets must be at least 1; got {buckets}"
         raise ConfigError(msg)

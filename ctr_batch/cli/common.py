@@ -60,6 +60,16 @@ ColumnOption = Annotated[
         "several, separated by spaces).",
     ),
 ]
+MaxSessionOption = Annotated[
+    str | None,
+    typer.Option(
+        "--max-session",
+        envvar="CTR_BATCH_MAX_SESSION",
+        help="Longest a session may last, e.g. 24h: an event later than this after its "
+        "session's first event opens a new session (bots make no endless session). Off by "
+        "default.",
+    ),
+]
 OutOption = Annotated[
     Path,
     typer.Option("--out", "-o", envvar="CTR_BATCH_OUT", help="Output directory for the tables."),
@@ -120,7 +130,11 @@ def _print_error(message: str) -> None:
 
 
 def run_config(
-    gap: str, gap_rule: str, timezone: str, columns: list[str] | None = None
+    gap: str,
+    gap_rule: str,
+    timezone: str,
+    columns: list[str] | None = None,
+    max_session: str | None = None,
 ) -> RunConfig:
     """Build the run settings from command-line text."""
     pairs = []
@@ -135,6 +149,7 @@ def run_config(
         gap_rule=gap_rule,  # type: ignore[arg-type]  # checked by RunConfig
         timezone=timezone,
         column_map=tuple(pairs),
+        max_session=None if max_session is None else to_duration(max_session, "--max-session"),
     )
 
 
@@ -145,6 +160,7 @@ def settings_json(config: RunConfig) -> dict[str, object]:
         "gap_rule": config.gap_rule,
         "timezone": config.timezone,
         "column_map": dict(config.column_map),
+        "max_session": None if config.max_session is None else format_duration(config.max_session),
     }
 
 

@@ -26,6 +26,7 @@ from ctr_batch.cli.common import (
     GapOption,
     GapRuleOption,
     JsonOption,
+    MaxSessionOption,
     OutOption,
     QuietOption,
     TimezoneOption,
@@ -96,6 +97,7 @@ def backfill(
         ),
     ] = 0.05,
     column: ColumnOption = None,
+    max_session: MaxSessionOption = None,
     quiet: QuietOption = False,
     as_json: JsonOption = False,
 ) -> None:  # long: one line per Typer option
@@ -106,7 +108,7 @@ def backfill(
     other settings (use them, or --force to rebuild every day).
     """
     config = BackfillConfig(
-        run=run_config(gap, gap_rule, timezone, column),
+        run=run_config(gap, gap_rule, timezone, column, max_session),
         lookback=to_duration(lookback, "--lookback"),
         force=force,
         jobs=jobs,

@@ -173,6 +173,9 @@ class RunConfig:
     column_map
         Input column names for contract columns: a mapping ``{contract_name: source_name}``
         or ``(contract_name, source_name)`` pairs.
+    max_session
+        Longest a session may last (None: no limit). An event more than this after its
+        session's first event opens a new session, so a session never lasts longer.
 
     Examples
     --------
@@ -184,6 +187,7 @@ class RunConfig:
     gap_rule: GapRule
     timezone: str
     column_map: tuple[tuple[str, str], ...]
+    max_session: timedelta | None
 
     def __init__(
         self,
@@ -192,16 +196,22 @@ class RunConfig:
         gap_rule: GapRule = "inclusive",
         timezone: str = "UTC",
         column_map: ColumnMap = (),
+        max_session: Duration | None = None,
     ) -> None:
         object.__setattr__(self, "gap", to_duration(gap, "gap"))
         object.__setattr__(self, "gap_rule", gap_rule)
         object.__setattr__(self, "timezone", timezone)
         object.__setattr__(self, "column_map", _column_pairs(column_map))
+        longest = None if max_session is None else to_duration(max_session, "max session")
+        object.__setattr__(self, "max_session", longest)
         self._check()
 
     def _check(self) -> None:
         if self.gap <= timedelta(0):
             msg = f"gap must be positive; got {format_duration(self.gap)}"
+            raise ConfigError(msg)
+        if self.max_session is not None and self.max_session <= timedelta(0):
+            msg = f"max session must be positive; got {format_duration(self.max_session)}"
             raise ConfigError(msg)
         if self.gap_rule not in GAP_RULES:
             msg = f"gap rule must be one of {list(GAP_RULES)}; got {self.gap_rule!r}"
@@ -221,6 +231,7 @@ class RunConfig:
         gap_rule: GapRule | None = None,
         timezone: str | None = None,
         column_map: ColumnMap | None = None,
+        max_session: Duration | None = None,
     ) -> RunConfig:
         """These settings with those given (not None) replaced, checked again.
 
@@ -234,6 +245,7 @@ class RunConfig:
             gap_rule=self.gap_rule if gap_rule is None else gap_rule,
             timezone=self.timezone if timezone is None else timezone,
             column_map=self.column_map if column_map is None else column_map,
+            max_session=self.max_session if max_session is None else max_session,
         )
 
 

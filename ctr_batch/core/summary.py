@@ -38,6 +38,7 @@ GAP = "gap"  # as text, e.g. 30m
 GAP_US = "gap_us"
 GAP_RULE = "gap_rule"
 TIMEZONE = "timezone"
+MAX_SESSION_US = "max_session_us"  # null: no maximum session duration
 FIRST_DAY = "first_day"
 LAST_DAY = "last_day"
 ROWS_READ = "rows_read"
@@ -63,6 +64,7 @@ _HEADER = {
     GAP_US: pl.Int64(),
     GAP_RULE: pl.String(),
     TIMEZONE: pl.String(),
+    MAX_SESSION_US: pl.Int64(),
 }
 _ROWS = {ROWS_READ: pl.Int64(), ROWS_PROCESSED: pl.Int64(), ROWS_QUARANTINED: pl.Int64()}
 _FIGURES = {
@@ -173,6 +175,7 @@ def summary_header(
     layout: str, config: RunConfig, inputs: Sequence[str | Path]
 ) -> dict[str, object]:
     """The first columns of every ``run_summary``: layout, time, version, inputs and settings."""
+    longest = config.max_session
     return {
         LAYOUT: layout,
         FINISHED_AT: datetime.now(UTC).replace(microsecond=0),
@@ -182,6 +185,7 @@ def summary_header(
         GAP_US: config.gap // timedelta(microseconds=1),
         GAP_RULE: config.gap_rule,
         TIMEZONE: config.timezone,
+        MAX_SESSION_US: None if longest is None else longest // timedelta(microseconds=1),
     }
 
 
@@ -191,8 +195,10 @@ def recorded_settings(summary: Mapping[str, object]) -> RunConfig | None:
     if not isinstance(gap_us, int):
         return None
     rule = summary.get(GAP_RULE) or "inclusive"
+    longest = summary.get(MAX_SESSION_US)
     return RunConfig(
         gap=timedelta(microseconds=gap_us),
         gap_rule=rule,  # type: ignore[arg-type]  # checked by RunConfig
         timezone=str(summary.get(TIMEZONE) or "UTC"),
+        max_session=timedelta(microseconds=longest) if isinstance(longest, int) else None,
     )

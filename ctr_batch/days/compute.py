@@ -36,6 +36,7 @@ from ctr_batch.core.schema import (
     SESSIONS_TABLE,
     SOURCE_FILE,
     SOURCE_ROW,
+    USER_ID,
 )
 from ctr_batch.days.manifest import DayRecord
 from ctr_batch.days.window import (
@@ -137,11 +138,28 @@ def _reaching(
     """Whether a session with events on the days `span` may go on before / after `bounds`."""
     start, end = run_bounds(span, config.run.timezone)
     gap = config.run.gap
+    if config.run.max_session is not None:  # pieces of one gap session are decided together
+        sessions = _gap_sessions(sessions, config)
     ours = (pl.col(SESSION_END) >= start) & (pl.col(SESSION_START) < end)
     before = ours & (pl.col(SESSION_START) < bounds[0] + gap)
     after = ours & (pl.col(SESSION_END) + gap >= bounds[1])
     low, high = sessions.select(before.any().alias("before"), after.any().alias("after")).row(0)
     return bool(low), bool(high)
+
+
+def _gap_sessions(sessions: pl.DataFrame, config: BackfillConfig) -> pl.DataFrame:
+    """The sessions the gap alone makes: pieces cut by ``max_session`` joined again.
+
+    Where a piece ends, the next piece of its user starts within a gap (else the gap rule
+    cut there), so consecutive pieces a gap apart or less are one gap session.
+    """
+    idle = pl.col(SESSION_START) - pl.col(SESSION_END).shift().over(USER_ID)
+    apart = idle > config.run.gap if config.run.gap_rule == "inclusive" else idle >= config.run.gap
+    chain = apart.fill_null(True).cum_sum().over(USER_ID)
+    ordered = sessions.sort(USER_ID, SESSION_START)
+    return ordered.group_by(USER_ID, chain.alias("_chain")).agg(
+        pl.col(SESSION_START).min(), pl.col(SESSION_END).max()
+    )
 
 
 def _widened(

@@ -82,8 +82,12 @@ class BackfillConfig:
             raise ConfigError(msg)
 
     def settings(self) -> dict[str, Any]:
-        """What a day's result depends on besides its input files."""
-        return {
+        """What a day's result depends on besides its input files.
+
+        ``max_session_us`` appears only when set, so days computed before it existed keep
+        their settings.
+        """
+        settings = {
             "gap_us": self.run.gap // timedelta(microseconds=1),
             "gap_rule": self.run.gap_rule,
             "timezone": self.run.timezone,
@@ -91,6 +95,9 @@ class BackfillConfig:
             "column_map": sorted(self.run.column_map),
             "tool_version": __version__,
         }
+        if self.run.max_session is not None:
+            settings["max_session_us"] = self.run.max_session // timedelta(microseconds=1)
+        return settings
 
     def problem(self, rows: int, quarantined: int) -> str | None:
         """Why a day of `rows` input rows, `quarantined` of them set aside, must not publish."""

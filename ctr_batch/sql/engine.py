@@ -150,6 +150,10 @@ def compute_tables_duckdb(
     if not isinstance(config, RunConfig):
         msg = f"config: expected a RunConfig; got {type(config).__name__}"
         raise ConfigError(msg)
+    if config.max_session is not None:
+        msg = "--max-session is not available with --engine duckdb (the SQL twin checks the "
+        msg += "gap rules only); use another engine"
+        raise ConfigError(msg)
     params = stage_parameters(config, dedupe=dedupe)
     source_frame = _SOURCES_SCHEMA.to_frame() if file_table is None else file_table.collect()
     with tempfile.TemporaryDirectory(prefix="ctr-batch-duckdb-") as spill:

@@ -21,6 +21,8 @@ from ctr_batch.core.schema import (
 )
 
 if TYPE_CHECKING:
+    from datetime import timedelta
+
     from ctr_batch.core.config import Duration, GapRule
 
 
@@ -135,12 +137,43 @@ def sessionize(
     if USER_KEY not in schema:
         events = events.with_columns(user_key("string"))
     ordered = events if presorted else events.sort(USER_KEY, EVENT_TIME, SEQ)
-    row, opens = pl.col(ROW), pl.col(OPENS_SESSION)
-    closes = opens.shift(-1, fill_value=True)
-    return ordered.with_columns(
+    marked = ordered.with_columns(
         pl.int_range(pl.len(), dtype=pl.get_index_type()).alias(ROW),
         opens_session(gap, gap_rule, user=USER_KEY),
-    ).with_columns(
+    )
+    return marked.with_columns(session_rows())
+
+
+def session_rows() -> list[pl.Expr]:
+    """``_session_first_row`` and ``_session_last_row`` from ``_row`` and ``_opens_session``."""
+    row, opens = pl.col(ROW), pl.col(OPENS_SESSION)
+    closes = opens.shift(-1, fill_value=True)
+    return [
         pl.when(opens).then(row).forward_fill().alias(SESSION_FIRST_ROW),
         pl.when(closes).then(row).backward_fill().alias(SESSION_LAST_ROW),
-    )
+    ]
+
+
+def cap_sessions(sessions: pl.LazyFrame, max_session: timedelta) -> pl.LazyFrame:
+    """One round of the maximum session duration, on sessionized events.
+
+    In every session that lasts more than `max_session`, the first event more than
+    `max_session` after the session's first event opens a new session. Repeated until a
+    round changes nothing, no session lasts longer (a session of ``k`` times the maximum
+    takes ``k`` rounds); ``_session_first_row``/``_session_last_row`` are then stale:
+    ``session_rows`` renews them.
+
+    Examples
+    --------
+    >>> from datetime import datetime, timedelta
+    >>> t = [datetime(2024, 1, 1, h) for h in (0, 1, 2, 3, 4)]
+    >>> events = pl.LazyFrame({"user_id": ["a"] * 5, "event_time": t})
+    >>> once = cap_sessions(sessionize(events, gap="2h"), timedelta(hours=1, minutes=30))
+    >>> once.collect()["_opens_session"].to_list()
+    [True, False, True, False, False]
+    """
+    opens = pl.col(OPENS_SESSION)
+    start = pl.when(opens).then(pl.col(EVENT_TIME)).forward_fill()
+    over = (pl.col(EVENT_TIME) - start) > max_session  # never an opener: max_session > 0
+    first_over = over & ~over.shift(1, fill_value=False)
+    return sessions.with_columns(opens | first_over)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ctr_batch.batch.pipeline import compute_tables
 from ctr_batch.core.config import RunConfig
@@ -59,9 +60,13 @@ QUARANTINE_KEY = ("reason", "user_id", "event_time", "event_type", "event_id")
 
 
 def run_engine(
-    rows: list[dict], gap: timedelta = GAP, gap_rule: str = "inclusive", tz: str = "UTC"
+    rows: list[dict],
+    gap: timedelta = GAP,
+    gap_rule: str = "inclusive",
+    tz: str = "UTC",
+    max_session: timedelta | None = None,
 ) -> dict[str, list[dict]]:
-    config = RunConfig(gap=gap, gap_rule=gap_rule, timezone=tz)
+    config = RunConfig(gap=gap, gap_rule=gap_rule, timezone=tz, max_session=max_session)
     tables: dict[str, pl.DataFrame] = compute_tables(to_frame(rows).lazy(), config=config)
     return {name: frame.to_dicts() for name, frame in tables.items()}
 
@@ -117,10 +122,14 @@ def quarantine_multiset(rows: list[dict]) -> Counter[tuple]:
 
 
 def assert_matches_reference(
-    rows: list[dict], gap: timedelta = GAP, gap_rule: str = "inclusive", tz: str = "UTC"
+    rows: list[dict],
+    gap: timedelta = GAP,
+    gap_rule: str = "inclusive",
+    tz: str = "UTC",
+    max_session: timedelta | None = None,
 ) -> None:
-    expected = with_session_keys(reference_tables(rows, gap, gap_rule, tz))
-    actual = with_session_keys(run_engine(rows, gap, gap_rule, tz))
+    expected = with_session_keys(reference_tables(rows, gap, gap_rule, tz, max_session))
+    actual = with_session_keys(run_engine(rows, gap, gap_rule, tz, max_session))
 
     assert_same_rows("sessions", actual["sessions"], expected["sessions"], SESSION_COLUMNS)
     assert_same_rows("searches", actual["searches"], expected["searches"], SEARCH_COLUMNS)
@@ -142,6 +151,22 @@ def assert_matches_reference(
 @given(rows=event_logs)
 def test_engine_matches_reference(gap_rule: str, tz: str, rows: list[dict]) -> None:
     assert_matches_reference(rows, gap_rule=gap_rule, tz=tz)
+
+
+@pytest.mark.parametrize(
+    "longest",
+    [timedelta(microseconds=1), timedelta(seconds=9), GAP, timedelta(seconds=25)],
+    ids=["1us", "9s", "gap", "25s"],
+)
+@settings(max_examples=60, deadline=None)
+@given(rows=event_logs, exclusive=st.booleans())
+def test_max_session_matches_reference(
+    longest: timedelta, rows: list[dict], exclusive: bool
+) -> None:
+    rule = "exclusive" if exclusive else "inclusive"
+    assert_matches_reference(rows, gap_rule=rule, max_session=longest)
+    actual = run_engine(rows, gap_rule=rule, max_session=longest)
+    assert all(s["duration"] <= longest for s in actual["sessions"])
 
 
 @PROPERTY_SETTINGS

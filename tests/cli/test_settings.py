@@ -39,6 +39,7 @@ def test_command_line_beats_environment_beats_file(here: Path) -> None:
     (here / "ctr-batch.toml").write_text('gap = "5s"\ntimezone = "Asia/Tokyo"\n')
     assert settings_of_run(here) == {
         "gap": "5s", "gap_rule": "inclusive", "timezone": "Asia/Tokyo", "column_map": {},
+        "max_session": None,
         "engine": "auto",
     }  # fmt: skip
     by_env = settings_of_run(here, env={"CTR_BATCH_GAP": "7s"})

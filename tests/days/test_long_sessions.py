@@ -29,9 +29,10 @@ GAP = timedelta(minutes=30)
 LOOKBACK = timedelta(hours=1)  # sessions below reach ten times as far and more
 START = datetime(2024, 1, 1, 6, tzinfo=UTC)
 DAYS = days_between(date(2023, 12, 31), date(2024, 1, 4))
+MINUTE = timedelta(minutes=1)
 STEPS = (
-    timedelta(0), timedelta(minutes=1), timedelta(minutes=29), GAP, GAP + timedelta(microseconds=1),
-    timedelta(minutes=31), timedelta(hours=3),
+    timedelta(0), MINUTE, 29 * MINUTE, GAP, GAP + timedelta(microseconds=1), 31 * MINUTE,
+    180 * MINUTE,
 )  # fmt: skip
 KINDS = ("search", "results", "click", "click", "app_open", "app_close")
 
@@ -60,15 +61,16 @@ def long_session_logs(draw: st.DrawFn) -> pl.DataFrame:
     log=long_session_logs(),
     rule=st.sampled_from(["inclusive", "exclusive"]),
     zone=st.sampled_from(["UTC", "America/New_York"]),
+    longest=st.sampled_from([None, None, timedelta(hours=2)]),
     seed=st.integers(0, 1000),
 )
 def test_every_order_equals_one_run_however_long_the_sessions(  # type: ignore[no-untyped-def]
-    tmp_path_factory, log: pl.DataFrame, rule: str, zone: str, seed: int
+    tmp_path_factory, log: pl.DataFrame, rule: str, zone: str, longest: timedelta, seed: int
 ) -> None:
     root = tmp_path_factory.mktemp("long")
     write_events(log, root / "events")
     config = BackfillConfig(
-        run=RunConfig(gap=GAP, gap_rule=rule, timezone=zone),  # type: ignore[arg-type]
+        run=RunConfig(gap=GAP, gap_rule=rule, timezone=zone, max_session=longest),  # type: ignore[arg-type]
         lookback=LOOKBACK,
         allow_empty=True,
     )
@@ -121,8 +123,13 @@ def test_a_bot_session_of_days_is_read_whole_and_rerun_skips_it(tmp_path: Path) 
     nightly = [
         report
         for day in (1, 2, 3, 4)
-        for report in backfill([tmp_path / "events"], tmp_path / "out",
-                               date(2026, 11, day), date(2026, 11, day), config)  # fmt: skip
+        for report in backfill(
+            [tmp_path / "events"],
+            tmp_path / "out",
+            date(2026, 11, day),
+            date(2026, 11, day),
+            config,
+        )
     ]
     assert nightly[0].record.long_sessions == 1
     assert nightly[0].record.window  # read wider than the lookback, and recorded

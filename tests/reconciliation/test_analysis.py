@@ -13,8 +13,8 @@ from ctr_batch.batch.run import run
 from ctr_batch.core.config import RunConfig
 from ctr_batch.io.read import scan_events
 from ctr_batch.reconciliation import analysis
-from ctr_batch.reconciliation.records import daily_from_searches
 from ctr_batch.reconciliation.reconcile import reconcile
+from ctr_batch.reconciliation.records import daily_from_searches
 from ctr_batch.samples.generate import generate_events
 from ctr_batch.streaming.run import simulate_stream
 
