@@ -116,6 +116,43 @@ def noun(kind: QueryKind) -> str:
     return "query" if kind == "report" else "check"
 
 
+def bind_params(
+    query: QueryFile, given: Mapping[str, str | None], kind: QueryKind
+) -> dict[str, str | None]:
+    """Values for every declared parameter of `query`: those given, else the defaults.
+
+    Raises
+    ------
+    ConfigError
+        For a parameter `query` does not declare, or a required one not given.
+    """
+    unknown = sorted(set(given) - set(query.params))
+    if unknown:
+        msg = f"{noun(kind)} {query.name!r} has no parameter(s) {unknown}; "
+        msg += f"declared: {describe_params(query)}"
+        raise ConfigError(msg)
+    missing = [name for name in query.required if name not in given]
+    if missing:
+        msg = f"{noun(kind)} {query.name!r} needs parameter(s) {missing}; "
+        msg += f"declared: {describe_params(query)}"
+        raise ConfigError(msg)
+    return {name: given[name] if name in given else query.defaults[name] for name in query.params}
+
+
+def describe_params(query: QueryFile) -> str:
+    """The declared parameters and their defaults: ``$a (required), $b (default 1)``."""
+    if not query.params:
+        return "none"
+    described = []
+    for name in query.params:
+        if name not in query.defaults:
+            described.append(f"${name} (required)")
+        else:
+            default = query.defaults[name]
+            described.append(f"${name} (default {'none' if default is None else default})")
+    return ", ".join(described)
+
+
 # --- header parsing ------------------------------------------------------------------------------
 
 
