@@ -20,6 +20,7 @@ from ctr_batch.batch import run as batch_run
 from ctr_batch.batch.strategies import ENGINES
 from ctr_batch.cli import days as cli_days
 from ctr_batch.cli import render as report
+from ctr_batch.cli import report as cli_report
 from ctr_batch.cli import sql as cli_sql
 from ctr_batch.cli import stream as cli_stream
 from ctr_batch.cli.common import (
@@ -252,6 +253,7 @@ app.command()(cli_sql.sql)
 app.command()(cli_sql.query)
 app.command()(cli_sql.check)
 app.command(name="export-duckdb")(cli_sql.export_duckdb)
+app.command(name="report")(cli_report.report)
 app.command(name="simulate-stream")(cli_stream.simulate_stream)
 app.command()(cli_stream.validate)
 

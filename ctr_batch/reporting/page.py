@@ -1,0 +1,221 @@
+r"""The report as one HTML page: headline cards, chart slots, query tables, scripts inline.
+
+Values reach the page escaped (``html.escape``) or as JSON inside a ``<script>`` element
+with ``</`` written ``<\/``, so a query text cannot end the script or add markup; the
+browser builds the query tables from that JSON with ``textContent``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass
+from importlib import resources
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from ctr_batch.reporting.charts import Spec
+    from ctr_batch.reporting.figures import Figures
+
+Kind = Literal["count", "rate", "ratio", "seconds"]
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """One headline figure: its column in ``headline.sql``, label and number kind."""
+
+    key: str
+    label: str
+    kind: Kind
+    note: str
+
+
+HEADLINE = (
+    Metric("searches", "Searches", "count", "searches made in the period"),
+    Metric("sessions", "Sessions", "count", "sessions started in the period"),
+    Metric("ctr", "CTR", "rate", "searches with a click / searches"),
+    Metric("clicks_per_search", "Clicks per search", "ratio", "per session, summed"),
+    Metric("session_abandonment", "Abandonment", "rate", "sessions with searches, no click"),
+    Metric("zero_result_rate", "Zero-result rate", "rate", "searches with an empty list"),
+    Metric("median_time_to_first_click_s", "Median time to 1st click", "seconds", ""),
+    Metric("mrr", "MRR", "ratio", "mean reciprocal rank of the first click"),
+)
+
+#: Query tables: element id → (figure label, title, columns as (field, heading, format)).
+TABLES: dict[str, tuple[str, str, tuple[tuple[str, str, str], ...]]] = {
+    "top-queries": (
+        "top_queries",
+        "Top queries by volume",
+        (("query", "query", "text"), ("searches", "searches", "count"), ("ctr", "CTR", "rate"),
+         ("clicks", "clicks", "count"), ("users", "users", "count")),
+    ),
+    "lowest-ctr": (
+        "lowest_ctr",
+        "Lowest-CTR queries (at least 20 searches)",
+        (("query", "query", "text"), ("ctr", "CTR", "rate"), ("searches", "searches", "count"),
+         ("mean_first_click_position", "mean 1st-click position", "ratio")),
+    ),
+    "zero-result": (
+        "zero_result",
+        "Zero-result queries",
+        (("query", "query", "text"), ("zero_result_searches", "zero-result searches", "count"),
+         ("zero_result_share", "share of its searches", "rate"),
+         ("searches", "searches", "count")),
+    ),
+    "zero-click": (
+        "zero_click",
+        "Zero-click queries (at least 5 searches)",
+        (("query", "query", "text"), ("searches", "searches", "count"),
+         ("users", "users", "count"), ("zero_result_searches", "zero-result", "count")),
+    ),
+}  # fmt: skip
+
+CHART_SECTIONS = (
+    ("Daily", ("daily-ctr", "daily-searches")),
+    ("Clicks", ("ctr-by-position", "first-click-position", "time-to-first-click")),
+    ("Sessions", ("session-duration", "session-events", "searches-per-session")),
+)
+
+
+def fmt(value: Any, kind: Kind) -> str:
+    """`value` as shown on a headline card.
+
+    Examples
+    --------
+    >>> fmt(1234567, "count"), fmt(0.4567, "rate"), fmt(1.5, "ratio"), fmt(None, "rate")
+    ('1,234,567', '45.7 %', '1.500', '-')
+    """
+    if value is None:
+        return "-"
+    if kind == "count":
+        return f"{value:,}"
+    if kind == "rate":
+        return f"{value * 100:.1f} %"
+    if kind == "seconds":
+        return f"{value:.1f} s"
+    return f"{value:.3f}"
+
+
+def change(current: Any, previous: Any, kind: Kind) -> str:
+    """The change from the previous period: points for rates, per cent for the others.
+
+    Examples
+    --------
+    >>> change(0.45, 0.40, "rate"), change(110, 100, "count"), change(5, 0, "count")
+    ('+5.0 pp vs 40.0 %', '+10.0 % vs 100', 'no previous data')
+    """
+    if current is None or not previous:
+        return "no previous data"
+    if kind == "rate":
+        return f"{(current - previous) * 100:+.1f} pp vs {fmt(previous, kind)}"
+    return f"{(current / previous - 1) * 100:+.1f} % vs {fmt(previous, kind)}"
+
+
+def headline_cards(figures: Figures) -> str:
+    """One card per headline figure: the period's value and its change on the previous one."""
+    now = figures["headline"].row(0, named=True)
+    before = figures["headline_previous"].row(0, named=True)
+    cards = []
+    for metric in HEADLINE:
+        value, previous = now[metric.key], before[metric.key]
+        cards.append(
+            f'<div class="card" data-metric="{metric.key}" data-value="{_raw(value)}">'
+            f'<div class="label">{html.escape(metric.label)}</div>'
+            f'<div class="value">{fmt(value, metric.kind)}</div>'
+            f'<div class="change">{change(value, previous, metric.kind)}</div>'
+            f'<div class="note">{html.escape(metric.note)}</div></div>'
+        )
+    return '<div class="cards">' + "".join(cards) + "</div>"
+
+
+def quality_cards(figures: Figures) -> str:
+    """Rows read, processed and quarantined (whole output), and lookback cuts of a backfill."""
+    row = figures["data_quality"].row(0, named=True) if figures["data_quality"].height else {}
+    items: list[tuple[str, str, Kind]] = [
+        ("rows_read", "Rows read", "count"),
+        ("rows_processed", "Processed", "count"),
+        ("rows_quarantined", "Quarantined", "count"),
+        ("quarantine_share", "Quarantined share", "rate"),
+        ("split_sessions", "Sessions cut by lookback", "count"),
+    ]
+    cards = [
+        f'<div class="card" data-metric="{key}" data-value="{_raw(row.get(key))}">'
+        f'<div class="label">{label}</div><div class="value">{fmt(row.get(key), kind)}</div></div>'
+        for key, label, kind in items
+        if key != "split_sessions" or row.get(key) is not None
+    ]
+    return '<div class="cards">' + "".join(cards) + "</div>"
+
+
+def _raw(value: Any) -> str:
+    return "" if value is None else html.escape(repr(value))
+
+
+def payload(figures: Figures, specs: dict[str, Spec]) -> str:
+    """Chart specs and query-table rows as JSON safe inside a ``<script>`` element."""
+    tables = {
+        element: {
+            "columns": [list(column) for column in columns],
+            "rows": json.loads(figures[label].write_json()),
+        }
+        for element, (label, _, columns) in TABLES.items()
+    }
+    text = json.dumps({"charts": specs, "tables": tables}, separators=(",", ":"))
+    return text.replace("</", "<\\/")
+
+
+def asset(name: str) -> str:
+    """A file shipped beside this module (the page's CSS and script)."""
+    return (resources.files("ctr_batch.reporting") / name).read_text(encoding="utf-8")
+
+
+def _chart_slot(element: str, specs: dict[str, Spec]) -> str:
+    if element in specs:
+        return f'<div class="chart" id="{element}"></div>'
+    what = element.replace("-", " ")
+    return f'<div class="chart"><div class="empty">No data for {what} in this period.</div></div>'
+
+
+def _sections(specs: dict[str, Spec]) -> str:
+    parts = []
+    for heading, elements in CHART_SECTIONS:
+        slots = "".join(_chart_slot(element, specs) for element in elements)
+        parts.append(f'<h2>{heading}</h2><div class="grid">{slots}</div>')
+    boxes = "".join(
+        f'<div class="tablebox"><h3>{html.escape(title)}</h3><div id="{element}"></div></div>'
+        for element, (_, title, _) in TABLES.items()
+    )
+    parts.append(f'<h2>Queries</h2><div class="grid">{boxes}</div>')
+    return "".join(parts)
+
+
+def render(figures: Figures, specs: dict[str, Spec], *, title: str, bundle: str) -> str:
+    """The whole page: `bundle` is the chart library's JavaScript, inlined."""
+    period = figures.period
+    previous = period.previous
+    subtitle = (
+        f"{period.start} to {period.end} ({period.days} days), compared with "
+        f"{previous.start} to {previous.end}. Drag a daily chart to pan, scroll to zoom; "
+        "hover for values."
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title><style>{asset('report.css')}</style></head>"
+        f'<body><main><h1>{html.escape(title)}</h1><p class="sub">{html.escape(subtitle)}</p>'
+        f'<h2>Headline</h2><div id="headline">{headline_cards(figures)}</div>'
+        f"{_sections(specs)}"
+        f'<h2>Data quality</h2><div id="quality">{quality_cards(figures)}</div>'
+        f'<div class="grid" style="margin-top:14px">{_chart_slot("quarantine", specs)}</div>'
+        "<footer>Every figure comes from the curated SQL of ctr_batch (queries/*.sql); "
+        "run the same with <code>ctr-batch query NAME OUT --param start=... --param end=...</code>"
+        "</footer></main>"
+        f'<script type="application/json" id="report-data">{payload(figures, specs)}</script>'
+        f'<script type="module">{_safe_script(bundle)}</script>'
+        f'<script type="module">{asset("report.js")}</script></body></html>\n'
+    )
+
+
+def _safe_script(code: str) -> str:
+    """`code` that cannot end its ``<script>`` element early."""
+    return code.replace("</script", "<\\/script")
