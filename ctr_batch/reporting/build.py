@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +32,11 @@ class ReportResult:
     seconds: float
 
 
+@functools.cache
 def chart_library() -> str:
     """The JavaScript of Vega, Vega-Lite and vega-embed in one bundle (from vl-convert).
+
+    Bundling takes about a second, so the result is kept for the life of the process.
 
     Raises
     ------
@@ -78,8 +82,8 @@ def report(
         If `out` holds no tables.
     """
     began = time.perf_counter()
-    bundle = chart_library()
     figures = gather(out, start, end)
+    bundle = chart_library()
     specs = chart_specs(figures)
     heading = title or f"Search CTR report: {Path(out).resolve().name}"
     page = render(figures, specs, title=heading, bundle=bundle)

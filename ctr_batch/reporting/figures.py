@@ -107,7 +107,8 @@ def resolve_period(
         msg = f"{snapshot}: ctr_daily has no day to report (no searches nor sessions)"
         raise ConfigError(msg)
     if first > last:
-        msg = f"--start {first} is after --end {last}"
+        bound = f"--end {last}" if end is not None else f"the last day of the output, {last}"
+        msg = f"--start {first} is after {bound}"
         raise ConfigError(msg)
     return Period(first, last)
 
