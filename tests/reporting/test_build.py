@@ -30,10 +30,8 @@ def invoke(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-@pytest.fixture(scope="module")
-def hostile_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def hostile_output(root: Path) -> Path:
     """An output whose only query text tries to end the script and inject markup."""
-    root = tmp_path_factory.mktemp("hostile")
     frame = events(
         ("u", 0, "search", HOSTILE),
         ("u", 1, "results", None, ["a", "b"]),
@@ -44,6 +42,11 @@ def hostile_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     frame.write_parquet(root / "events.parquet")
     run([root / "events.parquet"], root / "out", RunConfig())
     return root / "out"
+
+
+@pytest.fixture(scope="module")
+def hostile_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return hostile_output(tmp_path_factory.mktemp("hostile"))
 
 
 def test_help() -> None:
