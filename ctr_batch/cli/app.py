@@ -197,6 +197,9 @@ def demo(
         Path | None, typer.Option("--out", "-o", help="Keep the tables here (default: temporary).")
     ] = None,
     rows: Annotated[int, typer.Option("--rows", help="Rows to show per table.")] = 10,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write the HTML report of the sample here.")
+    ] = None,
 ) -> None:
     """Run the main job on a sample bundled with the package and print the tables."""
     chosen = sample(name)
@@ -212,6 +215,26 @@ def demo(
             frame = scan_table(target / table).select(columns).collect()
             frame = frame.sort(DEMO_ORDER[table]) if table in DEMO_ORDER else frame
             out_console.print(report.frame_table(frame, table, limit=rows))
+        if html is not None:
+            from ctr_batch.reporting.build import report as build_report
+
+            written = build_report(target, html, title=f"ctr-batch demo: {chosen.name}")
+            out_console.print(f"wrote the report {written.path}", markup=False)
+    out_console.print(_next_steps(out), markup=False, highlight=False)
+
+
+def _next_steps(out: Path | None) -> str:
+    """Where to go after the demo: keep the tables, chart them, query them."""
+    where = str(out) if out is not None else "DIR"
+    steps: list[tuple[str, str]] = []
+    if out is None:
+        steps.append(("ctr-batch demo --out DIR", "keep the tables in DIR"))
+    steps += [
+        (f"ctr-batch report {where} --html report.html", "charts in one offline page"),
+        (f"ctr-batch query daily_ctr {where}", "curated SQL (list: ctr-batch query --list)"),
+    ]
+    width = max(len(command) for command, _ in steps)
+    return "next:\n" + "\n".join(f"  {command:<{width}}  {why}" for command, why in steps)
 
 
 @app.command()
