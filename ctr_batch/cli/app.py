@@ -19,6 +19,7 @@ from ctr_batch._version import __version__
 from ctr_batch.batch import run as batch_run
 from ctr_batch.batch.strategies import ENGINES
 from ctr_batch.cli import days as cli_days
+from ctr_batch.cli import describe as cli_describe
 from ctr_batch.cli import render as report
 from ctr_batch.cli import report as cli_report
 from ctr_batch.cli import sql as cli_sql
@@ -277,6 +278,7 @@ app.command()(cli_sql.query)
 app.command()(cli_sql.check)
 app.command(name="export-duckdb")(cli_sql.export_duckdb)
 app.command(name="report")(cli_report.report)
+app.command(name="describe")(cli_describe.describe)
 app.command(name="simulate-stream")(cli_stream.simulate_stream)
 app.command()(cli_stream.validate)
 
