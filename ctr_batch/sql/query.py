@@ -115,6 +115,7 @@ def run_query(
     params: Mapping[str, str | None] | None = None,
     *,
     kind: QueryKind = "report",
+    folder: str | Path | None = None,
 ) -> pl.DataFrame:
     """Run the report (or check) `name` over the tables of `out`.
 
@@ -129,6 +130,9 @@ def run_query(
         Optional parameters left out take their header default.
     kind
         ``report`` or ``check``.
+    folder
+        A folder of ``.sql`` files in the header format to look `name` up in instead of
+        ``queries/``; a `name` that is a path to an ``.sql`` file runs that file.
 
     Raises
     ------
@@ -153,7 +157,7 @@ def run_query(
     >>> daily["searches"].to_list()
     [2]
     """
-    query = find_query(name, kind)
+    query = find_query(name, kind, folder)
     values = bind_params(query, params or {}, kind)
     tables = table_paths(out, pinned=True)
     _require_tables([query], tables, out, kind)
@@ -275,7 +279,7 @@ def _execute_file(
     values: Mapping[str, str | None],
     tables: Mapping[str, Path],
 ) -> pl.DataFrame:
-    sql = query.path.read_text(encoding="utf-8")
+    sql = query.path.read_text(encoding="utf-8")  # parsed already: UTF-8
     return _execute(con, sql, values, tables, context=f"{query.name}: ")
 
 
