@@ -9,14 +9,15 @@
 -- score interval of that proportion: with p = ctr, n = searches,
 --   centre = (p + z^2 / 2n) / (1 + z^2 / n)
 --   half   = z * sqrt(p (1 - p) / n + z^2 / 4n^2) / (1 + z^2 / n)
--- so the band stays inside [0, 1] and widens on days with few searches.
+-- so the band stays inside [0, 1] and widens on days with few searches. (zq, not z: a column
+-- named like a parameter would shadow it in export-duckdb's table macro.)
 WITH bounds AS (
-    SELECT $start::DATE AS lo, $end::DATE AS hi, $z::DOUBLE AS z
+    SELECT $start::DATE AS lo, $end::DATE AS hi, $z::DOUBLE AS zq
 ),
 days AS (
     SELECT d.date, d.searches, d.clicked_searches,
            d.clicked_searches::DOUBLE / d.searches AS p,
-           b.z
+           b.zq
     FROM ctr_daily AS d, bounds AS b
     WHERE d.searches > 0
       AND (b.lo IS NULL OR d.date >= b.lo) AND (b.hi IS NULL OR d.date <= b.hi)
@@ -25,11 +26,11 @@ SELECT date,
        searches,
        clicked_searches,
        p AS ctr,
-       (p + z * z / (2 * searches)) / (1 + z * z / searches)
-           - z * sqrt(p * (1 - p) / searches + z * z / (4.0 * searches * searches))
-             / (1 + z * z / searches) AS ctr_low,
-       (p + z * z / (2 * searches)) / (1 + z * z / searches)
-           + z * sqrt(p * (1 - p) / searches + z * z / (4.0 * searches * searches))
-             / (1 + z * z / searches) AS ctr_high
+       (p + zq * zq / (2 * searches)) / (1 + zq * zq / searches)
+           - zq * sqrt(p * (1 - p) / searches + zq * zq / (4.0 * searches * searches))
+             / (1 + zq * zq / searches) AS ctr_low,
+       (p + zq * zq / (2 * searches)) / (1 + zq * zq / searches)
+           + zq * sqrt(p * (1 - p) / searches + zq * zq / (4.0 * searches * searches))
+             / (1 + zq * zq / searches) AS ctr_high
 FROM days
 ORDER BY date

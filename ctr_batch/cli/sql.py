@@ -187,12 +187,15 @@ def export_duckdb(
     out: OutArgument,
     db: Annotated[Path, typer.Argument(help="DuckDB database file to create.")],
 ) -> None:
-    """Write a DuckDB database file with one view per table of OUT (absolute paths)."""
+    """Write a DuckDB file: a view per table of OUT, a table macro per curated query, comments."""
     from ctr_batch.sql.views import export_duckdb as export
 
     views = export(out, db)
     out_console.print(f"wrote {db} with views: {', '.join(views)}", markup=False)
-    out_console.print(f"try: duckdb {db} -c 'SELECT * FROM ctr_daily'", markup=False)
+    out_console.print("and a table macro per curated query (ctr-batch query --list)", markup=False)
+    out_console.print(
+        f"try: duckdb {db} -c \"SELECT * FROM daily_ctr(start := '2026-11-01')\"", markup=False
+    )
 
 
 def _query_list(folder: Path | None) -> Table:
