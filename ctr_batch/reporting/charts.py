@@ -33,6 +33,7 @@ def _chart(frame: pl.DataFrame, title: str, **spec: Any) -> Spec:
         "title": title,
         "width": "container",
         "height": _HEIGHT,
+        "autosize": {"type": "fit-x", "contains": "padding"},
         "data": {"values": values(frame)},
         **spec,
     }
@@ -55,16 +56,20 @@ def daily_ctr(daily: pl.DataFrame) -> Spec:
     ]
     band = {
         "mark": {"type": "area", "opacity": 0.25, "color": "#4c78a8"},
-        "encoding": {"x": _DAY, "y": y | {"scale": {"zero": False}}, "y2": {"field": "ctr_high"}},
+        "encoding": {
+            "x": _DAY,
+            "y": y | {"scale": {"zero": False}},
+            "y2": {"field": "ctr_high"},
+            "tooltip": tooltip,
+        },
     }
     line = {
-        "mark": {"type": "line", "point": True, "color": "#4c78a8"},
-        "encoding": {"x": _DAY, "y": {"field": "ctr", "type": "quantitative"}},
+        "mark": {"type": "line", "point": {"size": 60}, "color": "#4c78a8"},
+        "encoding": {"x": _DAY, "y": {"field": "ctr", "type": "quantitative"}, "tooltip": tooltip},
         "params": [_ZOOM],
     }
-    hover = {"mark": {"type": "rule", "opacity": 0}, "encoding": {"x": _DAY, "tooltip": tooltip}}
     title = "Daily CTR with its 95 % Wilson interval"
-    return _chart(daily, title, layer=[band, line, hover])
+    return _chart(daily, title, layer=[band, line])
 
 
 def daily_searches(daily: pl.DataFrame) -> Spec:

@@ -37,7 +37,12 @@ HEADLINE = (
     Metric("clicks_per_search", "Clicks per search", "ratio", "per session, summed"),
     Metric("session_abandonment", "Abandonment", "rate", "sessions with searches, no click"),
     Metric("zero_result_rate", "Zero-result rate", "rate", "searches with an empty list"),
-    Metric("median_time_to_first_click_s", "Median time to 1st click", "seconds", ""),
+    Metric(
+        "median_time_to_first_click_s",
+        "Median time to 1st click",
+        "seconds",
+        "of clicked searches",
+    ),
     Metric("mrr", "MRR", "ratio", "mean reciprocal rank of the first click"),
 )
 
@@ -171,7 +176,7 @@ def asset(name: str) -> str:
 
 def _chart_slot(element: str, specs: dict[str, Spec]) -> str:
     if element in specs:
-        return f'<div class="chart" id="{element}"></div>'
+        return f'<div class="chart"><div class="plot" id="{element}"></div></div>'
     what = element.replace("-", " ")
     return f'<div class="chart"><div class="empty">No data for {what} in this period.</div></div>'
 

@@ -84,7 +84,7 @@ class Visit:
 
     def wait_for_charts(self, count: int) -> None:
         self.page.wait_for_function(
-            f"document.querySelectorAll('.chart svg.marks').length >= {count}", timeout=20_000
+            f"document.querySelectorAll('.plot svg.marks').length >= {count}", timeout=20_000
         )
 
 
@@ -107,7 +107,7 @@ def test_loads_offline_without_errors(backfill_visit: Any) -> None:
 def test_every_chart_draws_marks(backfill_visit: Any) -> None:
     visit, result = backfill_visit
     counts = visit.page.evaluate(
-        f"""[...document.querySelectorAll('.chart[id]')].map(
+        f"""[...document.querySelectorAll('.plot[id]')].map(
             chart => [chart.id, chart.querySelectorAll('{MARKS}').length])"""
     )
     assert [name for name, _ in counts] == list(result.charts)
