@@ -30,7 +30,7 @@ LAYERS: dict[str, set[str]] = {
     "streaming": {"core", "stages", "io"},
     "days": {"core", "stages", "io", "sql", "batch"},
     "reconciliation": {"core", "stages", "io", "sql", "batch", "streaming"},
-    "reporting": {"core", "io", "sql"},
+    "reporting": {"core", "io", "sql", "reconciliation"},
     "cli": {"core", "stages", "io", "sql", "samples", "batch", "streaming", "days",
             "reconciliation", "reporting"},
 }  # fmt: skip

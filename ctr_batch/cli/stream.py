@@ -121,6 +121,10 @@ def validate(
         typer.Option("--mismatches", help="Write the mismatch table here (Parquet)."),
     ] = None,
     rows: Annotated[int, typer.Option("--rows", help="Mismatches to show.")] = 10,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="Also write the comparison as one offline HTML page."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:  # long: one line per Typer option
     """Compare a streaming job's output with the batch truth; explain every difference."""
@@ -152,13 +156,20 @@ def validate(
     )
     if mismatches is not None:
         write_mismatches(result, mismatches)
+    if html is not None:
+        from ctr_batch.reporting.validation import write_validation
+
+        write_validation(result, html, f"Validation: {stream} against {batch}")
     if as_json:
         print_json({"command": "validate", "batch": str(batch), "stream": str(stream),
-                    **result.to_json(), "mismatches_file": mismatches})  # fmt: skip
+                    **result.to_json(), "mismatches_file": mismatches,
+                    "html_file": html})  # fmt: skip
     else:
         _print_result(result, f"validate {stream} against {batch}", rows)
         if mismatches is not None:
             out_console.print(f"mismatch table written to {mismatches}", markup=False)
+        if html is not None:
+            out_console.print(f"comparison page written to {html}", markup=False)
     if not result.passed:
         raise typer.Exit(1)
 

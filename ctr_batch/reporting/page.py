@@ -14,6 +14,10 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    import polars as pl
+
     from ctr_batch.reporting.charts import Spec
     from ctr_batch.reporting.figures import Figures
 
@@ -159,14 +163,23 @@ def _raw(value: Any) -> str:
 def payload(figures: Figures, specs: dict[str, Spec]) -> str:
     """Chart specs and query-table rows as JSON safe inside a ``<script>`` element."""
     tables = {
-        element: {
-            "columns": [list(column) for column in columns],
-            "rows": json.loads(figures[label].write_json()),
-        }
+        element: table_data(figures[label], columns)
         for element, (label, _, columns) in TABLES.items()
     }
-    text = json.dumps({"charts": specs, "tables": tables}, separators=(",", ":"))
-    return text.replace("</", "<\\/")
+    return script_json({"charts": specs, "tables": tables})
+
+
+def table_data(frame: pl.DataFrame, columns: Iterable[tuple[str, str, str]]) -> dict[str, Any]:
+    """A table for ``report.js``: its columns (field, heading, format) and its rows."""
+    return {
+        "columns": [list(column) for column in columns],
+        "rows": json.loads(frame.write_json()),
+    }
+
+
+def script_json(document: object) -> str:
+    """`document` as JSON that cannot end its ``<script>`` element early."""
+    return json.dumps(document, separators=(",", ":")).replace("</", "<\\/")
 
 
 def asset(name: str) -> str:
@@ -174,17 +187,18 @@ def asset(name: str) -> str:
     return (resources.files("ctr_batch.reporting") / name).read_text(encoding="utf-8")
 
 
-def _chart_slot(element: str, specs: dict[str, Spec]) -> str:
+def chart_slot(element: str, specs: dict[str, Spec], empty: str = "") -> str:
+    """The box of chart `element`, or of the note `empty` when `specs` lacks it."""
     if element in specs:
         return f'<div class="chart"><div class="plot" id="{element}"></div></div>'
-    what = element.replace("-", " ")
-    return f'<div class="chart"><div class="empty">No data for {what} in this period.</div></div>'
+    note = empty or f"No data for {element.replace('-', ' ')} in this period."
+    return f'<div class="chart"><div class="empty">{html.escape(note)}</div></div>'
 
 
 def _sections(specs: dict[str, Spec]) -> str:
     parts = []
     for heading, elements in CHART_SECTIONS:
-        slots = "".join(_chart_slot(element, specs) for element in elements)
+        slots = "".join(chart_slot(element, specs) for element in elements)
         parts.append(f'<h2>{heading}</h2><div class="grid">{slots}</div>')
     boxes = "".join(
         f'<div class="tablebox"><h3>{html.escape(title)}</h3><div id="{element}"></div></div>'
@@ -195,7 +209,7 @@ def _sections(specs: dict[str, Spec]) -> str:
 
 
 def render(figures: Figures, specs: dict[str, Spec], *, title: str, bundle: str) -> str:
-    """The whole page: `bundle` is the chart library's JavaScript, inlined."""
+    """The whole report page: `bundle` is the chart library's JavaScript, inlined."""
     period = figures.period
     previous = period.previous
     subtitle = (
@@ -203,19 +217,27 @@ def render(figures: Figures, specs: dict[str, Spec], *, title: str, bundle: str)
         f"{previous.start} to {previous.end}. Drag a daily chart to pan, scroll to zoom; "
         "hover for values."
     )
+    body = (
+        f'<h2>Headline</h2><div id="headline">{headline_cards(figures)}</div>'
+        f"{_sections(specs)}"
+        f'<h2>Data quality</h2><div id="quality">{quality_cards(figures)}</div>'
+        f'<div class="grid" style="margin-top:14px">{chart_slot("quarantine", specs)}</div>'
+        "<footer>Every figure comes from the curated SQL of ctr_batch (queries/*.sql); "
+        "run the same with <code>ctr-batch query NAME OUT --param start=... --param end=...</code>"
+        "</footer>"
+    )
+    return document(title, subtitle, body, payload(figures, specs), bundle)
+
+
+def document(title: str, subtitle: str, body: str, data: str, bundle: str) -> str:
+    """A page: escaped `title` and `subtitle`, `body` markup, `data` for ``report.js``."""
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)}</title><style>{asset('report.css')}</style></head>"
         f'<body><main><h1>{html.escape(title)}</h1><p class="sub">{html.escape(subtitle)}</p>'
-        f'<h2>Headline</h2><div id="headline">{headline_cards(figures)}</div>'
-        f"{_sections(specs)}"
-        f'<h2>Data quality</h2><div id="quality">{quality_cards(figures)}</div>'
-        f'<div class="grid" style="margin-top:14px">{_chart_slot("quarantine", specs)}</div>'
-        "<footer>Every figure comes from the curated SQL of ctr_batch (queries/*.sql); "
-        "run the same with <code>ctr-batch query NAME OUT --param start=... --param end=...</code>"
-        "</footer></main>"
-        f'<script type="application/json" id="report-data">{payload(figures, specs)}</script>'
+        f"{body}</main>"
+        f'<script type="application/json" id="report-data">{data}</script>'
         f'<script type="module">{_safe_script(bundle)}</script>'
         f'<script type="module">{asset("report.js")}</script></body></html>\n'
     )

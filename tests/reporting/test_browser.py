@@ -175,3 +175,18 @@ def test_query_text_shows_as_text(browser: Any, tmp_path: Path) -> None:
     assert visit.page.locator("img").count() == 0
     assert visit.errors == []
     visit.page.close()
+
+
+def test_validation_page_draws(browser: Any, validation_html: Path) -> None:
+    visit = Visit(browser, validation_html)
+    visit.wait_for_charts(2)
+    counts = visit.page.evaluate(
+        f"""[...document.querySelectorAll('.plot[id]')].map(
+            chart => [chart.id, chart.querySelectorAll('{MARKS}').length])"""
+    )
+    assert dict(counts).keys() == {"batch-vs-stream", "differences"}
+    assert all(marks > 0 for _, marks in counts), counts
+    assert visit.page.locator("#first tbody tr").count() > 0
+    assert visit.errors == []
+    assert visit.requests == [visit.url]
+    visit.page.close()
