@@ -15,11 +15,11 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from ctr_batch._version import __version__
 from ctr_batch.batch import run as batch_run
 from ctr_batch.batch.strategies import ENGINES
 from ctr_batch.cli import days as cli_days
 from ctr_batch.cli import describe as cli_describe
+from ctr_batch.cli import log, settings
 from ctr_batch.cli import render as report
 from ctr_batch.cli import report as cli_report
 from ctr_batch.cli import sql as cli_sql
@@ -30,6 +30,7 @@ from ctr_batch.cli.common import (
     GapOption,
     GapRuleOption,
     JsonOption,
+    OutOption,
     QuietOption,
     TimezoneOption,
     date_option,
@@ -38,6 +39,7 @@ from ctr_batch.cli.common import (
     out_console,
     print_json,
     run_config,
+    settings_json,
 )
 from ctr_batch.core.config import RunConfig, parse_size
 from ctr_batch.core.errors import ConfigError
@@ -101,22 +103,7 @@ app = typer.Typer(
 )
 
 
-def _show_version(value: bool) -> None:
-    if value:
-        typer.echo(f"ctr-batch {__version__}")
-        raise typer.Exit
-
-
-@app.callback()
-def _options(
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version", help="Print the version and exit.", callback=_show_version, is_eager=True
-        ),
-    ] = False,
-) -> None:
-    """Search sessions and click-through rate, in batch, from Parquet event logs."""
+app.callback()(settings.root_options)
 
 
 def _run_with_progress(
@@ -132,19 +119,29 @@ def _run_with_progress(
         msg = f"--engine {engine!r}: expected one of {', '.join(ENGINES)}"
         raise ConfigError(msg)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(
-        *columns, console=err_console, transient=True, disable=quiet or not err_console.is_terminal
-    ) as progress:
+    hidden = quiet or not err_console.is_terminal or log.logging_lines()
+    with Progress(*columns, console=err_console, transient=True, disable=hidden) as progress:
         task = progress.add_task("starting")
-        return batch_run.run(
+
+        def step(text: str) -> None:
+            log.log.debug("run: %s", text)
+            progress.update(task, description=text)
+
+        summary = batch_run.run(
             events,
             out,
             config,
             engine=engine,  # checked above
             memory_limit=memory_limit,
             buckets=buckets,
-            progress=lambda text: progress.update(task, description=text),
+            progress=step,
         )
+    log.log.info(
+        "run out=%s rows_read=%d quarantined=%d sessions=%d searches=%d seconds=%.2f",
+        out, summary.rows_read, summary.rows_quarantined, summary.sessions, summary.searches,
+        summary.seconds,
+    )  # fmt: skip
+    return summary
 
 
 @app.command()
@@ -153,7 +150,7 @@ def run(
     events: Annotated[
         list[str], typer.Argument(help="Parquet file(s), directories (recursive) or globs.")
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory for the tables.")],
+    out: OutOption,
     gap: GapOption = "30m",
     gap_rule: GapRuleOption = "inclusive",
     timezone: TimezoneOption = "UTC",
@@ -163,6 +160,7 @@ def run(
         str | None,
         typer.Option(
             "--memory-limit",
+            envvar="CTR_BATCH_MEMORY_LIMIT",
             help="Memory budget, e.g. 8GiB or 8G: logs that need more are processed in user "
             "buckets (same tables, bounded memory); default: a quarter of the machine's or "
             "the container's memory. With --engine duckdb, DuckDB's limit.",
@@ -170,7 +168,11 @@ def run(
     ] = None,
     buckets: Annotated[
         int | None,
-        typer.Option("--buckets", help="Force this many user buckets (1: one in-memory pass)."),
+        typer.Option(
+            "--buckets",
+            envvar="CTR_BATCH_BUCKETS",
+            help="Force this many user buckets (1: one in-memory pass).",
+        ),
     ] = None,
     quiet: QuietOption = False,
     as_json: JsonOption = False,
@@ -183,7 +185,8 @@ def run(
     limit = parse_size(memory_limit) if memory_limit else None
     summary = _run_with_progress(events, out, config, engine, quiet, limit, buckets)
     if as_json:
-        print_json({"command": "run", "out": str(out), **summary.to_json()})
+        settings = settings_json(config) | {"engine": engine}
+        print_json({"command": "run", "out": str(out), "settings": settings, **summary.to_json()})
         return
     out_console.print(report.summary_table(summary, title=f"ctr-batch run → {out}"))
 

@@ -7,13 +7,14 @@ import json
 import re
 import sys
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, ParamSpec
 
 import polars as pl
 import typer
 from rich.console import Console
 
-from ctr_batch.core.config import RunConfig, to_date, to_duration
+from ctr_batch.core.config import RunConfig, format_duration, to_date, to_duration
 from ctr_batch.core.errors import ConfigError, CtrBatchError
 
 if TYPE_CHECKING:
@@ -28,22 +29,40 @@ out_console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
 
 GapOption = Annotated[
-    str, typer.Option("--gap", help="Inactivity that ends a session, e.g. 30s, 10m, 1h30m.")
+    str,
+    typer.Option(
+        "--gap",
+        envvar="CTR_BATCH_GAP",
+        help="Inactivity that ends a session, e.g. 30s, 10m, 1h30m.",
+    ),
 ]
 GapRuleOption = Annotated[
     str,
     typer.Option(
         "--gap-rule",
+        envvar="CTR_BATCH_GAP_RULE",
         help="inclusive: an event exactly GAP after the previous one stays in the session "
         "(Bytewax >= 0.20, Spark, Flink); exclusive: it opens a new one (Bytewax 0.19, Beam).",
     ),
 ]
 TimezoneOption = Annotated[
-    str, typer.Option("--timezone", help="IANA time zone whose dates define a day.")
+    str,
+    typer.Option(
+        "--timezone", envvar="CTR_BATCH_TIMEZONE", help="IANA time zone whose dates define a day."
+    ),
 ]
 ColumnOption = Annotated[
     list[str] | None,
-    typer.Option("--column", help="Map an input column: NAME=SOURCE, e.g. user_id=uid."),
+    typer.Option(
+        "--column",
+        envvar="CTR_BATCH_COLUMN",
+        help="Map an input column: NAME=SOURCE, e.g. user_id=uid (in the variable: "
+        "several, separated by spaces).",
+    ),
+]
+OutOption = Annotated[
+    Path,
+    typer.Option("--out", "-o", envvar="CTR_BATCH_OUT", help="Output directory for the tables."),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
 JsonOption = Annotated[
@@ -61,6 +80,7 @@ EngineOption = Annotated[
     str,
     typer.Option(
         "--engine",
+        envvar="CTR_BATCH_ENGINE",
         help="auto, in-memory or streaming (Polars), or duckdb (the pure-SQL twin in "
         "queries/pipeline/); every engine gives the same tables.",
     ),
@@ -116,6 +136,16 @@ def run_config(
         timezone=timezone,
         column_map=tuple(pairs),
     )
+
+
+def settings_json(config: RunConfig) -> dict[str, object]:
+    """The run settings as plain values, for ``--json``."""
+    return {
+        "gap": format_duration(config.gap),
+        "gap_rule": config.gap_rule,
+        "timezone": config.timezone,
+        "column_map": dict(config.column_map),
+    }
 
 
 def date_option(option: str, value: str) -> date:

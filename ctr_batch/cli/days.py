@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +18,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from ctr_batch.cli import log
 from ctr_batch.cli import render as report
 from ctr_batch.cli.common import (
     EXIT_NIGHT_FAILED,
@@ -24,6 +26,7 @@ from ctr_batch.cli.common import (
     GapOption,
     GapRuleOption,
     JsonOption,
+    OutOption,
     QuietOption,
     TimezoneOption,
     date_option,
@@ -32,8 +35,9 @@ from ctr_batch.cli.common import (
     out_console,
     print_json,
     run_config,
+    settings_json,
 )
-from ctr_batch.core.config import to_duration
+from ctr_batch.core.config import format_duration, to_duration
 from ctr_batch.days.backfill import DayReport
 from ctr_batch.days.backfill import backfill as run_backfill
 from ctr_batch.days.config import BackfillConfig
@@ -45,7 +49,7 @@ def backfill(
     events: Annotated[
         list[str], typer.Argument(help="Events root (date=YYYY-MM-DD folders), files or globs.")
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (day partitions).")],
+    out: OutOption,
     start: Annotated[str, typer.Option("--start", help="First day, YYYY-MM-DD.")],
     end: Annotated[str, typer.Option("--end", help="Last day, YYYY-MM-DD (included).")],
     gap: GapOption = "30m",
@@ -55,6 +59,7 @@ def backfill(
         str,
         typer.Option(
             "--lookback",
+            envvar="CTR_BATCH_LOOKBACK",
             help="How far around each day to read: sessions longer than this are split "
             "(and reported).",
         ),
@@ -68,15 +73,24 @@ def backfill(
         ),
     ] = False,
     jobs: Annotated[
-        int, typer.Option("--jobs", "-j", help="Runs of days computed in parallel.")
+        int,
+        typer.Option(
+            "--jobs", "-j", envvar="CTR_BATCH_JOBS", help="Runs of days computed in parallel."
+        ),
     ] = 1,
     allow_empty: Annotated[
-        bool, typer.Option("--allow-empty", help="Publish days without any input row.")
+        bool,
+        typer.Option(
+            "--allow-empty",
+            envvar="CTR_BATCH_ALLOW_EMPTY",
+            help="Publish days without any input row.",
+        ),
     ] = False,
     max_quarantine: Annotated[
         float,
         typer.Option(
             "--max-quarantine",
+            envvar="CTR_BATCH_MAX_QUARANTINE",
             help="Largest share of a day's rows that may be quarantined; a day above it fails "
             "and publishes nothing (1 disables).",
         ),
@@ -106,7 +120,9 @@ def backfill(
         TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
     )  # fmt: skip
     with Progress(
-        *columns, console=err_console, disable=quiet or not err_console.is_terminal
+        *columns,
+        console=err_console,
+        disable=quiet or not err_console.is_terminal or log.logging_lines(),
     ) as bar:
         task = bar.add_task("backfill", total=total, rate="")
         rows = 0
@@ -117,11 +133,20 @@ def backfill(
             rows += report.record.rows_home if report.computed else 0
             rate = f"{rows / (time.perf_counter() - started):,.0f} rows/s"
             bar.update(task, advance=1, description=f"{report.day}", rate=rate)
+            _log_day(report)
 
         reports = run_backfill(events, out, first, last, config, on_day=advance)
+    _print_reports(reports, out, config, as_json)
+
+
+def _print_reports(
+    reports: list[DayReport], out: Path, config: BackfillConfig, as_json: bool
+) -> None:
+    """The days' table (or JSON) on stdout, each failed day on stderr; exit 4 if any."""
     if as_json:
         days = [_day_json(r) for r in reports]
-        print_json({"command": "backfill", "out": str(out), "days": days})
+        settings = settings_json(config.run) | {"lookback": format_duration(config.lookback)}
+        print_json({"command": "backfill", "out": str(out), "settings": settings, "days": days})
     else:
         out_console.print(report.backfill_table(reports, title=f"ctr-batch backfill → {out}"))
     failed = [r for r in reports if r.problem]
@@ -129,6 +154,20 @@ def backfill(
         err_console.print(f"error: {failure.day}: {failure.problem}", style="red", markup=False)
     if failed:
         raise typer.Exit(EXIT_NIGHT_FAILED)
+
+
+def _log_day(day: DayReport) -> None:
+    """One log line for a day of the backfill."""
+    record = day.record
+    if not day.computed:
+        log.log.info("backfill day=%s unchanged (skipped)", day.day)
+        return
+    log.log.log(
+        logging.ERROR if day.problem else logging.INFO,
+        "backfill day=%s %s rows=%d quarantined=%d sessions=%d searches=%d seconds=%.2f",
+        day.day, "failed" if day.problem else "published", record.rows_home,
+        record.rows_quarantined, record.sessions, record.searches, record.seconds,
+    )  # fmt: skip
 
 
 def _day_json(day: DayReport) -> dict[str, object]:

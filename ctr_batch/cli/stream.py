@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
+from ctr_batch.cli import log
 from ctr_batch.cli import render as report
 from ctr_batch.cli.common import (
     ColumnOption,
     GapRuleOption,
     JsonOption,
+    err_console,
     key_values,
     one_line_errors,
     out_console,
@@ -141,18 +144,19 @@ def validate(
         fmt,  # type: ignore[arg-type]  # checked above
         key_values("--column", stream_column),
     )
-    result = reconcile(
-        batch,
-        frame,
-        kind,
-        tolerance=tolerance,
-        events=events,
-        gap=events_config.gap if gap else None,
-        wait=to_duration(wait, "--wait"),
-        arrival=arrival_column,
-        column_map=dict(events_config.column_map),
-        stream_gap_rule=events_config.gap_rule if gap_rule else None,
-    )
+    with _status("comparing; explaining the differences from the events, if any"):
+        result = reconcile(
+            batch,
+            frame,
+            kind,
+            tolerance=tolerance,
+            events=events,
+            gap=events_config.gap if gap else None,
+            wait=to_duration(wait, "--wait"),
+            arrival=arrival_column,
+            column_map=dict(events_config.column_map),
+            stream_gap_rule=events_config.gap_rule if gap_rule else None,
+        )
     written = _write_files(result, mismatches, html, f"Validation: {stream} against {batch}")
     if as_json:
         print_json({"command": "validate", "batch": str(batch), "stream": str(stream),
@@ -182,6 +186,13 @@ def _write_files(
         write_validation(result, html, title)
         written.append(f"comparison page written to {html}")
     return written
+
+
+def _status(text: str) -> contextlib.AbstractContextManager[object]:
+    """A spinner with `text` on a terminal; nothing otherwise (or while log lines show)."""
+    if not err_console.is_terminal or log.logging_lines():
+        return contextlib.nullcontext()
+    return err_console.status(report.plain(text))
 
 
 def _print_result(result: ReconcileResult, title: str, rows: int) -> None:

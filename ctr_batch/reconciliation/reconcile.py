@@ -13,8 +13,6 @@ the stream's sample would explain.
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,21 +21,8 @@ import polars as pl
 
 from ctr_batch.core.config import DEFAULT_GAP, RunConfig, StreamConfig
 from ctr_batch.core.errors import ConfigError
-from ctr_batch.core.schema import (
-    N_SEARCHES,
-)
 from ctr_batch.io.layout import output_folder
-from ctr_batch.io.read import decoding
-from ctr_batch.reconciliation.causes import (
-    CAUSE,
-    DETAIL,
-    SIMULATED_VALUE,
-    UNEXPLAINED,
-    Rungs,
-    build_rungs,
-    cause_details,
-    explain,
-)
+from ctr_batch.reconciliation.analysis import causes
 from ctr_batch.reconciliation.daily import daily_deltas
 from ctr_batch.reconciliation.diff import (
     DIFFERENCE,
@@ -48,45 +33,14 @@ from ctr_batch.reconciliation.diff import (
     differences,
 )
 from ctr_batch.reconciliation.load import load_batch, load_stream_output, normalize_stream
-from ctr_batch.reconciliation.records import KEYS, VALUES, batch_searches, records_of
+from ctr_batch.reconciliation.records import Compared, batch_searches
 from ctr_batch.reconciliation.result import MISMATCH_SCHEMA, RECORD, ReconcileResult
-from ctr_batch.streaming.run import stream_input
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from ctr_batch.core.config import Duration, GapRule
     from ctr_batch.reconciliation.load import StreamKind
-
-_NOT_ANALYSED = "no events given: causes not analysed"
-
-
-@dataclass(frozen=True, slots=True)
-class _Fields:
-    """What is compared: the kind, its key and value columns present, and the rows in scope."""
-
-    kind: StreamKind
-    keys: tuple[str, ...]
-    values: tuple[str, ...]
-    scope: pl.Expr
-    timezone: str
-
-    @classmethod
-    def of(cls, kind: StreamKind, stream: pl.DataFrame, timezone: str) -> _Fields:
-        present = set(stream.columns)
-        keys = tuple(c for c in KEYS[kind] if c in present)
-        values = tuple(c for c in VALUES[kind] if c in present)
-        # A per-session stream without any search-less session only reports sessions with one.
-        only_with_search = (
-            kind == "sessions" and N_SEARCHES in present and stream.height > 0
-        ) and bool((stream[N_SEARCHES] > 0).all())
-        scope = pl.col(N_SEARCHES) > 0 if only_with_search else pl.lit(True)
-        return cls(kind, keys, values, scope, timezone)
-
-    def shape(self, searches: pl.DataFrame, sessions: pl.DataFrame) -> pl.DataFrame:
-        """Records of this kind, in scope, with the compared columns only."""
-        records = records_of(self.kind, searches, sessions, timezone=self.timezone)
-        return records.filter(self.scope).select(*self.keys, *self.values)
 
 
 def reconcile(
@@ -147,30 +101,29 @@ def reconcile(
     kind, stream = _stream_records(stream, kind)
     searches, sessions, recorded = load_batch(output_folder(batch_out))
     batch_config = recorded or RunConfig(gap=gap or DEFAULT_GAP)
-    fields = _Fields.of(kind, stream, batch_config.timezone)
+    fields = Compared.of(kind, stream, batch_config.timezone)
     batch = (batch_searches(searches, sessions), sessions)
     batch_view = fields.shape(*batch)
     stream_view = stream.select(*fields.keys, *fields.values)
     found = differences(
         batch_view, stream_view, keys=fields.keys, values=fields.values, tolerance=tolerance
     )
-    if events is None:
-        found, settings, rungs = _not_analysed(found), None, None
-    else:
-        stream_config = StreamConfig(gap=gap or batch_config.gap, wait=wait, arrival=arrival)
-        found, settings, rungs = _explain_events(
-            found,
-            events,
-            column_map,
-            (batch_config, stream_config, stream_gap_rule),
-            (fields, batch_view, stream_view, tolerance),
-        )
+    stream_config = StreamConfig(
+        gap=gap or batch_config.gap,
+        wait=wait,
+        arrival=arrival,
+        gap_rule=stream_gap_rule or "inclusive",
+    )
+    found, settings, simulated = causes(
+        found,
+        events,
+        batch,
+        column_map,
+        (batch_config, stream_config, stream_gap_rule),
+        (fields, batch_view, stream_view, tolerance),
+    )
     daily = daily_deltas(
-        kind,
-        batch=batch,
-        stream=stream,
-        simulated=None if rungs is None else rungs.simulated,
-        timezone=fields.timezone,
+        kind, batch=batch, stream=stream, simulated=simulated, timezone=fields.timezone
     )
     return _result(fields, found, (batch_view.height, stream.height), daily, tolerance, settings)
 
@@ -189,68 +142,8 @@ def _stream_records(
     return normalize_stream(stream, "the stream records", kind=kind)
 
 
-def _not_analysed(found: pl.DataFrame) -> pl.DataFrame:
-    """`found` with every difference unexplained, for want of events."""
-    return found.with_columns(
-        pl.lit(UNEXPLAINED).alias(CAUSE),
-        pl.lit(_NOT_ANALYSED).alias(DETAIL),
-        pl.lit(None, dtype=pl.String).alias(SIMULATED_VALUE),
-    )
-
-
-def _explain_events(
-    found: pl.DataFrame,
-    events: str | Path | Sequence[str | Path],
-    column_map: Mapping[str, str] | None,
-    configs: tuple[RunConfig, StreamConfig, GapRule | None],
-    comparison: tuple[_Fields, pl.DataFrame, pl.DataFrame, float],
-) -> tuple[pl.DataFrame, StreamConfig, Rungs]:
-    """Read the events and explain `found` from them (see ``_explain_best``)."""
-    batch_config, stream_config, forced_rule = configs
-    inputs = [events] if isinstance(events, str | Path) else events
-    frame, scanned = stream_input(inputs, arrival=stream_config.arrival, column_map=column_map)
-    with decoding(scanned.paths):
-        return _explain_best(found, frame, batch_config, stream_config, forced_rule, comparison)
-
-
-def _explain_best(
-    found: pl.DataFrame,
-    events: pl.LazyFrame,
-    batch_config: RunConfig,
-    settings: StreamConfig,
-    forced_rule: GapRule | None,
-    comparison: tuple[_Fields, pl.DataFrame, pl.DataFrame, float],
-) -> tuple[pl.DataFrame, StreamConfig, Rungs]:
-    """Explain `found` with the stream's gap rule, trying both when it is not given."""
-    fields, batch_view, stream_view, tolerance = comparison
-    rules: tuple[GapRule, ...] = (forced_rule,) if forced_rule else ("inclusive", "exclusive")
-    best: tuple[int, pl.DataFrame, StreamConfig, Rungs] | None = None
-    for rule in rules:
-        tried = dataclasses.replace(settings, gap_rule=rule)
-        rungs = build_rungs(events, batch_config, tried)
-        middle = [rungs.batch_rerun, rungs.stream_rule, rungs.on_time, rungs.simulated]
-        explained = explain(
-            found,
-            kind=fields.kind,
-            keys=fields.keys,
-            values=fields.values,
-            ladder=[batch_view, *(fields.shape(*pair) for pair in middle), stream_view],
-            rungs=rungs,
-            details=cause_details(batch_config, tried),
-            tolerance=tolerance,
-            timezone=fields.timezone,
-        )
-        unexplained = int((explained[CAUSE] == UNEXPLAINED).sum())
-        if best is None or unexplained < best[0]:
-            best = (unexplained, explained, tried, rungs)
-        if unexplained == 0:
-            break
-    assert best is not None  # at least one rule was tried
-    return best[1], best[2], best[3]
-
-
 def _result(
-    fields: _Fields,
+    fields: Compared,
     found: pl.DataFrame,
     sizes: tuple[int, int],
     daily: pl.DataFrame,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -113,3 +114,32 @@ def daily_clicks_per_search(sessions: pl.DataFrame, *, timezone: str = "UTC") ->
         .sort(DATE)
         .collect()
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Compared:
+    """What is compared: the kind, its key and value columns present, and the rows in scope."""
+
+    kind: StreamKind
+    keys: tuple[str, ...]
+    values: tuple[str, ...]
+    scope: pl.Expr
+    timezone: str
+
+    @classmethod
+    def of(cls, kind: StreamKind, stream: pl.DataFrame, timezone: str) -> Compared:
+        """What `stream`'s records of `kind` let us compare."""
+        present = set(stream.columns)
+        keys = tuple(c for c in KEYS[kind] if c in present)
+        values = tuple(c for c in VALUES[kind] if c in present)
+        # A per-session stream without any search-less session only reports sessions with one.
+        only_with_search = (
+            kind == "sessions" and N_SEARCHES in present and stream.height > 0
+        ) and bool((stream[N_SEARCHES] > 0).all())
+        scope = pl.col(N_SEARCHES) > 0 if only_with_search else pl.lit(True)
+        return cls(kind, keys, values, scope, timezone)
+
+    def shape(self, searches: pl.DataFrame, sessions: pl.DataFrame) -> pl.DataFrame:
+        """Records of this kind, in scope, with the compared columns only."""
+        records = records_of(self.kind, searches, sessions, timezone=self.timezone)
+        return records.filter(self.scope).select(*self.keys, *self.values)
