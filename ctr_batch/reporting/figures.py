@@ -88,9 +88,15 @@ def pin(out: str | Path) -> Path:
 
 
 def resolve_period(
-    snapshot: Path, start: date | str | None = None, end: date | str | None = None
+    snapshot: Path,
+    start: date | str | None = None,
+    end: date | str | None = None,
+    *,
+    out: str | Path | None = None,
 ) -> Period:
     """The period to report: the days given, else the first and last day of ``ctr_daily``.
+
+    `out` names the output in messages (default: `snapshot`).
 
     Raises
     ------
@@ -104,7 +110,8 @@ def resolve_period(
         first = first or data_range[0]
         last = last or data_range[1]
     if first is None or last is None:
-        msg = f"{snapshot}: ctr_daily has no day to report (no searches nor sessions)"
+        msg = f"{out or snapshot}: ctr_daily has no day to report (no search nor session); "
+        msg += "give --start and --end to report on the quarantine alone"
         raise ConfigError(msg)
     if first > last:
         bound = f"--end {last}" if end is not None else f"the last day of the output, {last}"
@@ -148,7 +155,7 @@ def gather(
         As ``run_queries``, and for a period that cannot be resolved.
     """
     snapshot = pin(out)
-    period = resolve_period(snapshot, start, end)
+    period = resolve_period(snapshot, start, end, out=out)
     tables = run_queries(snapshot, figure_requests(period))
     tables["lowest_ctr"] = tables["lowest_ctr"].sort(
         ["ctr", "searches", "query"], descending=[False, True, False], nulls_last=True

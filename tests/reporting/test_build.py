@@ -148,3 +148,21 @@ def test_report_follows_the_latest_commit(tmp_path: Path) -> None:
         run([tmp_path / "events.parquet"], out, RunConfig())
         page = ctr_batch.report(out, tmp_path / "r.html").path.read_text()
         assert f'data-metric="searches" data-value="{searches}"' in page
+
+
+def test_an_output_without_days(tmp_path: Path) -> None:
+    # Only bad rows: every table but quarantine and run_summary is empty.
+    events(("u", None, "search", "q"), (None, 1, "search", "q")).write_parquet(
+        tmp_path / "e.parquet"
+    )
+    run([tmp_path / "e.parquet"], tmp_path / "out", RunConfig())
+    code, _, stderr = invoke("report", str(tmp_path / "out"), "--html", str(tmp_path / "r.html"))
+    assert code == 3
+    assert f"{tmp_path / 'out'}: ctr_daily has no day to report" in stderr
+    assert not (tmp_path / "r.html").exists()
+    result = ctr_batch.report(
+        tmp_path / "out", tmp_path / "r.html", start="2024-01-01", end="2024-01-01"
+    )
+    page = result.path.read_text()
+    assert 'data-metric="rows_quarantined" data-value="2"' in page
+    assert "quarantine" in result.charts
