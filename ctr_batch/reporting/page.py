@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal
 
+from ctr_batch.reporting.figures import MIN_SUPPORT, MIN_ZERO_CLICK
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
@@ -60,7 +62,7 @@ TABLES: dict[str, tuple[str, str, tuple[tuple[str, str, str], ...]]] = {
     ),
     "lowest-ctr": (
         "lowest_ctr",
-        "Lowest-CTR queries (at least 20 searches)",
+        f"Lowest-CTR queries (at least {MIN_SUPPORT} searches)",
         (("query", "query", "text"), ("ctr", "CTR", "rate"), ("searches", "searches", "count"),
          ("mean_first_click_position", "mean 1st-click position", "ratio")),
     ),
@@ -73,7 +75,7 @@ TABLES: dict[str, tuple[str, str, tuple[tuple[str, str, str], ...]]] = {
     ),
     "zero-click": (
         "zero_click",
-        "Zero-click queries (at least 5 searches)",
+        f"Zero-click queries (at least {MIN_ZERO_CLICK} searches)",
         (("query", "query", "text"), ("searches", "searches", "count"),
          ("users", "users", "count"), ("zero_result_searches", "zero-result", "count")),
     ),
@@ -110,13 +112,17 @@ def change(current: Any, previous: Any, kind: Kind) -> str:
 
     Examples
     --------
-    >>> change(0.45, 0.40, "rate"), change(110, 100, "count"), change(5, 0, "count")
-    ('+5.0 pp vs 40.0 %', '+10.0 % vs 100', 'no previous data')
+    >>> change(0.45, 0.40, "rate"), change(0.02, 0.0, "rate"), change(110, 100, "count")
+    ('+5.0 pp vs 40.0 %', '+2.0 pp vs 0.0 %', '+10.0 % vs 100')
+    >>> change(5, 0, "count"), change(1.5, 0.0, "ratio"), change(1.5, None, "ratio")
+    ('no previous data', 'vs 0.000', 'no previous data')
     """
-    if current is None or not previous:
+    if current is None or previous is None or (kind == "count" and previous == 0):
         return "no previous data"
     if kind == "rate":
         return f"{(current - previous) * 100:+.1f} pp vs {fmt(previous, kind)}"
+    if previous == 0:
+        return f"vs {fmt(previous, kind)}"
     return f"{(current / previous - 1) * 100:+.1f} % vs {fmt(previous, kind)}"
 
 
