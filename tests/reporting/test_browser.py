@@ -60,7 +60,9 @@ def browser() -> Iterator[Any]:
         "playwright.sync_api", reason="playwright is not installed: pip install -e '.[test]'"
     )
     with sync_api.sync_playwright() as driver:
-        launched = driver.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        launched = driver.chromium.launch(
+            executable_path=executable, args=["--no-sandbox", "--disable-dev-shm-usage"]
+        )
         yield launched
         launched.close()
 
