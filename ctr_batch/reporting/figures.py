@@ -7,15 +7,16 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import polars as pl
+
 from ctr_batch.core.config import to_date
 from ctr_batch.core.errors import ConfigError, InputError
+from ctr_batch.core.schema import CTR, QUERY, SEARCHES
 from ctr_batch.io.commit import current_snapshot
 from ctr_batch.sql.query import run_queries
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-
-    import polars as pl
 
 #: Rows shown in each query table of the report.
 TABLE_ROWS = 20
@@ -121,7 +122,12 @@ def resolve_period(
 
 
 def figure_requests(period: Period) -> dict[str, tuple[str, dict[str, str | None]]]:
-    """Label → (curated query, parameters) for every figure of the report."""
+    """Label → (curated query, parameters) for every figure of the report.
+
+    The lowest-CTR table is not among them: it is ``top_queries`` (``ctr_by_query`` with
+    ``min_searches`` 1) kept to ``MIN_SUPPORT`` searches, which is what ``ctr_by_query`` with
+    ``min_searches`` ``MIN_SUPPORT`` returns, for one scan fewer.
+    """
     days = period.params()
     return {
         "headline": ("headline", days),
@@ -133,12 +139,21 @@ def figure_requests(period: Period) -> dict[str, tuple[str, dict[str, str | None
         "session_length": ("session_length", days),
         "searches_per_session": ("searches_per_session", days),
         "top_queries": ("ctr_by_query", {**days, "min_searches": "1"}),
-        "lowest_ctr": ("ctr_by_query", {**days, "min_searches": str(MIN_SUPPORT)}),
         "zero_result": ("zero_result_queries", days),
         "zero_click": ("zero_click_queries", {**days, "min_searches": str(MIN_ZERO_CLICK)}),
         "quarantine": ("quarantine_by_reason", days),
         "data_quality": ("data_quality", {}),
     }
+
+
+def lowest_ctr(by_query: pl.DataFrame) -> pl.DataFrame:
+    """Rows of ``ctr_by_query`` with at least ``MIN_SUPPORT`` searches, lowest CTR first.
+
+    Ties go to the query searched most, then to the query text.
+    """
+    supported = by_query.filter(pl.col(SEARCHES) >= MIN_SUPPORT)
+    order = [CTR, SEARCHES, QUERY]
+    return supported.sort(order, descending=[False, True, False], nulls_last=True)
 
 
 def gather(
@@ -157,9 +172,7 @@ def gather(
     snapshot = pin(out)
     period = resolve_period(snapshot, start, end, out=out)
     tables = run_queries(snapshot, figure_requests(period))
-    tables["lowest_ctr"] = tables["lowest_ctr"].sort(
-        ["ctr", "searches", "query"], descending=[False, True, False], nulls_last=True
-    )
+    tables["lowest_ctr"] = lowest_ctr(tables["top_queries"])
     for label in ("top_queries", "lowest_ctr", "zero_result", "zero_click"):
         tables[label] = tables[label].head(TABLE_ROWS)
     return Figures(period, tables)

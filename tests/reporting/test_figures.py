@@ -40,7 +40,10 @@ def cli_query(name: str, out: Path, params: dict[str, str | None], file: Path) -
 
 def test_figures_equal_ctr_batch_query(any_out: Path, tmp_path: Path) -> None:
     figures = gather(any_out)
-    for label, (name, params) in figure_requests(figures.period).items():
+    requests = figure_requests(figures.period)
+    requests["lowest_ctr"] = ("ctr_by_query", {**figures.period.params(), "min_searches": "20"})
+    assert MIN_SUPPORT == 20
+    for label, (name, params) in requests.items():
         expected = cli_query(name, any_out, params, tmp_path / f"{label}.parquet")
         if label == "lowest_ctr":
             expected = expected.sort(
@@ -49,6 +52,7 @@ def test_figures_equal_ctr_batch_query(any_out: Path, tmp_path: Path) -> None:
         if label in ("top_queries", "lowest_ctr", "zero_result", "zero_click"):
             expected = expected.head(TABLE_ROWS)
         assert_frame_equal(figures[label], expected, check_dtypes=False)
+    assert set(figures.tables) == set(requests)
 
 
 def test_headline_matches_ctr_daily(any_out: Path) -> None:
