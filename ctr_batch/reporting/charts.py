@@ -167,6 +167,25 @@ def quarantine(frame: pl.DataFrame) -> Spec:
     )
 
 
+def past_midnight(frame: pl.DataFrame) -> Spec:
+    """Sessions per start day that continue past midnight (a backfill carries them over)."""
+    return _chart(
+        frame,
+        "Sessions continuing past midnight, by start day",
+        mark={"type": "bar", "color": "#b279a2"},
+        encoding={
+            "x": _DAY,
+            "y": {"field": "past_midnight", "type": "quantitative", "title": "sessions"},
+            "tooltip": [
+                _DAY_TIP,
+                _tip("past_midnight", "past midnight", ","),
+                _tip("past_midnight_share", "share of the day's sessions", ".2%"),
+                _tip("longest_s", "longest (s)", ",.0f"),
+            ],
+        },
+    )
+
+
 def chart_specs(figures: Figures) -> dict[str, Spec]:
     """Every chart of the report by element id; a chart without rows is left out."""
     lengths = figures["session_length"]
@@ -200,6 +219,7 @@ def chart_specs(figures: Figures) -> dict[str, Spec]:
             "searches",
         ),
         "quarantine": quarantine(figures["quarantine"]),
+        "past-midnight": past_midnight(figures["past_midnight"]),
     }  # fmt: skip
     return {name: spec for name, spec in specs.items() if _has_rows(spec)}
 

@@ -142,6 +142,7 @@ def figure_requests(period: Period) -> dict[str, tuple[str, dict[str, str | None
         "zero_result": ("zero_result_queries", days),
         "zero_click": ("zero_click_queries", {**days, "min_searches": str(MIN_ZERO_CLICK)}),
         "quarantine": ("quarantine_by_reason", days),
+        "past_midnight": ("sessions_past_midnight", days),
         "data_quality": ("data_quality", {}),
     }
 

@@ -227,7 +227,8 @@ def render(figures: Figures, specs: dict[str, Spec], *, title: str, bundle: str)
         f'<h2>Headline</h2><div id="headline">{headline_cards(figures)}</div>'
         f"{_sections(specs)}"
         f'<h2>Data quality</h2><div id="quality">{quality_cards(figures)}</div>'
-        f'<div class="grid" style="margin-top:14px">{chart_slot("quarantine", specs)}</div>'
+        f'<div class="grid" style="margin-top:14px">{chart_slot("quarantine", specs)}'
+        f"{chart_slot('past-midnight', specs)}</div>"
         "<footer>Every figure comes from the curated SQL of ctr_batch (queries/*.sql); "
         "run the same with <code>ctr-batch query NAME OUT --param start=... --param end=...</code>"
         "</footer>"

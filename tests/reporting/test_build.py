@@ -67,7 +67,7 @@ def test_cli_json(generated_backfill: Path, tmp_path: Path) -> None:
     assert document["end"] == "2026-11-08"
     assert document["bytes"] == target.stat().st_size
     assert "quarantine" in document["charts"]
-    assert len(document["charts"]) == 9
+    assert len(document["charts"]) == 10
 
 
 def test_page_is_self_contained(sample_run: Path, tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from ctr_batch.core.resources import data_dir
 from ctr_batch.io.write import write_events
 from ctr_batch.samples.generate import generate_events
 from ctr_batch.sql import query
+from tests.conftest import events
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -121,3 +122,22 @@ def test_quarantine_by_reason_uses_backfill_home_day(tmp_path: Path) -> None:
     homes = homes.group_by("date", "reason").len()
     assert got["rows"].sum() == homes["len"].sum()
     assert set(got["date"].to_list()) == set(homes["date"].to_list())
+
+
+def test_sessions_past_midnight(out: Path) -> None:
+    sessions = table(out, "sessions")
+    crossing = sessions.filter(pl.col("session_end").dt.date() > pl.col("date"))
+    got = query.run_query("sessions_past_midnight", out)
+    assert got["sessions"].sum() == sessions.height
+    assert got["past_midnight"].sum() == crossing.height
+
+
+def test_sessions_past_midnight_in_the_run_time_zone(tmp_path: Path) -> None:
+    # 14:50 and 15:10 UTC are 23:50 and 00:10 in Tokyo: one session over Tokyo's midnight.
+    frame = events(("u", 14 * 3600 + 50 * 60, "search", "q"), ("u", 15 * 3600 + 600, "click"))
+    frame.write_parquet(tmp_path / "e.parquet")
+    for zone, crossing in (("UTC", 0), ("Asia/Tokyo", 1)):
+        out = tmp_path / zone.replace("/", "_")
+        batch_run.run([tmp_path / "e.parquet"], out, RunConfig(timezone=zone))
+        got = query.run_query("sessions_past_midnight", out)
+        assert got["past_midnight"].to_list() == [crossing], zone
