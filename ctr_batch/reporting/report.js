@@ -27,7 +27,7 @@ for (const [id, table] of Object.entries(data.tables)) {
     const tr = body.insertRow();
     for (const [field, , kind] of table.columns) {
       const value = row[field];
-      const text = value === null ? (kind === "text" ? "(no text)" : "-") : formats[kind](value);
+      const text = value === null ? (field === "query" ? "(no text)" : "-") : formats[kind](value);
       tr.appendChild(cell("td", text, kind !== "text"));
     }
   }

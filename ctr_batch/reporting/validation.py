@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from ctr_batch.core.schema import CTR, DATE, QUERY, SEARCH_TIME, USER_ID
+from ctr_batch.core.schema import CTR, DATE, QUERY, SEARCH_TIME, SESSION_START, USER_ID
 from ctr_batch.io.write import write_text
 from ctr_batch.reconciliation.causes import CAUSE, DETAIL
 from ctr_batch.reconciliation.daily import METRIC
@@ -67,9 +67,16 @@ def batch_vs_stream(daily: pl.DataFrame) -> Spec:
     return _base(title, long, layer=[band, lines])
 
 
+def difference_day() -> pl.Expr:
+    """A difference's day: its ``date``, else the UTC date of its search or session start."""
+    times = (pl.col(SEARCH_TIME), pl.col(SESSION_START))
+    return pl.coalesce(pl.col(DATE), *(time.dt.date() for time in times)).alias(DATE)
+
+
 def differences_by_cause(mismatches: pl.DataFrame) -> Spec:
     """Differences per day, stacked by cause."""
-    counts = mismatches.group_by(DATE, CAUSE).len("differences").sort(DATE, CAUSE)
+    dated = mismatches.with_columns(difference_day())
+    counts = dated.group_by(DATE, CAUSE).len("differences").sort(DATE, CAUSE)
     counts = counts.with_columns(pl.col(DATE).cast(pl.String).fill_null("no day"))
     return _base(
         "Differences per day, by cause",

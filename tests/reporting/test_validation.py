@@ -34,8 +34,10 @@ def test_page_shows_the_comparison(validation_html: Path) -> None:
     data = page_data(validation_html)
     assert set(data["charts"]) == {"batch-vs-stream", "differences"}
     mismatches = pl.read_parquet(validation_html.parent / "m.parquet")
-    stacked = sum(row["differences"] for row in data["charts"]["differences"]["data"]["values"])
-    assert stacked == mismatches.height
+    bars = data["charts"]["differences"]["data"]["values"]
+    assert sum(row["differences"] for row in bars) == mismatches.height
+    days = mismatches["search_time"].dt.date().cast(pl.String)  # records of searches: their day
+    assert {row["date"] for row in bars} == set(days)
     first = data["tables"]["first"]["rows"]
     causes = mismatches["cause"].value_counts()
     expected = sum(min(n, 5) for n in causes["count"])
