@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ctr_batch.io.read import scan_events
     from ctr_batch.io.write import write_events
     from ctr_batch.reconciliation.reconcile import reconcile
+    from ctr_batch.reporting.build import report
     from ctr_batch.samples.generate import generate_events
     from ctr_batch.sql.engine import compute_tables_duckdb
     from ctr_batch.sql.query import run_checks, run_query, run_sql
@@ -47,6 +48,7 @@ _HOMES = {
     "generate_events": "samples.generate",
     "parse_duration": "core.config",
     "reconcile": "reconciliation.reconcile",
+    "report": "reporting.build",
     "run": "batch.run",
     "run_checks": "sql.query",
     "run_query": "sql.query",
@@ -77,6 +79,7 @@ __all__ = [
     "generate_events",
     "parse_duration",
     "reconcile",
+    "report",
     "run",
     "run_checks",
     "run_query",

@@ -66,14 +66,14 @@ flagged AS (
     JOIN busiest_hour AS h USING (user_id)
     CROSS JOIN threshold AS t
 )
-SELECT user_id, searches, days_active, max_searches_per_day, busiest_day, p99_per_day,
-       max_searches_per_hour, busiest_hour_start, ctr,
+SELECT f.user_id, f.searches, f.days_active, f.max_searches_per_day, f.busiest_day,
+       f.p99_per_day, f.max_searches_per_hour, f.busiest_hour_start, f.ctr,
        concat_ws('; ',
-           CASE WHEN daily_flag THEN 'day above ' || $p99_factor::DOUBLE || ' x p99' END,
-           CASE WHEN hourly_flag
+           CASE WHEN f.daily_flag THEN 'day above ' || $p99_factor::DOUBLE || ' x p99' END,
+           CASE WHEN f.hourly_flag
                 THEN 'more than ' || $max_searches_per_hour::BIGINT || ' searches in an hour'
            END
        ) AS reasons
-FROM flagged
-WHERE daily_flag OR hourly_flag
-ORDER BY max_searches_per_hour DESC, max_searches_per_day DESC, user_id
+FROM flagged AS f
+WHERE f.daily_flag OR f.hourly_flag
+ORDER BY f.max_searches_per_hour DESC, f.max_searches_per_day DESC, f.user_id

@@ -30,8 +30,9 @@ LAYERS: dict[str, set[str]] = {
     "streaming": {"core", "stages", "io"},
     "days": {"core", "stages", "io", "sql", "batch"},
     "reconciliation": {"core", "stages", "io", "sql", "batch", "streaming"},
+    "reporting": {"core", "io", "sql", "reconciliation"},
     "cli": {"core", "stages", "io", "sql", "samples", "batch", "streaming", "days",
-            "reconciliation"},
+            "reconciliation", "reporting"},
 }  # fmt: skip
 FREE = {"_version"}  # modules of the top level that any layer may import
 NO_COLLECT = ("stages", "core")

@@ -18,8 +18,10 @@ from rich.text import Text
 from ctr_batch.batch import run as batch_run
 from ctr_batch.batch.strategies import ENGINES
 from ctr_batch.cli import days as cli_days
+from ctr_batch.cli import describe as cli_describe
 from ctr_batch.cli import log, settings
 from ctr_batch.cli import render as report
+from ctr_batch.cli import report as cli_report
 from ctr_batch.cli import sql as cli_sql
 from ctr_batch.cli import stream as cli_stream
 from ctr_batch.cli.common import (
@@ -201,6 +203,9 @@ def demo(
         Path | None, typer.Option("--out", "-o", help="Keep the tables here (default: temporary).")
     ] = None,
     rows: Annotated[int, typer.Option("--rows", help="Rows to show per table.")] = 10,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write the HTML report of the sample here.")
+    ] = None,
 ) -> None:
     """Run the main job on a sample bundled with the package and print the tables."""
     chosen = sample(name)
@@ -216,6 +221,26 @@ def demo(
             frame = scan_table(target / table).select(columns).collect()
             frame = frame.sort(DEMO_ORDER[table]) if table in DEMO_ORDER else frame
             out_console.print(report.frame_table(frame, table, limit=rows))
+        if html is not None:
+            from ctr_batch.reporting.build import report as build_report
+
+            written = build_report(target, html, title=f"ctr-batch demo: {chosen.name}")
+            out_console.print(f"wrote the report {written.path}", markup=False)
+    out_console.print(_next_steps(out), markup=False, highlight=False)
+
+
+def _next_steps(out: Path | None) -> str:
+    """Where to go after the demo: keep the tables, chart them, query them."""
+    where = str(out) if out is not None else "DIR"
+    steps: list[tuple[str, str]] = []
+    if out is None:
+        steps.append(("ctr-batch demo --out DIR", "keep the tables in DIR"))
+    steps += [
+        (f"ctr-batch report {where} --html report.html", "charts in one offline page"),
+        (f"ctr-batch query daily_ctr {where}", "curated SQL (list: ctr-batch query --list)"),
+    ]
+    width = max(len(command) for command, _ in steps)
+    return "next:\n" + "\n".join(f"  {command:<{width}}  {why}" for command, why in steps)
 
 
 @app.command()
@@ -257,6 +282,8 @@ app.command()(cli_sql.sql)
 app.command()(cli_sql.query)
 app.command()(cli_sql.check)
 app.command(name="export-duckdb")(cli_sql.export_duckdb)
+app.command(name="report")(cli_report.report)
+app.command(name="describe")(cli_describe.describe)
 app.command(name="simulate-stream")(cli_stream.simulate_stream)
 app.command()(cli_stream.validate)
 

@@ -124,12 +124,15 @@ def validate(
         typer.Option("--mismatches", help="Write the mismatch table here (Parquet)."),
     ] = None,
     rows: Annotated[int, typer.Option("--rows", help="Mismatches to show.")] = 10,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="Also write the comparison as one offline HTML page."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:  # long: one line per Typer option
     """Compare a streaming job's output with the batch truth; explain every difference."""
     from ctr_batch.reconciliation.load import load_stream_output
     from ctr_batch.reconciliation.reconcile import reconcile
-    from ctr_batch.reconciliation.result import write_mismatches
 
     if fmt is not None and fmt not in STREAM_FORMATS:
         msg = f"--format {fmt!r}: expected one of {', '.join(STREAM_FORMATS)}"
@@ -154,17 +157,35 @@ def validate(
             column_map=dict(events_config.column_map),
             stream_gap_rule=events_config.gap_rule if gap_rule else None,
         )
-    if mismatches is not None:
-        write_mismatches(result, mismatches)
+    written = _write_files(result, mismatches, html, f"Validation: {stream} against {batch}")
     if as_json:
         print_json({"command": "validate", "batch": str(batch), "stream": str(stream),
-                    **result.to_json(), "mismatches_file": mismatches})  # fmt: skip
+                    **result.to_json(), "mismatches_file": mismatches,
+                    "html_file": html})  # fmt: skip
     else:
         _print_result(result, f"validate {stream} against {batch}", rows)
-        if mismatches is not None:
-            out_console.print(f"mismatch table written to {mismatches}", markup=False)
+        for line in written:
+            out_console.print(line, markup=False)
     if not result.passed:
         raise typer.Exit(1)
+
+
+def _write_files(
+    result: ReconcileResult, mismatches: Path | None, html: Path | None, title: str
+) -> list[str]:
+    """Write the mismatch table and the HTML page asked for; say what was written."""
+    from ctr_batch.reconciliation.result import write_mismatches
+
+    written = []
+    if mismatches is not None:
+        write_mismatches(result, mismatches)
+        written.append(f"mismatch table written to {mismatches}")
+    if html is not None:
+        from ctr_batch.reporting.validation import write_validation
+
+        write_validation(result, html, title)
+        written.append(f"comparison page written to {html}")
+    return written
 
 
 def _status(text: str) -> contextlib.AbstractContextManager[object]:

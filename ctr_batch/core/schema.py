@@ -175,3 +175,104 @@ TABLE_SCHEMAS: dict[str, pl.Schema] = {
     CTR_BY_QUERY_TABLE: CTR_BY_QUERY_SCHEMA,
     QUARANTINE_TABLE: QUARANTINE_SCHEMA,
 }
+
+# --- what each table and column means (`ctr-batch describe`, DuckDB COMMENT ON) ------------
+_US = "microseconds (Polars Duration; BIGINT in DuckDB)"
+_UTC = "UTC timestamp, microseconds"
+_EVENT_DOCS = {
+    USER_ID: ("", "who: the user id of the input (integers read as their decimal text)"),
+    EVENT_TIME: (_UTC, "when the event happened"),
+    EVENT_TYPE: ("", "app_open, search, results, click or app_close (as read)"),
+    QUERY: ("", "the search text (on search events)"),
+    ITEMS: ("", "the result list in rank order, rank 1 first (on results events)"),
+    ITEM: ("", "the clicked result (on click events)"),
+    EVENT_ID: ("", "the input's event id; a repeated id is a duplicate"),
+}
+_DAY = ("date", "day of search_time (searches) or session_start (sessions) in --timezone")
+TABLE_DOCS: dict[str, str] = {
+    SEARCHES_TABLE: "one row per search segment: a search and the events up to the next one",
+    SESSIONS_TABLE: "one row per session: a user's events with no gap longer than --gap",
+    CTR_DAILY_TABLE: "one row per day: searches by search day, sessions by start day",
+    CTR_BY_QUERY_TABLE: "one row per query text, over every search of the output",
+    QUARANTINE_TABLE: "one row per rejected input row, with why and where it came from",
+}
+COLUMN_DOCS: dict[str, dict[str, tuple[str, str]]] = {
+    SEARCHES_TABLE: {
+        USER_ID: _EVENT_DOCS[USER_ID],
+        SESSION_ID: ("", "<user_id>/<session_start as ISO-8601 UTC>Z, stable across runs"),
+        SEARCH_INDEX: ("count", "1 for the session's first search, 2 for the next, ..."),
+        SEARCH_TIME: (_UTC, "when the search happened"),
+        QUERY: ("", "the search text (null for a search without text)"),
+        N_RESULTS: ("items", "length of the segment's first results list; null if none"),
+        N_CLICKS: ("count", "clicks in the segment"),
+        CLICKED: ("", "n_clicks > 0"),
+        CTR: ("ratio 0-1", "1.0 if clicked else 0.0 (per-search CTR)"),
+        TIME_TO_FIRST_CLICK: (_US, "search to its first click; null without a click"),
+        FIRST_CLICK_POSITION: ("rank", "1-based rank of the first clicked item in the list"),
+        DATE: _DAY,
+    },
+    SESSIONS_TABLE: {
+        USER_ID: _EVENT_DOCS[USER_ID],
+        SESSION_ID: ("", "<user_id>/<session_start as ISO-8601 UTC>Z, stable across runs"),
+        SESSION_START: (_UTC, "time of the session's first event"),
+        SESSION_END: (_UTC, "time of the session's last event"),
+        DURATION: (_US, "session_end - session_start"),
+        N_EVENTS: ("count", "events in the session"),
+        N_SEARCHES: ("count", "searches in the session"),
+        N_CLICKS: ("count", "clicks in the session, also those before its first search"),
+        CLICKS_PER_SEARCH: ("ratio", "n_clicks / n_searches; null without a search"),
+        DATE: _DAY,
+    },
+    CTR_DAILY_TABLE: {
+        DATE: ("date", "the day, in --timezone"),
+        SEARCHES: ("count", "searches made that day"),
+        CLICKED_SEARCHES: ("count", "of those, searches with at least one click"),
+        CTR: ("ratio 0-1", "clicked_searches / searches; null without searches"),
+        CLICKS: ("count", "all clicks of the sessions with a search starting that day"),
+        CLICKS_PER_SEARCH: ("ratio", "clicks / searches of those sessions"),
+        SESSIONS: ("count", "sessions starting that day"),
+        SESSIONS_WITH_SEARCH: ("count", "of those, sessions with at least one search"),
+    },
+    CTR_BY_QUERY_TABLE: {
+        QUERY: ("", "the search text (one row for null)"),
+        SEARCHES: ("count", "searches of the query"),
+        CLICKED_SEARCHES: ("count", "of those, searches with at least one click"),
+        CTR: ("ratio 0-1", "clicked_searches / searches"),
+        CLICKS: ("count", "all clicks of the query's search segments"),
+        MEAN_FIRST_CLICK_POSITION: ("rank", "mean first_click_position where known"),
+    },
+    QUARANTINE_TABLE: {
+        **_EVENT_DOCS,
+        REASON: ("", "why: null_user_id, null_event_time, unknown_event_type, ..."),
+        SOURCE_FILE: ("", "the input file the row came from"),
+        SOURCE_ROW: ("row", "0-based row number in that file"),
+    },
+}
+
+
+def describe_tables(table: str | None = None) -> dict[str, dict[str, object]]:
+    """Each table's meaning and its columns' types, units and meanings (`table`: only that one).
+
+    Raises
+    ------
+    KeyError
+        For a table that is not one of ``TABLE_SCHEMAS``.
+
+    Examples
+    --------
+    >>> describe_tables("ctr_daily")["ctr_daily"]["columns"][3]
+    {'name': 'ctr', 'type': 'Float64', 'unit': 'ratio 0-1', 'description': 'clicked_searches / searches; null without searches'}
+    """  # noqa: E501
+    names = list(TABLE_SCHEMAS) if table is None else [table]
+    return {
+        name: {
+            "description": TABLE_DOCS[name],
+            "columns": [
+                {"name": column, "type": str(dtype), "unit": unit, "description": meaning}
+                for (column, dtype), (unit, meaning) in zip(
+                    TABLE_SCHEMAS[name].items(), COLUMN_DOCS[name].values(), strict=True
+                )
+            ],
+        }
+        for name in names
+    }

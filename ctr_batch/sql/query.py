@@ -30,7 +30,14 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from ctr_batch.core.errors import ConfigError
-from ctr_batch.sql.queryfile import QueryFile, QueryKind, find_query, list_queries, noun
+from ctr_batch.sql.queryfile import (
+    QueryFile,
+    QueryKind,
+    bind_params,
+    find_query,
+    list_queries,
+    noun,
+)
 from ctr_batch.sql.views import first_line, open_views, table_paths
 
 if TYPE_CHECKING:
@@ -108,6 +115,7 @@ def run_query(
     params: Mapping[str, str | None] | None = None,
     *,
     kind: QueryKind = "report",
+    folder: str | Path | None = None,
 ) -> pl.DataFrame:
     """Run the report (or check) `name` over the tables of `out`.
 
@@ -122,6 +130,9 @@ def run_query(
         Optional parameters left out take their header default.
     kind
         ``report`` or ``check``.
+    folder
+        A folder of ``.sql`` files in the header format to look `name` up in instead of
+        ``queries/``; a `name` that is a path to an ``.sql`` file runs that file.
 
     Raises
     ------
@@ -146,8 +157,8 @@ def run_query(
     >>> daily["searches"].to_list()
     [2]
     """
-    query = find_query(name, kind)
-    values = _bind_params(query, params or {}, kind)
+    query = find_query(name, kind, folder)
+    values = bind_params(query, params or {}, kind)
     tables = table_paths(out, pinned=True)
     _require_tables([query], tables, out, kind)
     with open_views(tables) as con:
@@ -193,7 +204,7 @@ def run_checks(
         msg = f"no check takes parameter(s) {unknown}; declared: {sorted(declared)}"
         raise ConfigError(msg)
     values = {
-        check.name: _bind_params(
+        check.name: bind_params(
             check, {k: v for k, v in given.items() if k in check.params}, "check"
         )
         for check in checks
@@ -203,6 +214,37 @@ def run_checks(
     with open_views(tables) as con:
         return {
             check.name: _execute_file(con, check, values[check.name], tables) for check in checks
+        }
+
+
+def run_queries(
+    out: str | Path, requests: Mapping[str, tuple[str, Mapping[str, str | None]]]
+) -> dict[str, pl.DataFrame]:
+    """Run several curated reports over one snapshot of `out`: label → rows.
+
+    `requests` maps a label of the caller's choosing to a report name and its parameters, so
+    one report may run twice (say, for two periods). Every request is checked before any runs,
+    and all read the tables of `out` as committed at one instant, in one connection: the same
+    files, parameters and code path as ``run_query``.
+
+    Raises
+    ------
+    ConfigError
+        As ``run_query``, for the first request that fails.
+    InputError
+        If `out` has no tables.
+    """
+    queries = {label: find_query(name) for label, (name, _) in requests.items()}
+    values = {
+        label: bind_params(queries[label], params, "report")
+        for label, (_, params) in requests.items()
+    }
+    tables = table_paths(out, pinned=True)
+    _require_tables(queries.values(), tables, out, "report")
+    with open_views(tables) as con:
+        return {
+            label: _execute_file(con, query, values[label], tables)
+            for label, query in queries.items()
         }
 
 
@@ -237,25 +279,8 @@ def _execute_file(
     values: Mapping[str, str | None],
     tables: Mapping[str, Path],
 ) -> pl.DataFrame:
-    sql = query.path.read_text(encoding="utf-8")
+    sql = query.path.read_text(encoding="utf-8")  # parsed already: UTF-8
     return _execute(con, sql, values, tables, context=f"{query.name}: ")
-
-
-def _bind_params(
-    query: QueryFile, given: Mapping[str, str | None], kind: QueryKind
-) -> dict[str, str | None]:
-    """Values for every declared parameter: those given, else the defaults."""
-    unknown = sorted(set(given) - set(query.params))
-    if unknown:
-        msg = f"{noun(kind)} {query.name!r} has no parameter(s) {unknown}; "
-        msg += f"declared: {_describe_params(query)}"
-        raise ConfigError(msg)
-    missing = [name for name in query.required if name not in given]
-    if missing:
-        msg = f"{noun(kind)} {query.name!r} needs parameter(s) {missing}; "
-        msg += f"declared: {_describe_params(query)}"
-        raise ConfigError(msg)
-    return {name: given[name] if name in given else query.defaults[name] for name in query.params}
 
 
 def _require_tables(
@@ -267,16 +292,3 @@ def _require_tables(
             msg = f"{noun(kind)} {query.name!r} reads table(s) {missing}, not found under {out}"
             msg += f"; available: {', '.join(sorted(tables))}"
             raise ConfigError(msg)
-
-
-def _describe_params(query: QueryFile) -> str:
-    if not query.params:
-        return "none"
-    described = []
-    for name in query.params:
-        if name not in query.defaults:
-            described.append(f"${name} (required)")
-        else:
-            default = query.defaults[name]
-            described.append(f"${name} (default {'none' if default is None else default})")
-    return ", ".join(described)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
@@ -12,7 +13,6 @@ from ctr_batch.core.resources import queries_dir
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from pathlib import Path
 
 QueryKind = Literal["report", "check"]
 HEADER_FIELDS = ("purpose", "grain", "reads", "params")
@@ -60,15 +60,17 @@ class QueryFile:
         return tuple(name for name in self.params if name not in self.defaults)
 
     @classmethod
-    def parse(cls, path: Path) -> QueryFile:
-        """Read the header of `path`.
+    def parse(cls, path: Path, text: str | None = None) -> QueryFile:
+        """Read the header of `path` (or of `text`, the SQL read from `path`, e.g. stdin).
 
         Raises
         ------
         ConfigError
             If a header field is missing or repeated, or a parameter cannot be read.
         """
-        fields = _header_fields(path)
+        if text is None:
+            text = _read(path)
+        fields = _header_fields(path, text)
         params, defaults = _parse_params(path, fields["params"])
         return cls(
             name=path.stem,
@@ -82,14 +84,36 @@ class QueryFile:
         )
 
 
-def list_queries(kind: QueryKind = "report") -> list[QueryFile]:
-    """Reports (``queries/*.sql``) or checks (``queries/checks/*.sql``), sorted by name."""
-    folder = queries_dir() if kind == "report" else queries_dir() / "checks"
-    return [QueryFile.parse(path) for path in sorted(folder.glob("*.sql"))]
+def list_queries(kind: QueryKind = "report", folder: str | Path | None = None) -> list[QueryFile]:
+    """Reports (``queries/*.sql``) or checks (``queries/checks/*.sql``), sorted by name.
+
+    `folder` replaces ``queries/`` by a team's own folder of ``.sql`` files in the same
+    header format.
+
+    Raises
+    ------
+    ConfigError
+        If `folder` is not a directory, or a file's header cannot be read.
+    """
+    if folder is not None:
+        base = Path(folder)
+        if not base.is_dir():
+            msg = f"--queries {folder}: not a directory (expected a folder of .sql files)"
+            raise ConfigError(msg)
+    else:
+        base = queries_dir()
+    base = base if kind == "report" else base / "checks"
+    return [QueryFile.parse(path) for path in sorted(base.glob("*.sql")) if path.is_file()]
 
 
-def find_query(name: str, kind: QueryKind = "report") -> QueryFile:
-    """The report or check called `name` (a trailing ``.sql`` is ignored).
+def find_query(
+    name: str, kind: QueryKind = "report", folder: str | Path | None = None
+) -> QueryFile:
+    """The report or check called `name` (a trailing ``.sql`` is ignored), or the file `name`.
+
+    A `name` that holds a ``/`` or ends in ``.sql`` and names an existing file is that file
+    (``ctr-batch query my/report.sql OUT``); otherwise `name` is looked up in ``queries/``,
+    or in `folder` when given.
 
     Raises
     ------
@@ -102,13 +126,31 @@ def find_query(name: str, kind: QueryKind = "report") -> QueryFile:
     if not isinstance(name, str):
         msg = f"query name: expected text; got {name!r}"
         raise ConfigError(msg)
-    queries = list_queries(kind)
+    if ("/" in name or name.endswith(".sql")) and Path(name).is_file():
+        return QueryFile.parse(Path(name))
+    if "/" in name:
+        msg = f"{name}: no such file (expected an .sql file, or the name of a curated query)"
+        raise ConfigError(msg)
+    queries = list_queries(kind, folder)
     wanted = name.removesuffix(".sql")
     for query in queries:
         if query.name == wanted:
             return query
-    msg = f"unknown {noun(kind)} {name!r}; available: {', '.join(q.name for q in queries)}"
+    where = "" if folder is None else f" in {folder}"
+    msg = f"unknown {noun(kind)} {name!r}{where}; available: "
+    msg += ", ".join(q.name for q in queries) or "none"
     raise ConfigError(msg)
+
+
+def has_header(text: str) -> bool:
+    """True when SQL `text` opens with the curated header (its first line ``-- purpose: ...``).
+
+    Examples
+    --------
+    >>> has_header("-- purpose: count searches"), has_header("SELECT 1 -- purpose: x")
+    (True, False)
+    """
+    return re.match(r"\s*--\s*purpose:", text) is not None
 
 
 def noun(kind: QueryKind) -> str:
@@ -116,13 +158,58 @@ def noun(kind: QueryKind) -> str:
     return "query" if kind == "report" else "check"
 
 
+def bind_params(
+    query: QueryFile, given: Mapping[str, str | None], kind: QueryKind
+) -> dict[str, str | None]:
+    """Values for every declared parameter of `query`: those given, else the defaults.
+
+    Raises
+    ------
+    ConfigError
+        For a parameter `query` does not declare, or a required one not given.
+    """
+    unknown = sorted(set(given) - set(query.params))
+    if unknown:
+        msg = f"{noun(kind)} {query.name!r} has no parameter(s) {unknown}; "
+        msg += f"declared: {describe_params(query)}"
+        raise ConfigError(msg)
+    missing = [name for name in query.required if name not in given]
+    if missing:
+        msg = f"{noun(kind)} {query.name!r} needs parameter(s) {missing}; "
+        msg += f"declared: {describe_params(query)}"
+        raise ConfigError(msg)
+    return {name: given[name] if name in given else query.defaults[name] for name in query.params}
+
+
+def describe_params(query: QueryFile) -> str:
+    """The declared parameters and their defaults: ``$a (required), $b (default 1)``."""
+    if not query.params:
+        return "none"
+    described = []
+    for name in query.params:
+        if name not in query.defaults:
+            described.append(f"${name} (required)")
+        else:
+            default = query.defaults[name]
+            described.append(f"${name} (default {'none' if default is None else default})")
+    return ", ".join(described)
+
+
 # --- header parsing ------------------------------------------------------------------------------
 
 
-def _header_fields(path: Path) -> dict[str, str]:
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        msg = f"{path}: not UTF-8 text (expected an SQL file)"
+        raise ConfigError(msg) from None
+
+
+def _header_fields(path: Path, text: str) -> dict[str, str]:
     fields: dict[str, str] = {}
     current: str | None = None
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in text.splitlines():
         text = line.rstrip()
         if not text.startswith("--"):
             break

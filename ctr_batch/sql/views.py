@@ -45,23 +45,23 @@ def table_paths(out: str | Path, *, pinned: bool = False) -> dict[str, Path]:
     return tables
 
 
-def _sql_identifier(name: str) -> str:
+def sql_identifier(name: str) -> str:
     """`name` as a quoted SQL identifier.
 
     Examples
     --------
-    >>> _sql_identifier('odd"name')
+    >>> sql_identifier('odd"name')
     '"odd""name"'
     """
     return '"' + name.replace('"', '""') + '"'
 
 
-def _sql_string(text: str) -> str:
+def sql_string(text: str) -> str:
     """`text` as an SQL string literal.
 
     Examples
     --------
-    >>> _sql_string("/data/o'brien/**/*.parquet")
+    >>> sql_string("/data/o'brien/**/*.parquet")
     "'/data/o''brien/**/*.parquet'"
     """
     return "'" + text.replace("'", "''") + "'"
@@ -79,11 +79,11 @@ def _view_ddl(name: str, folder: Path) -> str:
     """
     base = Path(os.path.abspath(folder))  # noqa: PTH100  (links kept: later runs show through)
     if set(base.as_posix()) & set("*?[]{}"):
-        source = "[" + ", ".join(_sql_string(p.as_posix()) for p in parquet_files(base)) + "]"
+        source = "[" + ", ".join(sql_string(p.as_posix()) for p in parquet_files(base)) + "]"
     else:
-        source = _sql_string(f"{base.as_posix()}/**/*.parquet")
+        source = sql_string(f"{base.as_posix()}/**/*.parquet")
     return (
-        f"CREATE OR REPLACE VIEW {_sql_identifier(name)} AS SELECT * FROM "
+        f"CREATE OR REPLACE VIEW {sql_identifier(name)} AS SELECT * FROM "
         f"read_parquet({source}, hive_partitioning = true)"
     )
 
@@ -119,6 +119,9 @@ def first_line(exc: BaseException) -> str:
 def export_duckdb(out: str | Path, db: str | Path) -> list[str]:
     """Write a DuckDB database file `db` with one view per table of `out`; return their names.
 
+    The file also holds each curated report as a table macro taking its parameters, and a
+    comment on each table and column (``sql/catalog.py``).
+
     The views read the Parquet files by absolute path, so the file opens from any directory
     (e.g. ``duckdb analytics.duckdb``); they read the files at query time, so a later run into
     the same `out` shows through, and moving `out` breaks them. The file is written under a
@@ -139,6 +142,10 @@ def export_duckdb(out: str | Path, db: str | Path) -> list[str]:
     try:
         with duckdb.connect(str(staging)) as con:
             create_views(con, tables)
+            from ctr_batch.sql import catalog  # late: catalog builds on this module
+
+            catalog.comment_tables(con, tables)
+            catalog.create_macros(con)
         staging.replace(db)
     except duckdb.IOException as exc:
         msg = f"{db}: cannot be written ({first_line(exc)})"

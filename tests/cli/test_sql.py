@@ -45,7 +45,9 @@ def test_sql_formats(out: Path, tmp_path: Path) -> None:
     code, stdout, _ = invoke("sql", str(out), statement, "--format", "csv")
     assert (code, stdout) == (0, "n\n1590\n")
     code, stdout, _ = invoke("sql", str(out), statement, "--format", "json")
-    assert json.loads(stdout) == {"n": 1590}
+    assert json.loads(stdout) == [{"n": 1590}]  # one JSON array
+    code, stdout, _ = invoke("sql", str(out), statement, "--format", "ndjson")
+    assert [json.loads(line) for line in stdout.splitlines()] == [{"n": 1590}]
     target = tmp_path / "n.parquet"
     code, _, _ = invoke("sql", str(out), statement, "-f", "parquet", "--output", str(target))
     assert pl.read_parquet(target)["n"].to_list() == [1590]

@@ -1,0 +1,83 @@
+"""export-duckdb's table macros (the curated reports) and comments (issue 18)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import duckdb
+import pytest
+from polars.testing import assert_frame_equal
+from typer.testing import CliRunner
+
+from ctr_batch.batch.run import run
+from ctr_batch.cli.app import app
+from ctr_batch.core.config import RunConfig
+from ctr_batch.core.schema import COLUMN_DOCS, TABLE_DOCS
+from ctr_batch.io.write import write_events
+from ctr_batch.samples.generate import generate_events
+from ctr_batch.sql import query
+from ctr_batch.sql.queryfile import list_queries
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+REPORTS = list_queries("report")
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("catalog")
+    frame = generate_events(events=8_000, users=120, days=5, seed=7, bad_row_rate=0.01)
+    write_events(frame, root / "events")
+    run([root / "events"], root / "out", RunConfig())
+    return root / "out"
+
+
+@pytest.fixture(scope="module")
+def db(out: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    target = out.parent / "ctr.duckdb"
+    result = CliRunner().invoke(app, ["export-duckdb", str(out), str(target)])
+    assert result.exit_code == 0, result.stderr
+    with duckdb.connect(str(target), read_only=True) as con:
+        con.execute("SET TimeZone = 'UTC'")
+        yield con
+
+
+@pytest.mark.parametrize("report", REPORTS, ids=[q.name for q in REPORTS])
+def test_macro_equals_the_query(db: duckdb.DuckDBPyConnection, out: Path, report) -> None:  # type: ignore[no-untyped-def]
+    expected = query.run_query(report.name, out)
+    got = db.sql(f'SELECT * FROM "{report.name}"()').pl()
+    assert_frame_equal(got, expected)
+
+
+def test_macro_arguments(db: duckdb.DuckDBPyConnection, out: Path) -> None:
+    params = {"min_searches": "3", "start": "2026-11-02", "end": "2026-11-03"}
+    expected = query.run_query("ctr_by_query", out, params)
+    got = db.sql(
+        """SELECT * FROM ctr_by_query(min_searches := '3', start := '2026-11-02',
+                                      "end" := '2026-11-03')"""
+    ).pl()
+    assert_frame_equal(got, expected)
+    assert expected.height > 0
+
+
+def test_comments_on_tables_columns_and_macros(db: duckdb.DuckDBPyConnection) -> None:
+    views = dict(db.sql("SELECT view_name, comment FROM duckdb_views()").fetchall())
+    for table, text in TABLE_DOCS.items():
+        assert views[table] == text
+    columns = db.sql(
+        "SELECT column_name, comment FROM duckdb_columns() WHERE table_name = 'sessions'"
+    ).fetchall()
+    comments = dict(columns)
+    unit, meaning = COLUMN_DOCS["sessions"]["duration"]
+    assert comments["duration"] == f"{meaning} ({unit})"
+    assert all(comments[name] for name in COLUMN_DOCS["sessions"])
+    macros = dict(
+        db.sql(
+            "SELECT function_name, comment FROM duckdb_functions() "
+            "WHERE function_type = 'table_macro' AND NOT internal"
+        ).fetchall()
+    )
+    assert set(macros) >= {q.name for q in REPORTS}
+    assert macros["daily_ctr"].startswith("Daily search CTR")
