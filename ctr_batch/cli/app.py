@@ -60,10 +60,12 @@ from ctr_batch.core.schema import (
     USER_ID,
 )
 from ctr_batch.core.summary import RunSummary
+from ctr_batch.io.layout import output_folder
 from ctr_batch.io.read import scan_table
 from ctr_batch.io.write import write_events
 from ctr_batch.samples.bundled import SAMPLES, sample
 from ctr_batch.samples.generate import generate_events
+from ctr_batch.spark.run import run_spark
 
 DEMO_COLUMNS = {
     CTR_DAILY_TABLE: list(TABLE_SCHEMAS[CTR_DAILY_TABLE]),
@@ -125,20 +127,37 @@ def _run_with_progress(
     quiet: bool,
     memory_limit: int | None = None,
     buckets: int | None = None,
+    spark_master: str | None = None,
 ) -> RunSummary:
-    if engine not in ENGINES:
-        msg = f"--engine {engine!r}: expected one of {', '.join(ENGINES)}"
+    if engine not in (*ENGINES, "spark"):
+        msg = f"--engine {engine!r}: expected one of {', '.join((*ENGINES, 'spark'))}"
+        raise ConfigError(msg)
+    if spark_master is not None and engine != "spark":
+        msg = "--spark-master needs --engine spark"
         raise ConfigError(msg)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(
         *columns, console=err_console, transient=True, disable=quiet or not err_console.is_terminal
     ) as progress:
         task = progress.add_task("starting")
+        if engine == "spark":
+            if memory_limit is not None:
+                msg = "--memory-limit does not apply to --engine spark: set --buckets"
+                raise ConfigError(msg)
+            return run_spark(
+                events,
+                output_folder(out),
+                config,
+                master=spark_master,
+                buckets=buckets,
+                inputs=list(events),
+                progress=lambda text: progress.update(task, description=text),
+            )
         return batch_run.run(
             events,
             out,
             config,
-            engine=engine,  # checked above
+            engine=next(known for known in ENGINES if known == engine),  # checked above
             memory_limit=memory_limit,
             buckets=buckets,
             progress=lambda text: progress.update(task, description=text),
@@ -170,6 +189,13 @@ def run(
         int | None,
         typer.Option("--buckets", help="Force this many user buckets (1: one in-memory pass)."),
     ] = None,
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-master",
+            help="With --engine spark: the Spark master URL (default: local[*]).",
+        ),
+    ] = None,
     quiet: QuietOption = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -179,7 +205,7 @@ def run(
         msg = f"--buckets must be at least 1; got {buckets}"
         raise ConfigError(msg)
     limit = parse_size(memory_limit) if memory_limit else None
-    summary = _run_with_progress(events, out, config, engine, quiet, limit, buckets)
+    summary = _run_with_progress(events, out, config, engine, quiet, limit, buckets, spark_master)
     if as_json:
         print_json({"command": "run", "out": str(out), **summary.to_json()})
         return

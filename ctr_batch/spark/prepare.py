@@ -25,7 +25,7 @@ from ctr_batch.spark.types import spark_type
 from ctr_batch.spark.work import DUPLICATE, repeated_ids
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from pyspark.sql import Column, DataFrame
 
@@ -43,11 +43,16 @@ def bucket_of(column: str, buckets: int) -> Column:
 
 
 def contract_frame(
-    events: DataFrame, mapping: Mapping[str, str], source: str, order: str | None = None
+    events: DataFrame,
+    mapping: Mapping[str, str],
+    source: str,
+    order: str | None = None,
+    keep: Sequence[str] = (),
 ) -> DataFrame:
     """The contract columns of `events` under their contract names (absent optional: null).
 
-    The column `order` (input order, see ``numbered``) is kept too.
+    The column `order` (input order, see ``numbered``) is kept as ``_order``, and the columns
+    `keep` as they are.
 
     Types are checked by the local rules (``io.normalize``), so a missing required column or a
     column of an impossible type is the same one-line ``SchemaError``.
@@ -68,6 +73,7 @@ def contract_frame(
             for column, name in names.items()
         ),
         *([] if order is None else [sf.col(f"`{order}`").alias(_ORDER)]),
+        *keep,
     )
 
 
