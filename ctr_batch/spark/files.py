@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 _PATH = "_path"
 _ROW = "_row"
 _OFFSET = "_offset"
+_FILE_SCHEME = "^file:/+"
 _GLOB = re.compile(r"([\[\]{}*?\\])")  # Hadoop glob characters, escaped in file names
 
 
@@ -38,28 +39,29 @@ def read_events(
     names = [_GLOB.sub(r"\\\1", str(path.resolve())) for path in scanned.paths]
     raw = spark.read.option("mergeSchema", "true").parquet(*names)
     located = raw.withColumns(
-        {_PATH: sf.col("_metadata.file_path"), _ROW: sf.col("_metadata.row_index")}
+        {
+            _PATH: sf.regexp_replace(sf.col("_metadata.file_path"), _FILE_SCHEME, "/"),
+            _ROW: sf.col("_metadata.row_index"),
+        }
     )
     contract = contract_frame(located, mapping, "the events", keep=(_PATH, _ROW))
     files = spark.createDataFrame(
-        _file_rows(scanned, _spark_paths(located)),
-        f"{_PATH} string, {FILE_INDEX} int, {_OFFSET} long",
+        _file_rows(scanned, raw.inputFiles()), f"{_PATH} string, {FILE_INDEX} int, {_OFFSET} long"
     )
     joined = contract.join(sf.broadcast(files), _PATH)
     return joined.withColumn(SEQ, sf.col(_OFFSET) + sf.col(_ROW)).drop(_PATH, _ROW, _OFFSET)
 
 
-def _spark_paths(located: DataFrame) -> list[str]:
-    """The file paths as Spark spells them (one small job reading no column)."""
-    return [row[0] for row in located.select(_PATH).distinct().collect()]
-
-
 def _file_rows(scanned: ScannedEvents, spark_paths: list[str]) -> list[tuple[str, int, int]]:
-    """``(Spark's path, file index, first _seq)`` of each file Spark read."""
+    """``(Spark's path, file index, first _seq)`` of each file Spark reads.
+
+    Spark spells a local file ``file:///a%20b`` in ``inputFiles`` and ``file:/a%20b`` in
+    ``_metadata.file_path`` (URI-encoded both): both become ``/a%20b`` (``_FILE_SCHEME``).
+    """
     index = {file.path.resolve(): (i, file.offset) for i, file in enumerate(scanned.files)}
     rows = []
     for spelled in spark_paths:
         local = Path(unquote(urlparse(spelled).path)).resolve()
         position, offset = index[local]
-        rows.append((spelled, position, offset))
+        rows.append((re.sub(_FILE_SCHEME, "/", spelled), position, offset))
     return rows

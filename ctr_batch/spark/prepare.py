@@ -109,9 +109,17 @@ def with_duplicates(events: DataFrame, buckets: int) -> DataFrame:
 
     Rows are hashed by ``event_id`` into `buckets` id buckets, so every copy of an id meets in
     one bucket, whatever its user: duplicates are judged across all users, as in one pass.
+    When the 64-bit hashes of the ids are all distinct (one aggregation), no id repeats and
+    `events` are returned as they are.
     """
     from pyspark.sql import functions as sf
 
+    hashes = sf.xxhash64(sf.col(EVENT_ID))
+    ids, distinct = events.where(sf.col(EVENT_ID).isNotNull()).select(
+        sf.count(hashes), sf.count_distinct(hashes)
+    ).first() or (0, 0)
+    if ids == distinct:
+        return events
     ids = events.where(sf.col(EVENT_ID).isNotNull()).select(
         USER_ID, EVENT_TIME, EVENT_TYPE, EVENT_ID, SEQ
     )
