@@ -104,21 +104,24 @@ def numbered(events: DataFrame, order: str | None = None) -> DataFrame:
     return joined.withColumn(SEQ, sf.col(_OFFSET) + within).drop(_PARTITION, _ID, _OFFSET)
 
 
-def with_duplicates(events: DataFrame, buckets: int) -> DataFrame:
+def with_duplicates(events: DataFrame, buckets: int, *, distinct: bool | None = None) -> DataFrame:
     """`events` (contract columns, ``_seq``) with ``_duplicate``: its id repeats an earlier one.
 
     Rows are hashed by ``event_id`` into `buckets` id buckets, so every copy of an id meets in
     one bucket, whatever its user: duplicates are judged across all users, as in one pass.
-    When the 64-bit hashes of the ids are all distinct (one aggregation), no id repeats and
-    `events` are returned as they are.
+    When the 64-bit hashes of the ids are all distinct, no id repeats and `events` are
+    returned as they are; `distinct` says so when known, else one aggregation finds out.
     """
     from pyspark.sql import functions as sf
 
-    hashes = sf.xxhash64(sf.col(EVENT_ID))
-    ids, distinct = events.where(sf.col(EVENT_ID).isNotNull()).select(
-        sf.count(hashes), sf.count_distinct(hashes)
-    ).first() or (0, 0)
-    if ids == distinct:
+    if distinct is None:
+        hashes = sf.xxhash64(sf.col(EVENT_ID))
+        counts = events.where(sf.col(EVENT_ID).isNotNull()).select(
+            sf.count(hashes), sf.count_distinct(hashes)
+        )
+        ids, different = counts.first() or (0, 0)
+        distinct = ids == different
+    if distinct:
         return events
     ids = events.where(sf.col(EVENT_ID).isNotNull()).select(
         USER_ID, EVENT_TIME, EVENT_TYPE, EVENT_ID, SEQ

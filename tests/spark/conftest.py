@@ -36,7 +36,7 @@ def spark() -> Iterator[SparkSession]:
         .appName("ctr-batch-tests")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.shuffle.partitions", "2")
         .config("spark.default.parallelism", "2")
         .config("spark.sql.execution.arrow.useLargeVarTypes", "true")
         .getOrCreate()

@@ -83,7 +83,7 @@ def test_skewed_user(spark: SparkSession) -> None:
 
 
 @settings(
-    max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(rows=event_logs)
 def test_small_logs_match_local(spark: SparkSession, rows: list[dict[str, object]]) -> None:
