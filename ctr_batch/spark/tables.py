@@ -58,9 +58,11 @@ def spark_tables(
     -------
     dict
         ``searches``, ``sessions``, ``quarantine``, ``ctr_daily`` and ``ctr_by_query``.
-        The first three come from one cached computation (a tagged union split three ways):
-        ``unpersist`` it with ``spark_tables(...)["searches"]`` ... done, or let it go out of
-        scope. ``UInt32`` columns are Spark ``long``; quarantine's ``source_file`` is null.
+        The first three come from one cached computation (a tagged union of the three,
+        split three ways), so every table comes from the same run of the buckets;
+        ``spark.catalog.clearCache()`` frees it. ``UInt32`` columns are Spark ``long``;
+        quarantine's ``source_file`` is null. The UDFs answer in the string width that
+        ``spark.sql.execution.arrow.useLargeVarTypes`` has when this is called.
     """
     require_pyspark()
     settings = config if config is not None else RunConfig()

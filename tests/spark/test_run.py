@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 import ctr_batch
 from ctr_batch.cli.app import app
+from ctr_batch.io.lock import exclusive_lock
 from ctr_batch.io.write import write_events
 from ctr_batch.samples.bundled import sample
 from ctr_batch.samples.generate import generate_events
@@ -128,3 +129,10 @@ def test_frames_are_refused_with_a_pointer(tmp_path: Path) -> None:
 def test_spark_master_needs_engine_spark(tmp_path: Path) -> None:
     with pytest.raises(ctr_batch.ConfigError, match="needs engine spark"):
         ctr_batch.run(sample("blog").path, tmp_path / "out", spark_master="local[1]")
+
+
+def test_a_held_lock_refuses_at_once(tmp_path: Path) -> None:
+    """The lock is taken before Spark starts: a second writer is refused without waiting."""
+    out = tmp_path / "out"
+    with exclusive_lock(out, "another run"), pytest.raises(ctr_batch.ConfigError, match="another"):
+        ctr_batch.run(sample("blog").path, out, engine="spark", spark_master="local[1]")
