@@ -164,6 +164,7 @@ def main() -> None:
     parser.add_argument("--masters", default="local[2]")
     parser.add_argument("--buckets", default=None)
     parser.add_argument("--check", action="store_true")
+    parser.add_argument("--only", default="", help="run only the tasks whose name has this")
     args = parser.parse_args()
     masters = args.masters.split(",")
     print(f"{'events':>7} {'task':<42} {'wall s':>8} {'cpu s':>8} {'RSS GiB':>8} {'Mev/s':>7}")
@@ -171,6 +172,8 @@ def main() -> None:
         log = ensure_log(args.cache, label, SIZES[label])
         out = args.cache / f"spark-out-{label}"
         for name, command in tasks(log, out, masters, args.buckets).items():
+            if args.only not in name:
+                continue
             r = measure(command)
             rate = SIZES[label] / r["wall"] / 1e6
             print(f"{label:>7} {name:<42} {r['wall']:8.2f} {r['cpu']:8.2f} "
