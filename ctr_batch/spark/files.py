@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
+from ctr_batch.core.errors import InputError
 from ctr_batch.core.schema import FILE_INDEX, SEQ
 from ctr_batch.spark.prepare import contract_frame
 
@@ -37,7 +38,11 @@ def read_events(
     from pyspark.sql import functions as sf
 
     names = [_GLOB.sub(r"\\\1", str(path.resolve())) for path in scanned.paths]
-    raw = spark.read.option("mergeSchema", "true").parquet(*names)
+    try:
+        raw = spark.read.option("mergeSchema", "true").parquet(*names)
+    except Exception as exc:  # Spark's own reasons: types that differ between files, ...
+        msg = f"{_described(scanned)}: {_reason(exc)}"
+        raise InputError(msg) from None
     located = raw.withColumns(
         {
             _PATH: sf.regexp_replace(sf.col("_metadata.file_path"), _FILE_SCHEME, "/"),
@@ -50,6 +55,18 @@ def read_events(
     )
     joined = contract.join(sf.broadcast(files), _PATH)
     return joined.withColumn(SEQ, sf.col(_OFFSET) + sf.col(_ROW)).drop(_PATH, _ROW, _OFFSET)
+
+
+def _described(scanned: ScannedEvents) -> str:
+    first = scanned.paths[0]
+    return str(first) if len(scanned.paths) == 1 else f"{first} and {len(scanned.paths) - 1} more"
+
+
+def _reason(exc: Exception) -> str:
+    """The first line of Spark's message, and what to do about it."""
+    java = getattr(exc, "java_exception", None)  # py4j's own message names only the call
+    lines = str(java if java is not None else exc).strip().splitlines() or [type(exc).__name__]
+    return f"Spark cannot read them as one table: {lines[0]} (--engine auto reads them)"
 
 
 def _file_rows(scanned: ScannedEvents, spark_paths: list[str]) -> list[tuple[str, int, int]]:

@@ -136,3 +136,14 @@ def test_a_held_lock_refuses_at_once(tmp_path: Path) -> None:
     out = tmp_path / "out"
     with exclusive_lock(out, "another run"), pytest.raises(ctr_batch.ConfigError, match="another"):
         ctr_batch.run(sample("blog").path, out, engine="spark", spark_master="local[1]")
+
+
+@pytest.mark.usefixtures("spark")
+def test_files_spark_cannot_read_are_one_line(tmp_path: Path) -> None:
+    """Nanosecond times: Spark refuses the file; one line naming it, nothing written."""
+    path = tmp_path / "ns.parquet"
+    events = generate_events(events=20, users=2, days=1, seed=1)
+    events.with_columns(pl.col("event_time").cast(pl.Datetime("ns", "UTC"))).write_parquet(path)
+    with pytest.raises(ctr_batch.InputError, match=r"ns\.parquet: Spark cannot read them"):
+        ctr_batch.run(path, tmp_path / "out", engine="spark")
+    assert not (tmp_path / "out").exists()
