@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ctr_batch.core.config import RunConfig
-from ctr_batch.core.errors import ConfigError
+from ctr_batch.core.errors import ConfigError, SchemaError
 from ctr_batch.core.schema import (
     CLICKED,
     CTR_BY_QUERY_SCHEMA,
@@ -69,6 +69,11 @@ def spark_tables(
     if not isinstance(settings, RunConfig):
         msg = f"config: expected a RunConfig; got {type(settings).__name__}"
         raise ConfigError(msg)
+    if buckets is not None and (not isinstance(buckets, int) or buckets < 1):
+        msg = f"buckets must be a whole number of at least 1; got {buckets!r}"
+        raise ConfigError(msg)
+    if order is not None and order not in events.columns:
+        raise SchemaError.missing(SOURCE, [order], events.columns)
     spark = events.sparkSession
     count = buckets or int(spark.conf.get("spark.sql.shuffle.partitions") or 200)
     mapping = dict(settings.column_map)

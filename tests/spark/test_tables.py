@@ -109,3 +109,18 @@ def test_without_pyspark_one_line_hint(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(__import__("sys").modules, "pyspark", None)
     with pytest.raises(ConfigError, match=r"pip install 'ctr-batch\[spark\]'"):
         spark_session_module.require_pyspark()
+
+
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        ({"buckets": 0}, ConfigError),
+        ({"order": "nope"}, SchemaError),
+    ],
+)
+def test_bad_arguments_are_one_line_errors(
+    spark: SparkSession, options: dict[str, object], error: type[Exception]
+) -> None:
+    frame = spark.createDataFrame(load_events("blog").to_arrow())
+    with pytest.raises(error):
+        spark_tables(frame, **options)  # type: ignore[arg-type]
