@@ -13,12 +13,13 @@ from ctr_batch._version import __version__
 
 if TYPE_CHECKING:
     from ctr_batch.batch.pipeline import compute_tables
-    from ctr_batch.batch.run import compute, run
+    from ctr_batch.batch.run import compute
     from ctr_batch.core.config import RunConfig, StreamConfig, parse_duration
     from ctr_batch.core.errors import ConfigError, CtrBatchError, InputError, SchemaError
     from ctr_batch.core.summary import RunSummary
     from ctr_batch.days.backfill import backfill
     from ctr_batch.days.config import BackfillConfig
+    from ctr_batch.engines import run
     from ctr_batch.io.read import scan_events
     from ctr_batch.io.write import write_events
     from ctr_batch.reconciliation.reconcile import reconcile
@@ -49,7 +50,7 @@ _HOMES = {
     "parse_duration": "core.config",
     "reconcile": "reconciliation.reconcile",
     "report": "reporting.build",
-    "run": "batch.run",
+    "run": "engines",
     "run_checks": "sql.query",
     "run_query": "sql.query",
     "run_sql": "sql.query",

@@ -29,10 +29,11 @@ LAYERS: dict[str, set[str]] = {
     "batch": {"core", "stages", "io", "sql"},  # sql: the pure-SQL twin as an engine
     "streaming": {"core", "stages", "io"},
     "days": {"core", "stages", "io", "sql", "batch"},
+    "spark": {"core", "stages", "io", "batch"},  # the bucket unit of work on Spark
     "reconciliation": {"core", "stages", "io", "sql", "batch", "streaming"},
     "reporting": {"core", "io", "sql", "reconciliation"},
     "cli": {"core", "stages", "io", "sql", "samples", "batch", "streaming", "days",
-            "reconciliation", "reporting"},
+            "reconciliation", "reporting", "spark"},
 }  # fmt: skip
 FREE = {"_version"}  # modules of the top level that any layer may import
 NO_COLLECT = ("stages", "core")

@@ -175,7 +175,7 @@ def run(
     step("checking input files")
     scanned = scan(events, settings, outside=out)
     check_output_folder(out)
-    job = OutputRun(scanned, out, settings, step, started, _described(events))
+    job = OutputRun(scanned, out, settings, step, started, described(events))
     with writing(out, "run"), decoding(scanned.paths):
         refuse_backfill_layout(out)
         if engine == "duckdb":
@@ -201,7 +201,7 @@ def _memory_limit(value: int | str | None) -> int | None:
     raise ConfigError(msg)
 
 
-def _described(events: Events) -> list[str]:
+def described(events: Events) -> list[str]:
     """The inputs as the run summary records them: paths as given, a frame by its type."""
     if isinstance(events, str | Path):
         return [str(events)]

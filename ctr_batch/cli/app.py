@@ -7,21 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import (
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.text import Text
 
-from ctr_batch.batch import run as batch_run
-from ctr_batch.batch.strategies import ENGINES
 from ctr_batch.cli import days as cli_days
 from ctr_batch.cli import describe as cli_describe
-from ctr_batch.cli import log, settings
 from ctr_batch.cli import render as report
 from ctr_batch.cli import report as cli_report
+from ctr_batch.cli import settings
 from ctr_batch.cli import sql as cli_sql
 from ctr_batch.cli import stream as cli_stream
 from ctr_batch.cli.common import (
@@ -35,13 +27,13 @@ from ctr_batch.cli.common import (
     QuietOption,
     TimezoneOption,
     date_option,
-    err_console,
     one_line_errors,
     out_console,
     print_json,
     run_config,
     settings_json,
 )
+from ctr_batch.cli.running import run_with_progress
 from ctr_batch.core.config import RunConfig, parse_size
 from ctr_batch.core.errors import ConfigError
 from ctr_batch.core.schema import (
@@ -64,7 +56,6 @@ from ctr_batch.core.schema import (
     TIME_TO_FIRST_CLICK,
     USER_ID,
 )
-from ctr_batch.core.summary import RunSummary
 from ctr_batch.io.read import scan_table
 from ctr_batch.io.write import write_events
 from ctr_batch.samples.bundled import SAMPLES, sample
@@ -107,44 +98,6 @@ app = typer.Typer(
 app.callback()(settings.root_options)
 
 
-def _run_with_progress(
-    events: list[str],
-    out: Path,
-    config: RunConfig,
-    engine: str,
-    quiet: bool,
-    memory_limit: int | None = None,
-    buckets: int | None = None,
-) -> RunSummary:
-    if engine not in ENGINES:
-        msg = f"--engine {engine!r}: expected one of {', '.join(ENGINES)}"
-        raise ConfigError(msg)
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    hidden = quiet or not err_console.is_terminal or log.logging_lines()
-    with Progress(*columns, console=err_console, transient=True, disable=hidden) as progress:
-        task = progress.add_task("starting")
-
-        def step(text: str) -> None:
-            log.log.debug("run: %s", text)
-            progress.update(task, description=text)
-
-        summary = batch_run.run(
-            events,
-            out,
-            config,
-            engine=engine,  # checked above
-            memory_limit=memory_limit,
-            buckets=buckets,
-            progress=step,
-        )
-    log.log.info(
-        "run out=%s rows_read=%d quarantined=%d sessions=%d searches=%d seconds=%.2f",
-        out, summary.rows_read, summary.rows_quarantined, summary.sessions, summary.searches,
-        summary.seconds,
-    )  # fmt: skip
-    return summary
-
-
 @app.command()
 @one_line_errors
 def run(
@@ -176,6 +129,13 @@ def run(
             help="Force this many user buckets (1: one in-memory pass).",
         ),
     ] = None,
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-master",
+            help="With --engine spark: the Spark master URL (default: local[*]).",
+        ),
+    ] = None,
     quiet: QuietOption = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -185,7 +145,7 @@ def run(
         msg = f"--buckets must be at least 1; got {buckets}"
         raise ConfigError(msg)
     limit = parse_size(memory_limit) if memory_limit else None
-    summary = _run_with_progress(events, out, config, engine, quiet, limit, buckets)
+    summary = run_with_progress(events, out, config, engine, quiet, limit, buckets, spark_master)
     if as_json:
         settings = settings_json(config) | {"engine": engine}
         print_json({"command": "run", "out": str(out), "settings": settings, **summary.to_json()})
@@ -215,7 +175,7 @@ def demo(
     config = RunConfig(gap=chosen.gap)
     with tempfile.TemporaryDirectory(prefix="ctr-batch-demo-") as scratch:
         target = out or Path(scratch)
-        summary = _run_with_progress([str(chosen.path)], target, config, "auto", quiet=False)
+        summary = run_with_progress([str(chosen.path)], target, config, "auto", quiet=False)
         out_console.print(report.summary_table(summary, title="run summary"))
         for table, columns in DEMO_COLUMNS.items():
             frame = scan_table(target / table).select(columns).collect()

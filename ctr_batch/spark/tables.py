@@ -1,0 +1,132 @@
+"""The tables as Spark DataFrames, for jobs that compose ctr_batch into a larger Spark job."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ctr_batch.core.config import RunConfig
+from ctr_batch.core.errors import ConfigError, SchemaError
+from ctr_batch.core.schema import (
+    CLICKED,
+    CTR_BY_QUERY_SCHEMA,
+    CTR_BY_QUERY_TABLE,
+    CTR_DAILY_SCHEMA,
+    CTR_DAILY_TABLE,
+    DATE,
+    EVENT_ID,
+    N_CLICKS,
+    N_SEARCHES,
+    QUERY,
+    TABLE_SCHEMAS,
+    USER_ID,
+)
+from ctr_batch.io.layout import BUCKET
+from ctr_batch.spark import prepare
+from ctr_batch.spark.session import large_var_types, require_pyspark
+from ctr_batch.spark.types import TAG, TAGGED, arrow_schema, spark_schema, tagged_schema
+from ctr_batch.spark.work import SOURCE, SparkBucketWork, by_query_of, daily_of
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from pyspark.sql import DataFrame
+
+
+def spark_tables(
+    events: DataFrame,
+    config: RunConfig | None = None,
+    *,
+    buckets: int | None = None,
+    order: str | None = None,
+) -> dict[str, DataFrame]:
+    """Every table of `events` (a Spark DataFrame), as Spark DataFrames on its session.
+
+    Parameters
+    ----------
+    events
+        Events with the contract columns (``config.column_map`` maps other names); rows with
+        the same rules as a local run: the same quarantine, sessions and searches.
+    config
+        Settings (default ``RunConfig()``).
+    buckets
+        User buckets (default: the session's ``spark.sql.shuffle.partitions``). Each bucket is
+        one Arrow group, computed by the local bucketed path's ``BucketWork``.
+    order
+        A column giving input order (distinct values; ties in time keep this order). Without
+        it, input order is the frame's own row order, partition by partition.
+
+    Returns
+    -------
+    dict
+        ``searches``, ``sessions``, ``quarantine``, ``ctr_daily`` and ``ctr_by_query``.
+        The first three come from one cached computation (a tagged union of the three,
+        split three ways), so every table comes from the same run of the buckets;
+        ``spark.catalog.clearCache()`` frees it. ``UInt32`` columns are Spark ``long``;
+        quarantine's ``source_file`` is null. The UDFs answer in the string width that
+        ``spark.sql.execution.arrow.useLargeVarTypes`` has when this is called.
+    """
+    require_pyspark()
+    settings = config if config is not None else RunConfig()
+    if not isinstance(settings, RunConfig):
+        msg = f"config: expected a RunConfig; got {type(settings).__name__}"
+        raise ConfigError(msg)
+    if buckets is not None and (not isinstance(buckets, int) or buckets < 1):
+        msg = f"buckets must be a whole number of at least 1; got {buckets!r}"
+        raise ConfigError(msg)
+    if order is not None and order not in events.columns:
+        raise SchemaError.missing(SOURCE, [order], events.columns)
+    spark = events.sparkSession
+    count = buckets or int(spark.conf.get("spark.sql.shuffle.partitions") or 200)
+    mapping = dict(settings.column_map)
+    contract = prepare.numbered(prepare.contract_frame(events, mapping, SOURCE, order), order)
+    if mapping.get(EVENT_ID, EVENT_ID) in events.columns:
+        contract = prepare.with_duplicates(contract, count)
+    large = large_var_types(spark)
+    tagged = tagged_schema()
+    output = spark_schema(tagged)
+    work = SparkBucketWork(settings, None, arrow_schema(output, large=large))
+    grouped = contract.groupBy(prepare.bucket_of(USER_ID, count).alias(BUCKET))
+
+    def tagged_tables(table: pa.Table) -> pa.Table:  # a function: Spark counts its arguments
+        return work.tagged(table)
+
+    union = grouped.applyInArrow(tagged_tables, output).cache()
+    tables = {
+        name: union.where(union[TAG] == tag).select(*TABLE_SCHEMAS[name].names())
+        for tag, name in enumerate(TAGGED)
+    }
+    return tables | aggregates(tables, count, large=large)
+
+
+def aggregates(tables: dict[str, DataFrame], buckets: int, *, large: bool) -> dict[str, DataFrame]:
+    """``ctr_daily`` (days hashed into buckets) and ``ctr_by_query`` (queries hashed) in Spark.
+
+    Each group holds every row of its days or queries, aggregated by the local Polars code.
+    """
+    searches, sessions = tables["searches"], tables["sessions"]
+    daily_schema, query_schema = spark_schema(CTR_DAILY_SCHEMA), spark_schema(CTR_BY_QUERY_SCHEMA)
+    daily_arrow = arrow_schema(daily_schema, large=large)
+    query_arrow = arrow_schema(query_schema, large=large)
+
+    def daily(left: pa.Table, right: pa.Table) -> pa.Table:
+        return daily_of(left, right, daily_arrow)
+
+    def by_query(table: pa.Table) -> pa.Table:
+        return by_query_of(table, query_arrow)
+
+    by_day = _fresh(searches, DATE, CLICKED).groupBy(prepare.bucket_of(DATE, buckets))
+    session_days = _fresh(sessions, DATE, N_SEARCHES, N_CLICKS).groupBy(
+        prepare.bucket_of(DATE, buckets)
+    )
+    return {
+        CTR_DAILY_TABLE: by_day.cogroup(session_days).applyInArrow(daily, daily_schema),
+        CTR_BY_QUERY_TABLE: searches.groupBy(prepare.bucket_of(QUERY, buckets)).applyInArrow(
+            by_query, query_schema
+        ),
+    }
+
+
+def _fresh(frame: DataFrame, *columns: str) -> DataFrame:
+    """`columns` of `frame` as new columns (both sides of a cogroup come from one union)."""
+    from pyspark.sql import functions as sf
+
+    return frame.select(*(sf.col(column).alias(column) for column in columns))
