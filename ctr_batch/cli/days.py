@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import logging
 import time
 from pathlib import Path
 from typing import Annotated
@@ -96,6 +95,24 @@ def backfill(
             "and publishes nothing (1 disables).",
         ),
     ] = 0.05,
+    min_rows_ratio: Annotated[
+        float | None,
+        typer.Option(
+            "--min-rows-ratio",
+            envvar="CTR_BATCH_MIN_ROWS_RATIO",
+            help="Warn about a day whose input rows fall below this fraction of the median of "
+            "the days before it (published anyway; off by default).",
+        ),
+    ] = None,
+    partition_key: Annotated[
+        str | None,
+        typer.Option(
+            "--partition-key",
+            envvar="CTR_BATCH_PARTITION_KEY",
+            help="Hive key of the day folders, e.g. event_day for event_day=2026-11-01/ "
+            "(default: date, dt, ds or year/month/day).",
+        ),
+    ] = None,
     column: ColumnOption = None,
     max_session: MaxSessionOption = None,
     quiet: QuietOption = False,
@@ -114,6 +131,8 @@ def backfill(
         jobs=jobs,
         allow_empty=allow_empty,
         max_quarantine=max_quarantine,
+        min_rows_ratio=min_rows_ratio,
+        partition_key=partition_key,
     )
     first, last = date_option("--start", start), date_option("--end", end)
     total = len(days_between(first, last))
@@ -151,9 +170,18 @@ def _print_reports(
         print_json({"command": "backfill", "out": str(out), "settings": settings, "days": days})
     else:
         out_console.print(report.backfill_table(reports, title=f"ctr-batch backfill → {out}"))
+    for warned in (r for r in reports if r.warning):
+        err_console.print(
+            f"warning: {warned.day}: {warned.warning}",
+            style="yellow",
+            markup=False,
+            soft_wrap=True,
+        )
     failed = [r for r in reports if r.problem]
     for failure in failed:
-        err_console.print(f"error: {failure.day}: {failure.problem}", style="red", markup=False)
+        err_console.print(
+            f"error: {failure.day}: {failure.problem}", style="red", markup=False, soft_wrap=True
+        )
     if failed:
         raise typer.Exit(EXIT_NIGHT_FAILED)
 
@@ -164,8 +192,7 @@ def _log_day(day: DayReport) -> None:
     if not day.computed:
         log.log.info("backfill day=%s unchanged (skipped)", day.day)
         return
-    log.log.log(
-        logging.ERROR if day.problem else logging.INFO,
+    log.log.info(
         "backfill day=%s %s rows=%d quarantined=%d sessions=%d searches=%d seconds=%.2f",
         day.day, "failed" if day.problem else "published", record.rows_home,
         record.rows_quarantined, record.sessions, record.searches, record.seconds,
@@ -179,5 +206,6 @@ def _day_json(day: DayReport) -> dict[str, object]:
         "computed": day.computed,
         "published": day.problem is None,
         "problem": day.problem,
+        "warning": day.warning,
         **dataclasses.asdict(day.record),
     }

@@ -87,7 +87,8 @@ def backfill(
         raise ConfigError(msg)
     days = days_between(to_date(start, "start"), to_date(end, "end"))
     located = locate_event_files(events, outside=out)
-    partitions = {path: partition_date(path, root) for path, root in located.items()}
+    key = config.partition_key
+    partitions = {path: partition_date(path, root, key) for path, root in located.items()}
     check_output_folder(out)
     with writing(out, "backfill"):
         refuse_run_layout(out)
@@ -136,6 +137,7 @@ def _compute_run(
     for plan in run:
         tables, record = computed[plan.day]
         problem = config.problem(record.rows_home, record.rows_quarantined)
+        warning = config.warning(record.rows_home, _rows_before(plan.day, commits.records()))
         files = window_files(record, plan, partitions)
         record = dataclasses.replace(
             record,
@@ -147,8 +149,14 @@ def _compute_run(
         )
         if problem is None:
             commits.add(plan.day, tables, record)
-        reports.append(DayReport(plan.day, computed=True, record=record, problem=problem))
+        reports.append(DayReport(plan.day, True, record, problem=problem, warning=warning))
     return reports
+
+
+def _rows_before(day: date, records: dict[str, DayRecord]) -> list[int]:
+    """Input rows of the recorded days before `day`, oldest first."""
+    earlier = sorted(key for key in records if key < day.isoformat())
+    return [records[key].rows_home for key in earlier]
 
 
 def _with_days_to_rebuild(

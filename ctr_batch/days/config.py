@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import statistics
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -9,6 +11,9 @@ from typing import Any
 from ctr_batch._version import __version__
 from ctr_batch.core.config import Duration, RunConfig, format_duration, to_duration
 from ctr_batch.core.errors import ConfigError
+
+TRAILING_DAYS = 7  # days before a day whose median its rows are compared with
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 
 
 @dataclass(frozen=True, slots=True, init=False)
@@ -30,6 +35,13 @@ class BackfillConfig:
     max_quarantine
         Largest share of a day's rows that may be quarantined (0 to 1; 1 disables the check);
         a day above it fails and nothing is published for it.
+    partition_key
+        The hive key whose folders partition the events by day (``event_date`` for
+        ``event_date=2026-11-01/``); None: ``date``, ``dt``, ``ds`` or ``year/month/day``.
+    min_rows_ratio
+        Warn about a day whose input rows fall below this fraction of the median of the (up
+        to seven, at least three) days recorded before it (None: no check); the day is
+        published.
 
     Examples
     --------
@@ -43,6 +55,8 @@ class BackfillConfig:
     jobs: int
     allow_empty: bool
     max_quarantine: float
+    min_rows_ratio: float | None
+    partition_key: str | None
 
     def __init__(
         self,
@@ -53,6 +67,8 @@ class BackfillConfig:
         jobs: int = 1,
         allow_empty: bool = False,
         max_quarantine: float = 0.05,
+        min_rows_ratio: float | None = None,
+        partition_key: str | None = None,
     ) -> None:
         object.__setattr__(self, "run", RunConfig() if run is None else run)
         object.__setattr__(self, "lookback", to_duration(lookback, "lookback"))
@@ -60,6 +76,8 @@ class BackfillConfig:
         object.__setattr__(self, "jobs", jobs)
         object.__setattr__(self, "allow_empty", allow_empty)
         object.__setattr__(self, "max_quarantine", max_quarantine)
+        object.__setattr__(self, "min_rows_ratio", min_rows_ratio)
+        object.__setattr__(self, "partition_key", partition_key)
         self._check()
 
     def _check(self) -> None:
@@ -80,6 +98,29 @@ class BackfillConfig:
         if not isinstance(share, int | float) or isinstance(share, bool) or not 0 <= share <= 1:
             msg = f"max quarantine share: expected a number from 0 to 1; got {share!r}"
             raise ConfigError(msg)
+        key = self.partition_key
+        if key is not None and (not isinstance(key, str) or not _KEY.fullmatch(key)):
+            msg = f"partition key {key!r}: expected a hive key name such as date or event_day"
+            raise ConfigError(msg)
+        ratio = self.min_rows_ratio
+        if ratio is not None and (
+            not isinstance(ratio, int | float) or isinstance(ratio, bool) or not 0 < ratio <= 1
+        ):
+            msg = f"min rows ratio: expected a number above 0 and at most 1; got {ratio!r}"
+            raise ConfigError(msg)
+
+    def warning(self, rows: int, earlier: list[int]) -> str | None:
+        """Why a day of `rows` input rows looks short, given the rows of the days before it."""
+        recent = sorted(earlier[-TRAILING_DAYS:])
+        if self.min_rows_ratio is None or len(recent) < 3:
+            return None
+        median = statistics.median(recent)
+        if rows >= self.min_rows_ratio * median:
+            return None
+        return (
+            f"{rows:,} input rows, below --min-rows-ratio {self.min_rows_ratio:g} of the median "
+            f"{median:,.0f} of the {len(recent)} days before it (data missing or late?)"
+        )
 
     def settings(self) -> dict[str, Any]:
         """What a day's result depends on besides its input files.

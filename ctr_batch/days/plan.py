@@ -33,6 +33,7 @@ class DayReport:
     computed: bool
     record: DayRecord
     problem: str | None = None  # why the day failed; then nothing was published for it
+    warning: str | None = None  # why the day looks wrong, though it was published
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,11 @@ class DayCommits:
             if time.monotonic() - self._last >= self.every:
                 self.commit()
 
+    def records(self) -> dict[str, DayRecord]:
+        """The manifest so far: the days of ``OUT`` and those added since (a copy)."""
+        with self._lock:
+            return dict(self.manifest)
+
     def snapshot(self) -> Path:
         """The open snapshot, begun when first needed."""
         if self._open is None:

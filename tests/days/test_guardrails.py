@@ -123,3 +123,60 @@ def test_any_hive_day_layout_prunes_files_per_day(tmp_path: Path) -> None:
     assert code == 0  # the new file is two days away: day 3 does not read it
     manifest = json.loads((tmp_path / "out-dt" / "_manifest.json").read_text())
     assert manifest["days"]["2026-11-03"]["files"] == 3
+
+
+def test_a_short_day_warns_and_is_published(tmp_path: Path) -> None:
+    frames = [
+        events(*[(user, 60 * i, "search", "q") for i, user in enumerate("abcdefgh"[:n])])
+        for n in (8, 8, 7, 8, 2)  # the last day has a quarter of the usual rows
+    ]
+    shifted = [
+        frame.with_columns(pl.col("event_time") - frame["event_time"][0] + NOON + timedelta(d))
+        for d, frame in enumerate(frames)
+    ]
+    log = tmp_path / "events"
+    write_events(pl.concat(shifted), log)
+    assert backfill(log, tmp_path / "out", 2, 5, "--min-rows-ratio", "0.5") == (0, "")
+    result = CliRunner().invoke(app, [
+        "backfill", str(log), "--out", str(tmp_path / "out"), "--start", "2026-11-06",
+        "--end", "2026-11-06", "--min-rows-ratio", "0.5", "--json",
+    ])  # fmt: skip
+    assert result.exit_code == 0
+    assert result.stderr.startswith("warning: 2026-11-06: 2 input rows, below --min-rows-ratio")
+    assert "median 8 of the 4 days before it" in result.stderr
+    (day,) = json.loads(result.stdout)["days"]
+    assert day["published"]
+    assert day["warning"].startswith("2 input rows")
+    assert "2026-11-06" in published_days(tmp_path / "out")
+    code, stderr = backfill(log, tmp_path / "out2", 2, 6)  # off by default
+    assert (code, stderr) == (0, "")
+    code, stderr = backfill(log, tmp_path / "out3", 2, 2, "--min-rows-ratio", "1.5")
+    assert code == 3
+    assert "min rows ratio" in stderr
+
+
+def test_partition_key_names_the_day_folders(tmp_path: Path) -> None:
+    log = day_log(tmp_path / "flat", 2, 3, 4)
+    for day in (2, 3, 4):
+        source = log / f"date=2026-11-0{day}" / "events.parquet"
+        own = tmp_path / "own" / f"region=eu/event_day=2026-11-0{day}" / "events.parquet"
+        mixed = tmp_path / "mixed" / f"date=2026-11-0{day}/dt=2026110{day + 1}" / "e.parquet"
+        for target in (own, mixed):
+            target.parent.mkdir(parents=True)
+            target.write_bytes(source.read_bytes())
+    code, _ = backfill(
+        tmp_path / "own", tmp_path / "out-own", 3, 3, "--partition-key", "event_day"
+    )
+    assert code == 0
+    manifest = json.loads((tmp_path / "out-own" / "_manifest.json").read_text())
+    assert manifest["days"]["2026-11-03"]["files"] == 3  # pruned by event_day=
+    code, stderr = backfill(tmp_path / "mixed", tmp_path / "out-mixed", 3, 3)
+    assert code == 3
+    assert "name different days (date=2026-11-02, dt=2026-11-03)" in stderr
+    assert "--partition-key" in stderr
+    assert not (tmp_path / "out-mixed").exists()
+    code, _ = backfill(tmp_path / "mixed", tmp_path / "out-mixed", 3, 3, "--partition-key", "date")
+    assert code == 0
+    code, stderr = backfill(tmp_path / "own", tmp_path / "x", 3, 3, "--partition-key", "a=b")
+    assert code == 3
+    assert "partition key 'a=b'" in stderr
