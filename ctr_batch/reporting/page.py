@@ -151,13 +151,13 @@ def quality_cards(figures: Figures) -> str:
         ("rows_processed", "Processed", "count"),
         ("rows_quarantined", "Quarantined", "count"),
         ("quarantine_share", "Quarantined share", "rate"),
-        ("split_sessions", "Sessions cut by lookback", "count"),
+        ("long_sessions", "Sessions longer than the lookback (read whole)", "count"),
     ]
     cards = [
         f'<div class="card" data-metric="{key}" data-value="{_raw(row.get(key))}">'
         f'<div class="label">{label}</div><div class="value">{fmt(row.get(key), kind)}</div></div>'
         for key, label, kind in items
-        if key != "split_sessions" or row.get(key) is not None
+        if key != "long_sessions" or row.get(key) is not None
     ]
     return '<div class="cards">' + "".join(cards) + "</div>"
 

@@ -122,6 +122,9 @@ def test_quarantine_by_reason_uses_backfill_home_day(tmp_path: Path) -> None:
     homes = homes.group_by("date", "reason").len()
     assert got["rows"].sum() == homes["len"].sum()
     assert set(got["date"].to_list()) == set(homes["date"].to_list())
+    quality = query.run_query("data_quality", out).row(0, named=True)
+    assert quality["layout"] == "backfill"
+    assert quality["long_sessions"] == 0  # a backfill's figure: zero, not missing
 
 
 def test_sessions_past_midnight(out: Path) -> None:
