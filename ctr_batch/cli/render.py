@@ -85,6 +85,9 @@ def backfill_table(reports: Sequence[DayReport], title: str = "backfill") -> Tab
         "searches": sum(r.searches for r in records),
         "clicked_searches": sum(r.clicked_searches for r in records),
         "long_sessions": sum(r.long_sessions for r in records),
+        "continued_sessions": sum(r.continued_sessions for r in records),
+        "capped_sessions": sum(r.capped_sessions for r in records),
+        "late_rows": sum(r.late_rows for r in records),
     }
     table = Table(title=plain(title), show_header=False, title_justify="left")
     table.add_column("what", style="bold")
@@ -100,5 +103,8 @@ def backfill_table(reports: Sequence[DayReport], title: str = "backfill") -> Tab
     table.add_row("searches", f"{totals['searches']:,}")
     ctr = totals["clicked_searches"] / totals["searches"] if totals["searches"] else None
     table.add_row("CTR", _cell(ctr))
+    table.add_row("sessions going on past midnight", f"{totals['continued_sessions']:,}")
     table.add_row("sessions longer than --lookback (read whole)", f"{totals['long_sessions']:,}")
+    table.add_row("sessions opened by --max-session", f"{totals['capped_sessions']:,}")
+    table.add_row("late rows (in a later day's folder)", f"{totals['late_rows']:,}")
     return table

@@ -17,7 +17,6 @@ import polars as pl
 from ctr_batch.batch.pipeline import compute_ctr, compute_tables
 from ctr_batch.core.errors import InputError
 from ctr_batch.core.schema import (
-    CLICKED,
     CTR_BY_QUERY_DAILY_TABLE,
     CTR_BY_QUERY_TABLE,
     CTR_DAILY_TABLE,
@@ -25,7 +24,6 @@ from ctr_batch.core.schema import (
     EVENT_TIME,
     EVENTS_SCHEMA,
     FILE_INDEX,
-    N_EVENTS,
     OUTSIDE_PARTITION,
     QUARANTINE_TABLE,
     REASON,
@@ -38,7 +36,7 @@ from ctr_batch.core.schema import (
     SOURCE_ROW,
     USER_ID,
 )
-from ctr_batch.days.manifest import DayRecord
+from ctr_batch.days.figures import DayTables, capped_by_day, continued_into, day_record, late_rows
 from ctr_batch.days.window import (
     HOME_DAY,
     PARTITION,
@@ -59,8 +57,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from ctr_batch.days.config import BackfillConfig
-
-DayTables = dict[str, pl.DataFrame]
+    from ctr_batch.days.manifest import DayRecord
 
 
 def compute_days(
@@ -80,7 +77,7 @@ def compute_days(
     extent: tuple[datetime, datetime] | None = None
     while True:
         bounds = read_range(span, config, margins)
-        tables, home_rows = _window_tables(span, partitions, bounds, config)
+        tables, home_rows, late = _window_tables(span, partitions, bounds, config)
         reach = _reaching(tables[SESSIONS_TABLE], span, bounds, config)
         if not any(reach):
             break
@@ -90,11 +87,18 @@ def compute_days(
             break
         margins = wider
     window = [] if margins == default else [bounds[0].isoformat(), bounds[1].isoformat()]
+    capped = capped_by_day(tables[SESSIONS_TABLE], config.run)
     computed = {}
     for day in days:
         day_tables = _day_tables(tables, day)
-        long = long_sessions(day_tables[SESSIONS_TABLE], span, config)
-        computed[day] = _with_record(day_tables, home_rows.get(day, 0), long, window)
+        counts = {
+            "rows_home": home_rows.get(day, 0),
+            "long_sessions": long_sessions(day_tables[SESSIONS_TABLE], span, config),
+            "continued_sessions": continued_into(tables[SESSIONS_TABLE], day, config.run.timezone),
+            "capped_sessions": capped.get(day, 0),
+            "late_rows": late.get(day, 0),
+        }
+        computed[day] = (day_tables, day_record(day_tables, counts, window))
     return computed
 
 
@@ -103,11 +107,11 @@ def _window_tables(
     partitions: Mapping[Path, date | None],
     bounds: tuple[datetime, datetime],
     config: BackfillConfig,
-) -> tuple[dict[str, pl.DataFrame], dict[date, int]]:
-    """All tables of the rows timed within `bounds`, and the input rows of each home day."""
+) -> tuple[dict[str, pl.DataFrame], dict[date, int], dict[date, int]]:
+    """All tables of the rows timed within `bounds`, and rows per home day and late per day."""
     files = {path: partitions[path] for path in sorted(files_between(bounds, partitions))}
     if not files:
-        return compute_tables(pl.LazyFrame(schema=EVENTS_SCHEMA), config.run), {}
+        return compute_tables(pl.LazyFrame(schema=EVENTS_SCHEMA), config.run), {}, {}
     scanned = scan_events(list(files), column_map=dict(config.run.column_map))
     file_table = scanned.file_table()
     assert file_table is not None  # files were given
@@ -126,7 +130,8 @@ def _window_tables(
         [tables[QUARANTINE_TABLE], quarantine_rows(misplaced, file_table).collect()]
     )
     tables[QUARANTINE_TABLE] = _with_home_days(rejected, window, file_table)
-    return tables, dict(window.group_by(HOME_DAY).len().rows())
+    home_rows = dict(window.group_by(HOME_DAY).len().rows())
+    return tables, home_rows, late_rows(window, config.run.timezone)
 
 
 def _reaching(
@@ -242,23 +247,3 @@ def _day_tables(tables: dict[str, pl.DataFrame], day: date) -> DayTables:
         CTR_BY_QUERY_DAILY_TABLE: by_query.select(pl.lit(day).alias(DATE), pl.all()),
         QUARANTINE_TABLE: quarantine,
     }
-
-
-def _with_record(
-    day_tables: DayTables, home_rows: int, long: int, window: list[str]
-) -> tuple[DayTables, DayRecord]:
-    """A day's tables, with their figures for the manifest."""
-    searches, sessions = day_tables[SEARCHES_TABLE], day_tables[SESSIONS_TABLE]
-    quarantine = day_tables[QUARANTINE_TABLE]
-    record = DayRecord(
-        rows_home=home_rows,
-        rows_quarantined=quarantine.height,
-        quarantined=dict(quarantine[REASON].value_counts().rows()),
-        sessions=sessions.height,
-        session_events=int(sessions[N_EVENTS].sum()),
-        searches=searches.height,
-        clicked_searches=int(searches[CLICKED].sum()),
-        long_sessions=long,
-        window=window,
-    )
-    return day_tables, record

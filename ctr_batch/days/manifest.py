@@ -24,7 +24,9 @@ class DayRecord:
     ``sessions`` (with ``session_events`` events), ``searches`` and ``clicked_searches``; and
     ``long_sessions``, its sessions reaching more than the lookback past the days computed
     with it (read whole from a wider ``window``: its UTC start and end, empty when the lookback
-    sufficed). The rest says how it was computed: the ``fingerprint`` of its input files and
+    sufficed), ``continued_sessions`` (begun before it, going on into it), ``capped_sessions``
+    (opened by ``--max-session``) and ``late_rows`` (timed on it, found in a later day's
+    folder). The rest says how it was computed: the ``fingerprint`` of its input files and
     settings, the number of ``files``, ``seconds``, when (``computed_at``) and the
     ``settings``.
     """
@@ -37,6 +39,9 @@ class DayRecord:
     searches: int = 0
     clicked_searches: int = 0
     long_sessions: int = 0
+    continued_sessions: int = 0
+    capped_sessions: int = 0
+    late_rows: int = 0
     window: list[str] = field(default_factory=list)
     fingerprint: str = ""
     files: int = 0

@@ -146,3 +146,28 @@ def test_a_bot_session_of_days_is_read_whole_and_rerun_skips_it(tmp_path: Path) 
     run([tmp_path / "events"], tmp_path / "full2", config.run)
     assert_same_tables(tmp_path / "out", tmp_path / "full2")
     assert not read_manifest(tmp_path / "out")["2026-11-01"].window  # now within the lookback
+
+
+def test_each_day_records_how_it_met_its_neighbours(tmp_path: Path) -> None:
+    midnight = datetime(2026, 11, 2, tzinfo=UTC)
+    minutes = [-20, -10, 5]  # u: one session across midnight
+    rows = [
+        {"user_id": "u", "event_time": midnight + timedelta(minutes=m), "event_type": "search",
+         "query": "q", "items": None, "item": None, "event_id": None}
+        for m in minutes
+    ] + [  # bot: a click every 20 minutes from 20:00 to 23:00, cut every hour
+        {"user_id": "bot", "event_time": midnight - timedelta(hours=4) + 20 * MINUTE * i,
+         "event_type": "click", "query": None, "items": None, "item": None, "event_id": None}
+        for i in range(10)
+    ]  # fmt: skip
+    frame = to_frame(rows)
+    write_events(frame, tmp_path / "events")
+    late = frame.filter(pl.col("user_id") == "bot").tail(1)  # 23:00 on the 1st, in the 2nd's
+    late.write_parquet(tmp_path / "events" / "date=2026-11-02" / "late.parquet")
+    config = BackfillConfig(run=RunConfig(gap=GAP, max_session="1h"), allow_empty=True)
+    first, second = backfill([tmp_path / "events"], tmp_path / "out", date(2026, 11, 1),
+                             date(2026, 11, 2), config)  # fmt: skip
+    assert first.record.capped_sessions == 2  # 20:00-21:00, then 21:20-22:20 and 22:40-23:00
+    assert first.record.late_rows == 1
+    assert (first.record.continued_sessions, second.record.continued_sessions) == (0, 1)
+    assert second.record.late_rows == 0
