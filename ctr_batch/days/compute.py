@@ -117,7 +117,8 @@ def _window_tables(
     assert file_table is not None  # files were given
     partition_of = [files[path] for path in scanned.paths]
     with decoding(scanned.paths):
-        rows = window_rows(scanned.frame, partition_of, span, config, bounds)
+        events = _only_in_range(scanned.frames, partition_of, span, bounds)
+        rows = window_rows(events, partition_of, span, config, bounds)
         window = rows.collect(engine=scanned.engine)
     _refuse_timeless(window, scanned.paths)
     usable = window.lazy().filter(pl.col(PLACED)).drop(HOME_DAY, PLACED, PARTITION)
@@ -132,6 +133,28 @@ def _window_tables(
     tables[QUARANTINE_TABLE] = _with_home_days(rejected, window, file_table)
     home_rows = dict(window.group_by(HOME_DAY).len().rows())
     return tables, home_rows, late_rows(window, config.run.timezone)
+
+
+def _only_in_range(
+    frames: tuple[pl.LazyFrame, ...],
+    partition_of: list[date | None],
+    span: tuple[date, date],
+    bounds: tuple[datetime, datetime],
+) -> pl.LazyFrame:
+    """The events of every file; of a neighbour day's folder, only those timed within `bounds`.
+
+    A row of a folder outside `span` is read only for its time (its own day, the folder's,
+    is not computed here), so its file needs no more: with time-ordered row groups, Parquet
+    statistics skip the rest of the file.
+    """
+    inside = pl.col(EVENT_TIME).is_between(*bounds, closed="left")
+    return pl.concat(
+        [
+            frame if day is None or span[0] <= day <= span[1] else frame.filter(inside)
+            for frame, day in zip(frames, partition_of, strict=True)
+        ],
+        how="vertical",
+    )
 
 
 def _reaching(
