@@ -33,7 +33,14 @@ from ctr_batch.core.summary import BACKFILL_SUMMARY_SCHEMA, summary_header
 from ctr_batch.days.compute import compute_days
 from ctr_batch.days.config import BackfillConfig
 from ctr_batch.days.manifest import DayRecord, fingerprint, read_manifest
-from ctr_batch.days.plan import DayPlan, DayReport, plan_days, runs_of_days, window_files
+from ctr_batch.days.plan import (
+    DayPlan,
+    DayReport,
+    plan_day,
+    plan_days,
+    runs_of_days,
+    window_files,
+)
 from ctr_batch.days.publish import DayCommits
 from ctr_batch.days.window import (
     days_between,
@@ -97,21 +104,12 @@ def backfill(
         days = _with_days_to_rebuild(out, days, manifest, config)
         commits = DayCommits(out, manifest)
         plans = plan_days(days, partitions, config, manifest)
-        days = [plan.day for plan in plans]
         reports = {plan.day: plan.skipped() for plan in plans if plan.skip}
         for report in reports.values():
             if on_day:
                 on_day(report)
-
-        def one_run(run: list[DayPlan]) -> None:
-            for report in _compute_run(run, partitions, config, commits):
-                reports[report.day] = report
-                if on_day:
-                    on_day(report)
-
         try:
-            with ThreadPoolExecutor(max_workers=config.jobs) as pool:
-                list(pool.map(one_run, runs_of_days([p for p in plans if not p.skip])))
+            reports |= _compute_all(plans, partitions, config, commits, on_day)
             inputs = [events] if isinstance(events, str | Path) else events
             _roll_up_queries(commits.snapshot())
             summary = _summary_frame(manifest, config, inputs)
@@ -120,7 +118,46 @@ def backfill(
         except BaseException:
             commits.discard()
             raise
-    return [reports[day] for day in days]
+    return [reports[day] for day in sorted(reports)]
+
+
+def _compute_all(
+    plans: list[DayPlan],
+    partitions: dict[Path, date | None],
+    config: BackfillConfig,
+    commits: DayCommits,
+    on_day: Callable[[DayReport], None] | None,
+) -> dict[date, DayReport]:
+    """Compute the days of `plans` not skipped, and the earlier days of OUT they change.
+
+    A session that began on a day of ``OUT`` before a run of days and goes on into it has
+    more events now: its day is computed again (and so on, back to where it began).
+    """
+    reports: dict[date, DayReport] = {}
+    earlier: set[date] = set()
+
+    def one_run(run: list[DayPlan]) -> None:
+        run_reports, owners = _compute_run(run, partitions, config, commits)
+        earlier.update(owners)
+        for report in run_reports:
+            reports[report.day] = report
+            if on_day:
+                on_day(report)
+
+    todo = [plan for plan in plans if not plan.skip]
+    while todo:
+        with ThreadPoolExecutor(max_workers=config.jobs) as pool:
+            list(pool.map(one_run, runs_of_days(todo)))
+        recorded = commits.records()
+        again = sorted(day for day in earlier - reports.keys() if day.isoformat() in recorded)
+        todo = [
+            dataclasses.replace(
+                plan_day(day, partitions, config, recorded[day.isoformat()]), skip=False
+            )
+            for day in again
+        ]
+        earlier.clear()
+    return reports
 
 
 def _compute_run(
@@ -128,10 +165,13 @@ def _compute_run(
     partitions: dict[Path, date | None],
     config: BackfillConfig,
     commits: DayCommits,
-) -> list[DayReport]:
-    """Compute consecutive days in one pass, commit each, and report them."""
+) -> tuple[list[DayReport], set[date]]:
+    """Compute consecutive days in one pass, commit each, and report them.
+
+    Also returns the days before the run that own sessions going on into it.
+    """
     started = time.perf_counter()
-    computed = compute_days([plan.day for plan in run], partitions, config)
+    computed, owners = compute_days([plan.day for plan in run], partitions, config)
     seconds = round((time.perf_counter() - started) / len(run), 3)
     reports = []
     for plan in run:
@@ -150,7 +190,7 @@ def _compute_run(
         if problem is None:
             commits.add(plan.day, tables, record)
         reports.append(DayReport(plan.day, True, record, problem=problem, warning=warning))
-    return reports
+    return reports, owners
 
 
 def _rows_before(day: date, records: dict[str, DayRecord]) -> list[int]:

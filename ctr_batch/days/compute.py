@@ -51,6 +51,9 @@ from ctr_batch.days.window import (
 from ctr_batch.io.read import decoding, scan_events
 from ctr_batch.stages.flag import quarantine_rows
 
+OPEN_PAST = datetime(1, 1, 2, tzinfo=UTC)  # a recorded window edge the data may yet cross
+OPEN_FUTURE = datetime(9999, 12, 30, tzinfo=UTC)
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from datetime import date, timedelta
@@ -62,8 +65,10 @@ if TYPE_CHECKING:
 
 def compute_days(
     days: list[date], partitions: Mapping[Path, date | None], config: BackfillConfig
-) -> dict[date, tuple[DayTables, DayRecord]]:
-    """Tables and manifest figures of consecutive `days`, from the files of their window.
+) -> tuple[dict[date, tuple[DayTables, DayRecord]], set[date]]:
+    """Tables and manifest figures of consecutive `days`, and earlier days they change.
+
+    The earlier days are those before `days` that own sessions going on into them.
 
     `partitions` maps every input file to its ``date=`` partition (or None); the window's
     files are chosen from them. The window starts as the lookback around the days; while a
@@ -86,7 +91,7 @@ def compute_days(
         if wider == margins:
             break
         margins = wider
-    window = [] if margins == default else [bounds[0].isoformat(), bounds[1].isoformat()]
+    window = _recorded_window(bounds, reach, margins != default)
     capped = capped_by_day(tables[SESSIONS_TABLE], config.run)
     computed = {}
     for day in days:
@@ -99,7 +104,26 @@ def compute_days(
             "late_rows": late.get(day, 0),
         }
         computed[day] = (day_tables, day_record(day_tables, counts, window))
-    return computed
+    start = run_bounds(span, config.run.timezone)[0]
+    sessions = tables[SESSIONS_TABLE]
+    into = sessions.filter((pl.col(DATE) < span[0]) & (pl.col(SESSION_END) >= start))
+    return computed, set(into.get_column(DATE).to_list())
+
+
+def _recorded_window(
+    bounds: tuple[datetime, datetime], reach: tuple[bool, bool], widened: bool
+) -> list[str]:
+    """The window to record for the days: empty when the lookback sufficed.
+
+    A session still reaching an edge where the data ends may go on when more data comes:
+    that edge is recorded open (the far past or future), so that any file landing beyond it
+    changes the days' fingerprint and a later backfill next to them computes them again.
+    """
+    if not widened and not any(reach):
+        return []
+    low = OPEN_PAST if reach[0] else bounds[0]
+    high = OPEN_FUTURE if reach[1] else bounds[1]
+    return [low.isoformat(), high.isoformat()]
 
 
 def _window_tables(

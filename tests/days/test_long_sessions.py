@@ -171,3 +171,30 @@ def test_each_day_records_how_it_met_its_neighbours(tmp_path: Path) -> None:
     assert first.record.late_rows == 1
     assert (first.record.continued_sessions, second.record.continued_sessions) == (0, 1)
     assert second.record.late_rows == 0
+
+
+def test_a_bot_of_four_days_night_by_night_as_folders_arrive(tmp_path: Path) -> None:
+    # sessions longer than two days: later nights change days they no longer read
+    times = pl.datetime_range(
+        datetime(2026, 11, 1, 3, tzinfo=UTC),
+        datetime(2026, 11, 5, 2, tzinfo=UTC),
+        "20m",
+        eager=True,
+    )
+    kinds = ["search", "click"] * (len(times) // 2)
+    frame = to_frame([
+        {"user_id": "bot", "event_time": t, "event_type": k, "query": "q", "items": None,
+         "item": "a", "event_id": None}
+        for t, k in zip(times, kinds, strict=False)
+    ])  # fmt: skip
+    write_events(frame, tmp_path / "events")
+    arrived = tmp_path / "arrived"
+    arrived.mkdir()
+    config = BackfillConfig(allow_empty=True)
+    for day in range(1, 6):
+        folder = f"date=2026-11-0{day}"
+        shutil.copytree(tmp_path / "events" / folder, arrived / folder)
+        backfill([arrived], tmp_path / "out", date(2026, 11, day), date(2026, 11, day), config)
+    run([tmp_path / "events"], tmp_path / "full", config.run)
+    assert_same_tables(tmp_path / "out", tmp_path / "full")
+    assert not {name for name, rows in run_checks(tmp_path / "out").items() if rows.height}
