@@ -49,6 +49,9 @@ class Computed(NamedTuple):
     summary: RunSummary
 
 
+MAX_BUCKETS = 65_536  # user buckets of one run, at most (a folder of parts each)
+
+
 def settings_of(
     config: RunConfig | None,
     *,
@@ -168,8 +171,8 @@ def run(
     out, limit = output_folder(out), _memory_limit(memory_limit)
     if limit is None and engine != "duckdb":  # DuckDB sets its own default
         limit = default_memory_limit()
-    if buckets is not None and (not isinstance(buckets, int) or buckets < 1):
-        msg = f"buckets must be a whole number of at least 1; got {buckets!r}"
+    if buckets is not None and (not isinstance(buckets, int) or not 1 <= buckets <= MAX_BUCKETS):
+        msg = f"buckets must be a whole number from 1 to {MAX_BUCKETS:,}; got {buckets!r}"
         raise ConfigError(msg)
     step = progress or (lambda _: None)
     step("checking input files")

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
+from ctr_batch.batch.run import MAX_BUCKETS
 from ctr_batch.cli import days as cli_days
 from ctr_batch.cli import describe as cli_describe
 from ctr_batch.cli import render as report
@@ -133,7 +134,7 @@ def run(
         str | None,
         typer.Option(
             "--spark-master",
-            help="With --engine spark: the Spark master URL (default: local[*]).",
+            help="With --engine spark: the Spark master URL (default: local\\[*]).",
         ),
     ] = None,
     quiet: QuietOption = False,
@@ -141,8 +142,8 @@ def run(
 ) -> None:
     """Compute sessions, searches, CTR tables and quarantine from EVENTS into OUT."""
     config = run_config(gap, gap_rule, timezone, column, max_session)
-    if buckets is not None and buckets < 1:
-        msg = f"--buckets must be at least 1; got {buckets}"
+    if buckets is not None and not 1 <= buckets <= MAX_BUCKETS:
+        msg = f"--buckets must be from 1 to {MAX_BUCKETS:,}; got {buckets}"
         raise ConfigError(msg)
     limit = parse_size(memory_limit) if memory_limit else None
     summary = run_with_progress(events, out, config, engine, quiet, limit, buckets, spark_master)

@@ -93,7 +93,7 @@ EngineOption = Annotated[
         envvar="CTR_BATCH_ENGINE",
         help="auto, in-memory or streaming (Polars), duckdb (the pure-SQL twin in "
         "queries/pipeline/) or spark (user buckets on Apache Spark, pip install "
-        "'ctr-batch[spark]'); every engine gives the same tables.",
+        "'ctr-batch\\[spark]'); every engine gives the same tables.",
     ),
 ]
 

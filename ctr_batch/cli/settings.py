@@ -4,7 +4,8 @@ The file is ``ctr-batch.toml`` or ``[tool.ctr-batch]`` in ``pyproject.toml``.
 
 The file gives defaults that environment variables (``CTR_BATCH_*``) and then the command
 line override: command line > environment > file > built-in default. Top-level keys apply
-to every command that has the option; a table named after a command applies to it alone::
+to the recurring jobs, ``run`` and ``backfill``, where they have the option; a table named
+after a command applies to it alone::
 
     gap = "30m"
     timezone = "Europe/Paris"
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 CONFIG_FILE = "ctr-batch.toml"
+JOB_COMMANDS = ("run", "backfill")  # the commands top-level keys apply to
 PYPROJECT_TABLE = ("tool", "ctr-batch")
 Defaults = dict[str, dict[str, Any]]
 
@@ -43,11 +45,15 @@ def find_config(explicit: Path | None, folder: Path) -> tuple[Path, tuple[str, .
     """
     if explicit is not None:
         if not explicit.is_file():
-            msg = f"{explicit}: no such settings file (--config or CTR_BATCH_CONFIG)"
+            what = "is a folder, not" if explicit.is_dir() else "no such"
+            msg = f"{explicit}: {what} settings file (--config or CTR_BATCH_CONFIG)"
             raise ConfigError(msg)
         inside = PYPROJECT_TABLE if explicit.name == "pyproject.toml" else ()
         return explicit, inside
-    if (folder / CONFIG_FILE).is_file():
+    if (folder / CONFIG_FILE).exists():
+        if not (folder / CONFIG_FILE).is_file():
+            msg = f"{folder / CONFIG_FILE}: not a file; a settings file is TOML"
+            raise ConfigError(msg)
         return folder / CONFIG_FILE, ()
     pyproject = folder / "pyproject.toml"
     if pyproject.is_file() and _table(_read(pyproject), PYPROJECT_TABLE) is not None:
@@ -61,16 +67,19 @@ def load_defaults(
     """Per-command defaults from the file at `path` (table `inside`).
 
     `options` maps each command to its settings: the long option name, with ``_`` for ``-``
-    (``max_quarantine``), to the parameter's name. A key that no command knows, or a table
-    for an unknown command, is a ``ConfigError`` naming the file and the key.
+    (``max_quarantine``), to the parameter's name. Top-level keys go to ``run`` and
+    ``backfill`` only (``out`` must not redirect ``demo`` or ``generate``). A key that no
+    command knows, or a table for an unknown command, is a ``ConfigError`` naming the file and
+    the key.
     """
     table = _table(_read(path), inside) or {}
     shared = {k: v for k, v in table.items() if not isinstance(v, dict)}
     defaults: Defaults = {command: {} for command in options}
-    known = {key: key for names in options.values() for key in names}
+    jobs = {command: options[command] for command in JOB_COMMANDS if command in options}
+    known = {key: key for names in jobs.values() for key in names}
     for key, value in shared.items():
-        setting = _name(path, key, known)
-        for command, names in options.items():
+        setting = _name(path, key, known, " or ".join(jobs))
+        for command, names in jobs.items():
             if setting in names:
                 defaults[command][names[setting]] = value
     for command, values in table.items():
@@ -89,8 +98,8 @@ def _read(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        msg = f"{path}: not valid TOML ({exc})"
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        msg = f"{path}: not valid TOML in UTF-8 ({exc})"
         raise ConfigError(msg) from None
 
 
@@ -102,13 +111,13 @@ def _table(document: dict[str, Any], inside: tuple[str, ...]) -> dict[str, Any] 
     return table if isinstance(table, dict) else None
 
 
-def _name(path: Path, key: str, known: Mapping[str, str], command: str | None = None) -> str:
+def _name(path: Path, key: str, known: Mapping[str, str], command: str) -> str:
     """The setting a key names (``max-quarantine`` or ``max_quarantine``), or ConfigError."""
     name = key.replace("-", "_")
     if name not in known:
-        where = f"[{command}] " if command else ""
+        where = "" if " or " in command else f"[{command}] "
         options = ", ".join(sorted(n.replace("_", "-") for n in known))
-        msg = f"{path}: {where}{key!r} is not a setting of {command or 'any command'}; "
+        msg = f"{path}: {where}{key!r} is not a setting of {command}; "
         msg += f"expected one of {options}"
         raise ConfigError(msg)
     return name
@@ -133,7 +142,7 @@ def root_options(
         typer.Option(
             "--config",
             envvar="CTR_BATCH_CONFIG",
-            help="Settings file (TOML). Default: ./ctr-batch.toml, else [tool.ctr-batch] in "
+            help="Settings file (TOML). Default: ./ctr-batch.toml, else \\[tool.ctr-batch] in "
             "./pyproject.toml. Command line > CTR_BATCH_* variables > file.",
         ),
     ] = None,
@@ -166,7 +175,36 @@ def _file_defaults(ctx: typer.Context, explicit: Path | None) -> dict[str, dict[
     commands = getattr(ctx.command, "commands", {})
     options = {name: _settings_of(command) for name, command in commands.items()}
     log.log.info("settings from %s", found[0])
-    return load_defaults(*found, options)
+    defaults = load_defaults(*found, options)
+    for command, values in defaults.items():
+        params = {param.name: param for param in commands[command].params}
+        for name, value in values.items():
+            _check_value(found[0], params[name], value, ctx)
+    return defaults
+
+
+def _check_value(path: Path, param: Any, value: object, ctx: typer.Context) -> None:
+    """ConfigError naming the file when `value` does not suit the option `param`.
+
+    TOML has types of its own: ``true`` is no number (a bool would pass as 1), a list only
+    suits a repeated option, and anything else goes through the option's own conversion.
+    """
+    flag = bool(getattr(param, "is_flag", False))
+    many = bool(getattr(param, "multiple", False)) or bool(getattr(param, "nargs", 1) != 1)
+    option = param.opts[0] if param.opts else param.name
+    problem = None
+    if flag != isinstance(value, bool):
+        problem = "expected true or false" if flag else "true/false is not a value here"
+    elif many != isinstance(value, list):
+        problem = "expected a list" if many else "a list is not a value here"
+    else:
+        try:
+            param.process_value(ctx, value)
+        except typer.BadParameter as exc:  # Click's own message
+            problem = exc.message
+    if problem:
+        msg = f"{path}: {option.removeprefix('--')} = {value!r}: {problem}"
+        raise ConfigError(msg)
 
 
 def _settings_of(command: typer.core.TyperCommand) -> dict[str, str]:

@@ -124,6 +124,9 @@ ColumnMap = Mapping[str, str] | Iterable[tuple[str, str]]  # contract name -> in
 DEFAULT_GAP = timedelta(minutes=30)
 
 
+LONGEST = timedelta(days=36_525)  # any setting longer than a century is a typo
+
+
 def to_duration(value: Duration, what: str) -> timedelta:
     """`value` as a timedelta: given as one, or as text such as ``30m``.
 
@@ -132,16 +135,19 @@ def to_duration(value: Duration, what: str) -> timedelta:
     >>> to_duration("90s", "gap")
     datetime.timedelta(seconds=90)
     """
-    if isinstance(value, timedelta):
-        return value
     if isinstance(value, str):
         try:
-            return parse_duration(value)
+            value = parse_duration(value)
         except ConfigError as exc:
             msg = f"{what}: {exc}"
             raise ConfigError(msg) from None
-    msg = f"{what}: expected a duration such as '30m' or a timedelta; got {value!r}"
-    raise ConfigError(msg)
+    if not isinstance(value, timedelta):
+        msg = f"{what}: expected a duration such as '30m' or a timedelta; got {value!r}"
+        raise ConfigError(msg)
+    if abs(value) > LONGEST:
+        msg = f"{what}: {format_duration(value)} is longer than {LONGEST.days:,} days (a century)"
+        raise ConfigError(msg)
+    return value
 
 
 def _column_pairs(columns: ColumnMap) -> tuple[tuple[str, str], ...]:

@@ -14,7 +14,7 @@ import dataclasses
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -218,7 +218,8 @@ def _with_days_to_rebuild(
         return days
     if not config.force:
         msg = f"{out}: {len(other)} day(s) ({other[0]} to {other[-1]}) were computed with other "
-        msg += f"settings ({_describe(manifest[other[0]].settings)}); use those, or --force to "
+        msg += f"settings ({_describe(manifest[other[0]].settings, wanted)}); use those, or "
+        msg += "--force to "
         msg += "rebuild every day with these"
         raise SettingsConflictError(msg)
     return sorted({*days, *(date.fromisoformat(day) for day in other)})
@@ -231,9 +232,26 @@ def _comparable(settings: dict[str, Any]) -> dict[str, Any]:
     return stored
 
 
-def _describe(settings: dict[str, Any]) -> str:
-    shown = _comparable(settings)
-    return ", ".join(f"{key} {value}" for key, value in sorted(shown.items()) if value != [])
+def _describe(settings: dict[str, Any], wanted: dict[str, Any]) -> str:
+    """The settings that differ, as ``name then -> now`` (durations as text)."""
+    then = _comparable(settings)
+    keys = sorted(key for key in {*then, *wanted} if then.get(key) != wanted.get(key))
+    return ", ".join(
+        f"{_name(key)} {_shown(key, then.get(key))} -> now {_shown(key, wanted.get(key))}"
+        for key in keys
+    )
+
+
+def _name(key: str) -> str:
+    return key.removesuffix("_us").replace("_", "-")
+
+
+def _shown(key: str, value: Any) -> str:
+    if value is None or value == []:
+        return "none"
+    if key.endswith("_us") and isinstance(value, int):
+        return format_duration(timedelta(microseconds=value))
+    return str(value)
 
 
 def _roll_up_queries(out: Path) -> None:

@@ -225,8 +225,10 @@ def _long_values(
 
 def cause_details(batch: RunConfig, stream: StreamConfig) -> dict[str, str]:
     """A sentence per cause, with the settings that produce it."""
+    longest = batch.max_session
+    capped = "" if longest is None else f", batch --max-session {format_duration(longest)}"
     return {
-        GAP_RULE: f"batch gap {format_duration(batch.gap)} {batch.gap_rule}, stream gap "
+        GAP_RULE: f"batch gap {format_duration(batch.gap)} {batch.gap_rule}{capped}, stream gap "
         f"{format_duration(stream.gap)} {stream.gap_rule}: sessions split differently",
         LATE_DROP: f"an event arrived more than {format_duration(stream.wait)} behind its user's "
         "latest event time and was dropped as late",

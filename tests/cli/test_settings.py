@@ -76,7 +76,7 @@ def test_environment_gives_several_column_mappings(here: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('gapp = "5s"\n', "'gapp' is not a setting of any command"),
+        ('gapp = "5s"\n', "'gapp' is not a setting of run or backfill"),
         ('[nightly]\ngap = "5s"\n', "[nightly] is not a command"),
         ("[run]\nlookback = '1d'\n", "[run] 'lookback' is not a setting of run"),
         ("gap = \n", "not valid TOML"),
@@ -98,12 +98,12 @@ def test_missing_explicit_file_is_one_line_error(here: Path) -> None:
     assert "nope.toml: no such settings file" in result.stderr
 
 
-def test_a_bad_value_from_the_file_names_the_option(here: Path) -> None:
+def test_a_bad_value_from_the_file_names_the_file_and_option(here: Path) -> None:
     (here / "ctr-batch.toml").write_text('[backfill]\njobs = "many"\n')
     args = ["backfill", BLOG, "--out", "o", "--start", "2023-01-01", "--end", "2023-01-01"]
     result = CliRunner().invoke(app, args)
-    assert result.exit_code == 2
-    assert "--jobs" in result.stderr
+    assert result.exit_code == 3
+    assert "ctr-batch.toml: jobs = 'many': Input should be a valid integer" in result.stderr
 
 
 def test_verbose_backfill_logs_one_plain_line_per_day(here: Path) -> None:
@@ -126,3 +126,59 @@ def test_quiet_by_default_and_bad_level_refused(here: Path) -> None:
     bad = CliRunner().invoke(app, ["--log-level", "loud", "run", BLOG, "--out", "o"])
     assert bad.exit_code == 3
     assert "--log-level 'loud'" in bad.stderr
+
+
+def test_top_level_keys_reach_run_and_backfill_only(here: Path) -> None:
+    (here / "ctr-batch.toml").write_text('out = "tables"\n')
+    assert CliRunner().invoke(app, ["run", BLOG, "-q"]).exit_code == 0
+    assert (here / "tables" / "ctr_daily").exists()
+    result = CliRunner().invoke(app, ["generate", "--events", "50", "--days", "1"])
+    assert result.exit_code == 2  # generate still needs its own --out: "tables" is kept safe
+    assert not (here / "tables" / "date=2026-11-01").exists()
+    (here / "ctr-batch.toml").write_text('wait = "5s"\n')  # a setting of simulate-stream only
+    result = CliRunner().invoke(app, ["run", BLOG, "--out", "o"])
+    assert result.exit_code == 3
+    assert "'wait' is not a setting of run or backfill" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[backfill]\nmax-quarantine = true\n", "max-quarantine = True: true/false is not a"),
+        ("[backfill]\nallow-empty = 5\n", "allow-empty = 5: expected true or false"),
+        ('[run]\ncolumn = "user_id=uid"\n', "column = 'user_id=uid': expected a list"),
+        ("[backfill]\njobs = [1, 2]\n", "jobs = [1, 2]: a list is not a value here"),
+        ('[run]\nbuckets = "four"\n', "buckets = 'four': Input should be a valid integer"),
+    ],
+)
+def test_values_of_the_wrong_type_name_the_file(here: Path, text: str, message: str) -> None:
+    (here / "ctr-batch.toml").write_text(text)
+    result = CliRunner().invoke(app, ["run", BLOG, "--out", "o"])
+    assert result.exit_code == 3, result.output
+    assert result.stderr.count("\n") == 1
+    assert "ctr-batch.toml" in result.stderr
+    assert message in result.stderr
+
+
+def test_unreadable_settings_are_one_line_errors(here: Path) -> None:
+    (here / "ctr-batch.toml").write_bytes(b'\xff gap = "5m"\n')
+    result = CliRunner().invoke(app, ["run", BLOG, "--out", "o"])
+    assert (result.exit_code, "not valid TOML in UTF-8" in result.stderr) == (3, True)
+    (here / "ctr-batch.toml").unlink()
+    (here / "ctr-batch.toml").mkdir()
+    result = CliRunner().invoke(app, ["run", BLOG, "--out", "o"])
+    assert (result.exit_code, "not a file" in result.stderr) == (3, True)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--max-session", "999999999d"], "longer than 36,525 days"),
+        (["--gap", "999999999d"], "longer than 36,525 days"),
+        (["--buckets", "9223372036854775807"], "--buckets must be from 1 to 65,536"),
+    ],
+)
+def test_absurd_sizes_are_one_line_errors(here: Path, args: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, ["run", BLOG, "--out", "o", *args])
+    assert result.exit_code == 3
+    assert message in result.stderr
