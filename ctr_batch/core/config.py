@@ -122,16 +122,12 @@ def format_duration(value: timedelta) -> str:
 Duration = timedelta | str  # a timedelta, or text that ``parse_duration`` reads
 ColumnMap = Mapping[str, str] | Iterable[tuple[str, str]]  # contract name -> input name
 DEFAULT_GAP = timedelta(minutes=30)
-
-
 LONGEST = timedelta(days=36_525)  # any setting longer than a century is a typo
 
 
 def to_duration(value: Duration, what: str) -> timedelta:
-    """`value` as a timedelta: given as one, or as text such as ``30m``.
+    """`value` as a timedelta: given as one, or as text such as ``30m`` (up to a century).
 
-    Examples
-    --------
     >>> to_duration("90s", "gap")
     datetime.timedelta(seconds=90)
     """

@@ -96,6 +96,10 @@ def backfill(
     located = locate_event_files(events, outside=out)
     key = config.partition_key
     partitions = {path: partition_date(path, root, key) for path, root in located.items()}
+    if key is not None and not any(partitions.values()):
+        msg = f"--partition-key {key}: no folder {key}=... below the events given; every file "
+        msg += "would be read for every day (leave it out, or name the key of the day folders)"
+        raise ConfigError(msg)
     check_output_folder(out)
     with writing(out, "backfill"):
         refuse_run_layout(out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import polars as pl
@@ -30,7 +31,6 @@ from ctr_batch.core.summary import recorded_settings
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from pathlib import Path
 
     from ctr_batch.core.config import RunConfig
 
@@ -145,7 +145,7 @@ def detect_kind(columns: list[str], source: str) -> StreamKind:
 
 
 def load_stream_output(
-    path: Path,
+    path: str | Path,
     fmt: StreamFormat | None = None,
     column_map: Mapping[str, str] | None = None,
     kind: StreamKind | None = None,
@@ -178,7 +178,7 @@ def load_stream_output(
     SchemaError
         If the columns fit no kind, or a column cannot be read as its type.
     """
-    return normalize_stream(read_stream_file(path, fmt), str(path), column_map, kind)
+    return normalize_stream(read_stream_file(Path(path), fmt), str(path), column_map, kind)
 
 
 def normalize_stream(

@@ -180,3 +180,11 @@ def test_partition_key_names_the_day_folders(tmp_path: Path) -> None:
     code, stderr = backfill(tmp_path / "own", tmp_path / "x", 3, 3, "--partition-key", "a=b")
     assert code == 3
     assert "partition key 'a=b'" in stderr
+
+
+def test_a_partition_key_no_folder_has_is_refused(tmp_path: Path) -> None:
+    log = day_log(tmp_path / "flat", 2, 3)
+    code, stderr = backfill(log, tmp_path / "out", 2, 3, "--partition-key", "event_day")
+    assert code == 3
+    assert "--partition-key event_day: no folder event_day=... below the events" in stderr
+    assert not (tmp_path / "out").exists()
