@@ -33,6 +33,8 @@ from tests.strategies import GAP, event_logs, to_frame
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from ctr_batch.days.plan import DayReport
+
 TABLE_KEYS = {
     "sessions": ["session_id"],
     "searches": ["session_id", "search_index"],
@@ -65,6 +67,17 @@ def assert_same_tables(a: Path, b: Path, days: tuple[date, date] | None = None) 
         qb = qb.filter(home_days(qb).is_between(*days))
     key = ["source_file", "source_row"]
     assert qa.sort(key).equals(qb.sort(key).select(qa.columns))
+
+
+def day_by_day(
+    events: Path, out: Path, days: tuple[int, ...], config: BackfillConfig
+) -> list[DayReport]:
+    """Backfill each of `days` (of November 2026) alone, in order, as a nightly job does."""
+    return [
+        report
+        for day in days
+        for report in backfill([events], out, date(2026, 11, day), date(2026, 11, day), config)
+    ]
 
 
 def chunked(days: list[date], rng: random.Random) -> list[tuple[date, date]]:
@@ -198,17 +211,8 @@ def test_a_session_longer_than_the_lookback_passes_check_night_by_night(tmp_path
     ])  # fmt: skip
     write_events(frame, tmp_path / "events")
     config = BackfillConfig(lookback=timedelta(hours=1), allow_empty=True)
-    reports = [  # night by night: the one-hour lookback is too short, the window widens
-        report
-        for day in (1, 2)
-        for report in backfill(
-            [tmp_path / "events"],
-            tmp_path / "out",
-            date(2026, 11, day),
-            date(2026, 11, day),
-            config,
-        )
-    ]
+    # night by night: the one-hour lookback is too short, the window widens
+    reports = day_by_day(tmp_path / "events", tmp_path / "out", (1, 2), config)
     assert sum(r.record.long_sessions for r in reports) > 0
     assert not any(rows.height for rows in run_checks(tmp_path / "out").values())
 

@@ -19,7 +19,7 @@ from ctr_batch.days.manifest import read_manifest
 from ctr_batch.days.window import days_between
 from ctr_batch.io.write import write_events
 from ctr_batch.sql.query import run_checks
-from tests.days.test_backfill import assert_same_tables, chunked
+from tests.days.test_backfill import assert_same_tables, chunked, day_by_day
 from tests.strategies import to_frame
 
 if TYPE_CHECKING:
@@ -120,17 +120,7 @@ def test_a_bot_session_of_days_is_read_whole_and_rerun_skips_it(tmp_path: Path) 
     ])  # fmt: skip
     write_events(frame, tmp_path / "events")
     config = BackfillConfig(allow_empty=True)
-    nightly = [
-        report
-        for day in (1, 2, 3, 4)
-        for report in backfill(
-            [tmp_path / "events"],
-            tmp_path / "out",
-            date(2026, 11, day),
-            date(2026, 11, day),
-            config,
-        )
-    ]
+    nightly = day_by_day(tmp_path / "events", tmp_path / "out", (1, 2, 3, 4), config)
     assert nightly[0].record.long_sessions == 1
     assert nightly[0].record.window  # read wider than the lookback, and recorded
     run([tmp_path / "events"], tmp_path / "full", config.run)
