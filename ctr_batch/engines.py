@@ -106,9 +106,7 @@ def _run_on_spark(
     from ctr_batch.spark.run import run_spark  # PySpark loads only for this engine
 
     started = time.perf_counter()
-    if buckets is not None and (not isinstance(buckets, int) or buckets < 1):
-        msg = f"buckets must be a whole number of at least 1; got {buckets!r}"
-        raise ConfigError(msg)
+    batch_run.check_buckets(buckets)
     if memory_limit is not None:
         msg = "memory_limit (--memory-limit) does not apply to engine spark: set buckets"
         raise ConfigError(msg)

@@ -52,6 +52,19 @@ class Computed(NamedTuple):
 MAX_BUCKETS = 65_536  # user buckets of one run, at most (a folder of parts each)
 
 
+def check_buckets(buckets: object, what: str = "buckets") -> None:
+    """ConfigError unless `buckets` is None or a whole number from 1 to ``MAX_BUCKETS``."""
+    if buckets is None:
+        return
+    if (
+        isinstance(buckets, bool)
+        or not isinstance(buckets, int)
+        or not 1 <= buckets <= MAX_BUCKETS
+    ):
+        msg = f"{what} must be from 1 to {MAX_BUCKETS:,} (a whole number); got {buckets!r}"
+        raise ConfigError(msg)
+
+
 def settings_of(
     config: RunConfig | None,
     *,
@@ -171,9 +184,7 @@ def run(
     out, limit = output_folder(out), _memory_limit(memory_limit)
     if limit is None and engine != "duckdb":  # DuckDB sets its own default
         limit = default_memory_limit()
-    if buckets is not None and (not isinstance(buckets, int) or not 1 <= buckets <= MAX_BUCKETS):
-        msg = f"buckets must be a whole number from 1 to {MAX_BUCKETS:,}; got {buckets!r}"
-        raise ConfigError(msg)
+    check_buckets(buckets)
     step = progress or (lambda _: None)
     step("checking input files")
     scanned = scan(events, settings, outside=out)

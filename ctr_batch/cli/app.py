@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from ctr_batch.batch.run import MAX_BUCKETS
+from ctr_batch.batch.run import check_buckets
 from ctr_batch.cli import days as cli_days
 from ctr_batch.cli import describe as cli_describe
 from ctr_batch.cli import render as report
@@ -142,9 +142,7 @@ def run(
 ) -> None:
     """Compute sessions, searches, CTR tables and quarantine from EVENTS into OUT."""
     config = run_config(gap, gap_rule, timezone, column, max_session)
-    if buckets is not None and not 1 <= buckets <= MAX_BUCKETS:
-        msg = f"--buckets must be from 1 to {MAX_BUCKETS:,}; got {buckets}"
-        raise ConfigError(msg)
+    check_buckets(buckets, "--buckets")
     limit = parse_size(memory_limit) if memory_limit else None
     summary = run_with_progress(events, out, config, engine, quiet, limit, buckets, spark_master)
     if as_json:

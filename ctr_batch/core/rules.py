@@ -44,9 +44,20 @@ def opens_session(
     [True, True, True]
     """
     new_user = pl.col(user).ne_missing(pl.col(user).shift())
-    idle = pl.col(EVENT_TIME).diff()
-    too_idle = idle > gap if gap_rule == "inclusive" else idle >= gap
-    return (new_user | too_idle).alias(OPENS_SESSION)
+    return (new_user | too_idle(pl.col(EVENT_TIME).diff(), gap, gap_rule)).alias(OPENS_SESSION)
+
+
+def too_idle(idle: pl.Expr, gap: timedelta, gap_rule: GapRule = "inclusive") -> pl.Expr:
+    """True where a pause `idle` is long enough to end a session under `gap_rule`.
+
+    Examples
+    --------
+    >>> from datetime import timedelta
+    >>> df = pl.DataFrame({"idle": [timedelta(seconds=s) for s in (4, 5, 6)]})
+    >>> df.select(too_idle(pl.col("idle"), timedelta(seconds=5)))["idle"].to_list()
+    [False, False, True]
+    """
+    return idle > gap if gap_rule == "inclusive" else idle >= gap
 
 
 def session_id() -> pl.Expr:

@@ -16,6 +16,7 @@ import polars as pl
 
 from ctr_batch.batch.pipeline import compute_ctr, compute_tables
 from ctr_batch.core.errors import InputError
+from ctr_batch.core.rules import too_idle
 from ctr_batch.core.schema import (
     CTR_BY_QUERY_DAILY_TABLE,
     CTR_BY_QUERY_TABLE,
@@ -206,7 +207,7 @@ def _gap_sessions(sessions: pl.DataFrame, config: BackfillConfig) -> pl.DataFram
     cut there), so consecutive pieces a gap apart or less are one gap session.
     """
     idle = pl.col(SESSION_START) - pl.col(SESSION_END).shift().over(USER_ID)
-    apart = idle > config.run.gap if config.run.gap_rule == "inclusive" else idle >= config.run.gap
+    apart = too_idle(idle, config.run.gap, config.run.gap_rule)
     chain = apart.fill_null(True).cum_sum().over(USER_ID)
     ordered = sessions.sort(USER_ID, SESSION_START)
     return ordered.group_by(USER_ID, chain.alias("_chain")).agg(

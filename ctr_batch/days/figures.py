@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from ctr_batch.core.rules import local_date
+from ctr_batch.core.rules import local_date, too_idle
 from ctr_batch.core.schema import (
     CLICKED,
     DATE,
@@ -69,9 +69,8 @@ def capped_by_day(sessions: pl.DataFrame, config: RunConfig) -> dict[date, int]:
     if config.max_session is None:
         return {}
     idle = pl.col(SESSION_START) - pl.col(SESSION_END).shift().over(USER_ID)
-    close = idle <= config.gap if config.gap_rule == "inclusive" else idle < config.gap
     ordered = sessions.sort(USER_ID, SESSION_START)
-    capped = ordered.filter(close.fill_null(False))
+    capped = ordered.filter((~too_idle(idle, config.gap, config.gap_rule)).fill_null(False))
     return dict(capped.group_by(DATE).len().rows())
 
 

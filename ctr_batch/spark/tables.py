@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ctr_batch.batch.run import check_buckets
 from ctr_batch.core.config import RunConfig
 from ctr_batch.core.errors import ConfigError, SchemaError
 from ctr_batch.core.schema import (
@@ -69,9 +70,7 @@ def spark_tables(
     if not isinstance(settings, RunConfig):
         msg = f"config: expected a RunConfig; got {type(settings).__name__}"
         raise ConfigError(msg)
-    if buckets is not None and (not isinstance(buckets, int) or buckets < 1):
-        msg = f"buckets must be a whole number of at least 1; got {buckets!r}"
-        raise ConfigError(msg)
+    check_buckets(buckets)
     if order is not None and order not in events.columns:
         raise SchemaError.missing(SOURCE, [order], events.columns)
     spark = events.sparkSession
