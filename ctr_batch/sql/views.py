@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from ctr_batch.core.errors import ConfigError, InputError
+from ctr_batch.core.schema import CTR_BY_QUERY_DAILY_TABLE, RUN_SUMMARY_TABLE, TABLE_SCHEMAS
 from ctr_batch.io.commit import CURRENT
 from ctr_batch.io.find import parquet_files
+from ctr_batch.sql.queryfile import list_queries
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -137,6 +139,10 @@ def export_duckdb(out: str | Path, db: str | Path) -> list[str]:
     if db.exists() and not _is_duckdb_file(db):
         msg = f"{db} exists and is not a DuckDB database; not replacing it"
         raise ConfigError(msg)
+    if db.exists() and (foreign := _foreign_objects(db)):
+        msg = f"{db} holds objects ctr-batch export-duckdb did not write ({', '.join(foreign)}); "
+        msg += "not replacing it (export to a new file)"
+        raise ConfigError(msg)
     db.parent.mkdir(parents=True, exist_ok=True)
     staging = db.with_name(f".{db.name}.{uuid.uuid4().hex[:12]}.tmp")
     try:
@@ -154,6 +160,23 @@ def export_duckdb(out: str | Path, db: str | Path) -> list[str]:
         staging.unlink(missing_ok=True)
         staging.with_name(f"{staging.name}.wal").unlink(missing_ok=True)
     return list(tables)
+
+
+def _foreign_objects(db: Path) -> list[str]:
+    """Tables, views and macros in `db` that no export writes (the user's own work)."""
+    tables = (*TABLE_SCHEMAS, CTR_BY_QUERY_DAILY_TABLE, RUN_SUMMARY_TABLE)
+    ours = {*tables, *(query.name for query in list_queries("report"))}
+    try:
+        with duckdb.connect(str(db), read_only=True) as con:
+            rows = con.sql(
+                "SELECT table_name, table_type = 'VIEW' FROM information_schema.tables "
+                "UNION ALL SELECT DISTINCT function_name, true FROM duckdb_functions() "
+                "WHERE NOT internal AND function_type IN ('macro', 'table_macro')"
+            ).fetchall()
+    except duckdb.Error as exc:
+        msg = f"{db}: cannot be read to check what it holds ({first_line(exc)})"
+        raise ConfigError(msg) from None
+    return sorted(name for name, ours_kind in rows if not (ours_kind and name in ours))
 
 
 def _is_duckdb_file(path: Path) -> bool:

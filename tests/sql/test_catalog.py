@@ -81,3 +81,17 @@ def test_comments_on_tables_columns_and_macros(db: duckdb.DuckDBPyConnection) ->
     )
     assert set(macros) >= {q.name for q in REPORTS}
     assert macros["daily_ctr"].startswith("Daily search CTR")
+
+
+def test_export_never_replaces_a_database_holding_other_work(out: Path, tmp_path: Path) -> None:
+    mine = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(mine)) as con:
+        con.sql("CREATE TABLE revenue AS SELECT range AS id FROM range(3)")
+    result = CliRunner().invoke(app, ["export-duckdb", str(out), str(mine)])
+    assert result.exit_code == 3
+    assert "holds objects ctr-batch export-duckdb did not write (revenue)" in result.stderr
+    with duckdb.connect(str(mine), read_only=True) as con:
+        assert con.sql("SELECT count(*) FROM revenue").fetchall() == [(3,)]
+    ours = tmp_path / "ctr.duckdb"
+    for _ in range(2):  # an earlier export is replaced
+        assert CliRunner().invoke(app, ["export-duckdb", str(out), str(ours)]).exit_code == 0

@@ -654,8 +654,8 @@ def test_export_duckdb_opens_from_another_directory(
 ) -> None:
     db = tmp_path / "exports" / "analytics.duckdb"
     db.parent.mkdir()
-    with duckdb.connect(str(db)) as con:  # an earlier database: replaced, not appended to
-        con.sql("CREATE TABLE stale AS SELECT 1 AS x")
+    with duckdb.connect(str(db)) as con:  # an earlier export: replaced, not appended to
+        con.sql("CREATE VIEW ctr_daily AS SELECT 1 AS stale")
     names = sql_views.export_duckdb(sample_out, db)
     assert names == sorted(sql_views.table_paths(sample_out))
     assert [p.name for p in db.parent.iterdir()] == ["analytics.duckdb"]
