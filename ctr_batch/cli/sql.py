@@ -113,7 +113,11 @@ def _sql_text(file: str, given: dict[str, str]) -> tuple[str, dict[str, str | No
     from ctr_batch.sql.queryfile import QueryFile, bind_params, has_header
 
     source = Path("<stdin>" if file == "-" else file)
-    text = sys.stdin.read() if file == "-" else source.read_text(encoding="utf-8")
+    try:
+        text = sys.stdin.read() if file == "-" else source.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        msg = f"{source}: not UTF-8 text, so not SQL"
+        raise ConfigError(msg) from None
     if not has_header(text):
         return text, dict(given)
     return text, bind_params(QueryFile.parse(source, text), given, "report")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from ctr_batch.core.errors import ConfigError
 from ctr_batch.core.schema import DATE, EVENT_TIME
 from ctr_batch.io.layout import PART_FILE
 
@@ -58,8 +59,9 @@ def write_file(frame: pl.DataFrame, path: Path, **options: Any) -> Path:
     """Write `frame` as the Parquet file `path`: to a temporary file beside it, then renamed.
 
     The temporary name is hidden and ends in ``.tmp``, so no ``*.parquet`` glob matches it.
-    `options` go to ``write_parquet``.
+    `options` go to ``write_parquet``. As for ``write_text``, only a regular file is replaced.
     """
+    _refuse_other_than_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
@@ -73,8 +75,21 @@ def write_file(frame: pl.DataFrame, path: Path, **options: Any) -> Path:
     return path
 
 
+def _refuse_other_than_file(path: Path) -> None:
+    """ConfigError if `path` exists as anything but a regular file (it would be replaced)."""
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        msg = f"{path}: exists and is not a regular file (a folder, link, device or pipe); "
+        msg += "not replacing it"
+        raise ConfigError(msg)
+
+
 def write_text(text: str, path: Path) -> Path:
-    """Write `text` to `path` (UTF-8) atomically: a temporary file beside it, then renamed."""
+    """Write `text` to `path` (UTF-8) atomically: a temporary file beside it, then renamed.
+
+    Only a regular file is replaced: a folder, link, device or pipe at `path` is refused
+    (renaming over ``/dev/null`` or a link would replace it, not write through it).
+    """
+    _refuse_other_than_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

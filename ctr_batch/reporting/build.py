@@ -82,6 +82,9 @@ def report(
         If `out` holds no tables.
     """
     began = time.perf_counter()
+    if Path(html).resolve().is_relative_to(Path(out).resolve()):
+        msg = f"--html {html}: inside the output folder {out}; write the report elsewhere"
+        raise ConfigError(msg)
     figures = gather(out, start, end)
     bundle = chart_library()
     specs = chart_specs(figures)

@@ -261,7 +261,8 @@ def _execute(
 ) -> pl.DataFrame:
     """Run `sql` and fetch its rows, turning DuckDB errors into one-line ``ConfigError``s."""
     try:
-        frame: pl.DataFrame = con.sql(sql, params=dict(params) if params else None).pl()
+        relation = con.sql(sql, params=dict(params) if params else None)
+        frame: pl.DataFrame | None = None if relation is None else relation.pl()
     except duckdb.Error as exc:
         missing = _MISSING_TABLE.search(str(exc))
         if isinstance(exc, duckdb.CatalogException) and missing is not None:
@@ -270,6 +271,9 @@ def _execute(
         else:
             msg = f"{context}SQL error: {first_line(exc)}"
         raise ConfigError(msg) from None
+    if frame is None:  # comments or ``;`` alone: nothing ran that returns rows
+        msg = f"{context}the SQL holds no statement that returns rows"
+        raise ConfigError(msg)
     return frame
 
 

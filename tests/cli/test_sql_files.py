@@ -134,3 +134,18 @@ def test_query_a_team_folder(out: Path, team: Path, day_counts: dict) -> None:
     code, _, stderr = invoke("query", "day", str(out), "--queries", str(team / "none"))
     assert code == 3
     assert "not a directory" in stderr
+
+
+def test_sql_that_is_not_text_or_holds_no_query_is_one_line(out: Path, tmp_path: Path) -> None:
+    binary = tmp_path / "bin.sql"
+    binary.write_bytes(bytes(range(128, 256)))
+    comments = tmp_path / "comments.sql"
+    comments.write_text("-- only a comment\n")
+    for args, message in [
+        (["--file", str(binary)], "bin.sql: not UTF-8 text, so not SQL"),
+        (["--file", str(comments)], "holds no statement that returns rows"),
+        ([";"], "holds no statement that returns rows"),
+    ]:
+        code, _, stderr = invoke("sql", str(out), *args)
+        assert (code, stderr.count("\n")) == (3, 1), stderr
+        assert message in stderr

@@ -166,3 +166,13 @@ def test_an_output_without_days(tmp_path: Path) -> None:
     page = result.path.read_text()
     assert 'data-metric="rows_quarantined" data-value="2"' in page
     assert "quarantine" in result.charts
+
+
+def test_a_report_inside_the_output_folder_is_refused(sample_run: Path) -> None:
+    from ctr_batch.core.errors import ConfigError
+
+    target = sample_run / "sessions" / "part-0.parquet"
+    before = target.read_bytes()
+    with pytest.raises(ConfigError, match="inside the output folder"):
+        ctr_batch.report(sample_run, target)
+    assert target.read_bytes() == before
