@@ -134,13 +134,15 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path("bench-data"))
     parser.add_argument("--skip-peer", action="store_true")
     parser.add_argument("--engines", default="auto")
-    parser.add_argument("--memory-limit", default="6GiB", help="passed to ctr-batch run")
+    parser.add_argument(
+        "--memory-limit", default="", help="passed to ctr-batch run (default: none, its own)"
+    )
     args = parser.parse_args()
+    limit = f" --memory-limit {args.memory_limit}" if args.memory_limit else ""
     tasks = [
         "scan",
         "sort",
-        *(f"ctr-batch --engine {e} --memory-limit {args.memory_limit}"
-          for e in args.engines.split(",")),
+        *(f"ctr-batch --engine {e}{limit}" for e in args.engines.split(",")),
     ]  # fmt: skip
     if not args.skip_peer:
         tasks.append("peer")

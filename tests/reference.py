@@ -124,6 +124,7 @@ def session_row(events: list[dict], tz: str) -> dict:
         "session_start": start,
         "session_end": end,
         "duration": end - start,
+        "duration_s": (end - start).total_seconds(),
         "n_events": len(events),
         "n_searches": n_searches,
         "n_clicks": n_clicks,
@@ -169,6 +170,9 @@ def search_row(segment: list[dict], search_index: int, session_id: str, tz: str)
         "clicked": len(clicks) > 0,
         "ctr": 1.0 if clicks else 0.0,
         "time_to_first_click": time_to_first_click,
+        "time_to_first_click_s": None
+        if time_to_first_click is None
+        else time_to_first_click.total_seconds(),
         "first_click_position": position,
         "date": local_date(search["event_time"], tz),
     }

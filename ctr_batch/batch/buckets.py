@@ -26,7 +26,14 @@ from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
-from ctr_batch.batch.memory_plan import RESCAN_LIMIT, InputSize, bucket_count
+from ctr_batch.batch.memory_plan import (
+    RESCAN_LIMIT,
+    SPILL_PASS_ROWS,
+    InputSize,
+    bucket_count,
+    lean_reads,
+    room_for_buckets,
+)
 from ctr_batch.batch.pipeline import HeldColumns, compute_ctr, compute_tables
 from ctr_batch.core.schema import (
     EVENT_COLUMNS,
@@ -53,7 +60,7 @@ if TYPE_CHECKING:
     from ctr_batch.io.read import ScannedEvents
 
 _SPILL_COMPRESSION: Literal["lz4"] = "lz4"  # temporary files: fast to write and read
-SPILL_PASS_ROWS = 10_000_000  # rows per streaming pass that writes the spilled buckets
+SPILL_ROW_GROUP = 16_384  # rows; small row groups keep a pass's buffers (one per bucket) small
 PART_TABLES = (SEARCHES_TABLE, SESSIONS_TABLE, QUARANTINE_TABLE)  # written bucket by bucket
 
 
@@ -130,8 +137,9 @@ def bucket_events(
     if buckets is None and memory_limit is None:
         msg = "give buckets or memory_limit"
         raise ValueError(msg)
+    room = room_for_buckets(memory_limit) if memory_limit is not None else None
     if buckets is None:
-        rescans = InputSize.of(scanned).rescan_buckets(memory_limit or 0)
+        rescans = InputSize.of(scanned).rescan_buckets(room or 0)
     else:
         rescans = buckets if buckets <= RESCAN_LIMIT else None
     distinct = not scanned.has_event_id or (rescans is not None and _ids_distinct(scanned.frame))
@@ -142,7 +150,8 @@ def bucket_events(
         lean = scanned.frame.drop(ITEMS, EVENT_ID)
         return Buckets([lean.filter(condition) for condition in in_bucket], held=held)
     spills = buckets or bucket_count(scanned, memory_limit)
-    partition(scanned, workdir, spills, ids=not distinct)
+    rows = SPILL_PASS_ROWS if room is None else InputSize.of(scanned).pass_rows(scanned.rows, room)
+    partition(scanned, workdir, spills, ids=not distinct, rows=min(rows, SPILL_PASS_ROWS))
     columns = (*EVENT_COLUMNS, SEQ, FILE_INDEX)
     frames = [
         pl.scan_parquet(files, glob=False).select(columns)
@@ -153,23 +162,33 @@ def bucket_events(
     return Buckets(frames, _duplicates(workdir))
 
 
-def partition(scanned: ScannedEvents, workdir: Path, buckets: int, *, ids: bool) -> None:
+def partition(
+    scanned: ScannedEvents,
+    workdir: Path,
+    buckets: int,
+    *,
+    ids: bool,
+    rows: int = SPILL_PASS_ROWS,
+) -> None:
     """Write the events to user buckets and (with `ids`) processable event ids to id buckets.
 
-    One streaming pass per slice of about ``SPILL_PASS_ROWS`` rows, each into its own
-    ``pass-k`` folder: the partitioned sink's memory grows with the rows of one pass (7.3 GiB
-    for one 50M-row file in 70 buckets, 2.1 GiB in 10M-row slices).
+    One streaming pass per slice of about `rows` rows, each into its own ``pass-k`` folder: the
+    partitioned sink's memory grows with the rows of one pass (7.3 GiB for one 50M-row file in
+    70 buckets, 2.1 GiB in 10M-row slices). The id buckets are written after the user buckets,
+    not beside them: two sinks at once hold twice the buffers. Reads are lean (``lean_reads``).
     """
-    for index, events in enumerate(_passes(scanned, SPILL_PASS_ROWS)):
-        users = events.with_columns(_hash_bucket(USER_ID, buckets).alias(BUCKET))
-        sinks = [_sink(users, spill_pass(workdir, "users", index))]
-        if ids:
-            processable = events.filter(row_problem().is_null() & pl.col(EVENT_ID).is_not_null())
-            by_id = processable.select(
-                EVENT_ID, SEQ, _hash_bucket(EVENT_ID, buckets).alias(BUCKET)
-            )
-            sinks.append(_sink(by_id, spill_pass(workdir, "ids", index)))
-        pl.collect_all(sinks, engine="streaming")
+    with lean_reads():
+        for index, events in enumerate(_passes(scanned, rows)):
+            users = events.with_columns(_hash_bucket(USER_ID, buckets).alias(BUCKET))
+            _sink(users, spill_pass(workdir, "users", index))
+            if ids:
+                _sink(_id_buckets(events, buckets), spill_pass(workdir, "ids", index))
+
+
+def _id_buckets(events: pl.LazyFrame, buckets: int) -> pl.LazyFrame:
+    """``event_id`` and ``_seq`` of processable rows, with the id bucket of each."""
+    processable = events.filter(row_problem().is_null() & pl.col(EVENT_ID).is_not_null())
+    return processable.select(EVENT_ID, SEQ, _hash_bucket(EVENT_ID, buckets).alias(BUCKET))
 
 
 def _passes(scanned: ScannedEvents, rows: int) -> list[pl.LazyFrame]:
@@ -257,9 +276,8 @@ def _hash_bucket(column: str, buckets: int) -> pl.Expr:
     return (pl.col(column).hash(seed=0) % buckets).cast(pl.UInt32)
 
 
-def _sink(frame: pl.LazyFrame, folder: Path) -> pl.LazyFrame:
+def _sink(frame: pl.LazyFrame, folder: Path) -> None:
     target = pl.PartitionBy(folder, key=BUCKET, include_key=False)
-    sink: pl.LazyFrame = frame.sink_parquet(
-        target, compression=_SPILL_COMPRESSION, mkdir=True, lazy=True
+    frame.sink_parquet(
+        target, compression=_SPILL_COMPRESSION, row_group_size=SPILL_ROW_GROUP, mkdir=True
     )
-    return sink

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,14 +16,23 @@ from typing import TYPE_CHECKING
 from ctr_batch.core.errors import ConfigError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from ctr_batch.io.read import ScannedEvents
 
-# Peak RSS per uncompressed Parquet byte, measured on generated logs (benchmarks/bench.py):
+# Peak RSS per uncompressed Parquet byte, measured on generated logs (benchmarks/bench.py and
+# benchmarks/memory_cap.py), on top of what the process holds when the run starts:
 MEMORY_PER_PARQUET_BYTE = 6  # one in-memory pass over every column
 MEMORY_PER_SPILLED_BYTE = 8.5  # a spilled bucket (8.0 at 50M in 9 buckets, 8.1 at 1B in 58)
-MEMORY_PER_LEAN_BYTE = 10  # a rescanned bucket, per byte of its columns other than the lists
+MEMORY_PER_LEAN_BYTE = 12  # a rescanned bucket, per byte of its columns other than the lists
 MEMORY_PER_LIST_BYTE = 1.4  # the result lists, read once and held by every rescanned bucket
+MEMORY_PER_PASS_BYTE = 4  # a streaming pass writing spilled buckets, per byte of its rows
+MEMORY_FLOOR = 160 * 2**20  # what a bucketed run holds whatever its bucket count (buffers, slack)
+SMALLEST_ROOM = 64 * 2**20  # the least room for buckets that a run is allowed to work in
 RESCAN_LIMIT = 8  # up to this many buckets, rereading the input beats writing it to disk
+MAX_BUCKETS = 65_536  # user buckets of one run, at most (a folder of parts each)
+SPILL_PASS_ROWS = 10_000_000  # rows per streaming pass that writes spilled buckets, at most
+SMALLEST_PASS_ROWS = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,15 +57,25 @@ class InputSize:
         """Bytes one in-memory pass over the events needs."""
         return self.total * MEMORY_PER_PARQUET_BYTE
 
-    def spilled_buckets(self, memory_limit: int) -> int:
-        """Spilled buckets needed so that computing one fits in `memory_limit` bytes."""
-        return max(1, math.ceil(self.total * MEMORY_PER_SPILLED_BYTE / memory_limit))
+    def spilled_buckets(self, room: int) -> int:
+        """Spilled buckets needed so that computing one fits in `room` bytes."""
+        return max(1, math.ceil(self.total * MEMORY_PER_SPILLED_BYTE / max(room, 1)))
 
-    def rescan_buckets(self, memory_limit: int) -> int | None:
-        """Rescanned buckets that fit in `memory_limit` beside the shared lists (None: none)."""
-        room = memory_limit - self.lists * MEMORY_PER_LIST_BYTE
+    def rescan_buckets(self, room: int) -> int | None:
+        """Rescanned buckets that fit in `room` bytes beside the shared lists (None: none)."""
+        room -= int(self.lists * MEMORY_PER_LIST_BYTE)
         count = math.ceil(self.rest * MEMORY_PER_LEAN_BYTE / room) if room > 0 else 0
         return max(count, 1) if 0 < count <= RESCAN_LIMIT else None
+
+    def pass_rows(self, rows: int, room: int) -> int:
+        """Rows per streaming pass that writes spilled buckets, so that a pass fits in `room`."""
+        per_row = self.total / max(rows, 1) * MEMORY_PER_PASS_BYTE
+        fitting = int(room / per_row) if per_row else SPILL_PASS_ROWS
+        return min(SPILL_PASS_ROWS, max(SMALLEST_PASS_ROWS, fitting))
+
+    def smallest_limit(self) -> int:
+        """The least room for buckets that works: the buckets may not exceed ``MAX_BUCKETS``."""
+        return max(SMALLEST_ROOM, math.ceil(self.total * MEMORY_PER_SPILLED_BYTE / MAX_BUCKETS))
 
 
 DEFAULT_SHARE = 0.25  # of the machine's (or container's) memory, when no limit is given
@@ -96,16 +116,78 @@ def _physical_memory() -> int | None:
         return None
 
 
+def memory_in_use() -> int:
+    """Bytes this process holds in memory now (resident set); 0 where that cannot be read."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text(encoding="ascii").split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return 0
+
+
+def room_for_buckets(memory_limit: int) -> int:
+    """Bytes the buckets of a run may take within `memory_limit`.
+
+    That is the limit less what the process holds already and what any bucketed run holds
+    (``MEMORY_FLOOR``).
+    """
+    return memory_limit - memory_in_use() - MEMORY_FLOOR
+
+
+def check_memory_limit(scanned: ScannedEvents, memory_limit: int | None) -> None:
+    """Raise a ``ConfigError`` naming the smallest limit that works, if `memory_limit` is less.
+
+    The limit is for the whole process: what it holds already counts against it.
+    """
+    if memory_limit is None:
+        return
+    need = InputSize.of(scanned).smallest_limit()
+    if room_for_buckets(memory_limit) < need:
+        smallest = memory_in_use() + MEMORY_FLOOR + need
+        msg = f"--memory-limit {_mib(memory_limit)} is too small for this run; the smallest "
+        msg += f"that works is {_mib(smallest, up=True)} (this process holds "
+        msg += f"{_mib(memory_in_use())} already)"
+        raise ConfigError(msg)
+
+
+def _mib(size: int, *, up: bool = False) -> str:
+    return f"{math.ceil(size / 2**20) if up else size // 2**20}MiB"
+
+
+_PREFETCH = "POLARS_ROW_GROUP_PREFETCH_SIZE"  # row groups Polars decodes ahead (undocumented)
+
+
+@contextmanager
+def lean_reads() -> Iterator[None]:
+    """Polars reads Parquet one row group ahead, not many, within this block.
+
+    For the passes that spill buckets: on a 10M-event log this takes a partitioned sink from
+    700 MB to 400 MB peak RSS at the same speed (``benchmarks/memory_cap.py``); rescans, on
+    the contrary, run 13 % slower with it and hold no less. A value the user set is kept.
+    """
+    if _PREFETCH in os.environ:
+        yield
+        return
+    os.environ[_PREFETCH] = "1"
+    try:
+        yield
+    finally:
+        os.environ.pop(_PREFETCH, None)
+
+
 def fits_in_memory(scanned: ScannedEvents, memory_limit: int | None) -> bool:
-    """True when one in-memory pass over the events needs at most `memory_limit` bytes."""
-    return memory_limit is None or InputSize.of(scanned).one_pass() <= memory_limit
+    """True when one in-memory pass over the events fits in `memory_limit` bytes."""
+    if memory_limit is None:
+        return True
+    return InputSize.of(scanned).one_pass() <= memory_limit - memory_in_use()
 
 
 def bucket_count(scanned: ScannedEvents, memory_limit: int | None) -> int:
     """Spilled buckets needed so that one fits in `memory_limit` bytes (1: no bucketing)."""
     if memory_limit is None:
         return 1
-    return InputSize.of(scanned).spilled_buckets(memory_limit)
+    count = InputSize.of(scanned).spilled_buckets(room_for_buckets(memory_limit))
+    return min(count, MAX_BUCKETS)
 
 
 def require_one_pass(

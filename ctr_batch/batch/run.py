@@ -16,7 +16,13 @@ import polars as pl
 import pyarrow as pa
 
 from ctr_batch.batch.accounting import summarize
-from ctr_batch.batch.memory_plan import default_memory_limit, fits_in_memory, require_one_pass
+from ctr_batch.batch.memory_plan import (
+    MAX_BUCKETS,
+    check_memory_limit,
+    default_memory_limit,
+    fits_in_memory,
+    require_one_pass,
+)
 from ctr_batch.batch.strategies import ENGINES, Engine, OutputRun, compute_scanned
 from ctr_batch.core.config import RunConfig, parse_size
 from ctr_batch.core.errors import ConfigError
@@ -47,9 +53,6 @@ class Computed(NamedTuple):
 
     tables: dict[str, pl.DataFrame]
     summary: RunSummary
-
-
-MAX_BUCKETS = 65_536  # user buckets of one run, at most (a folder of parts each)
 
 
 def check_buckets(buckets: object, what: str = "buckets") -> None:
@@ -196,6 +199,8 @@ def run(
             require_one_pass(scanned, limit, buckets)
         elif buckets != 1 and ((buckets or 1) > 1 or not fits_in_memory(scanned, limit)):
             count = buckets if buckets and buckets > 1 else None
+            if count is None:
+                check_memory_limit(scanned, limit)
             return job.bucketed(count=count, memory_limit=limit)
         return job.one_pass(engine, limit)
 

@@ -117,9 +117,9 @@ def run(
         typer.Option(
             "--memory-limit",
             envvar="CTR_BATCH_MEMORY_LIMIT",
-            help="Memory budget, e.g. 8GiB or 8G: logs that need more are processed in user "
-            "buckets (same tables, bounded memory); default: a quarter of the machine's or "
-            "the container's memory. With --engine duckdb, DuckDB's limit.",
+            help="Peak memory of the whole process, e.g. 8GiB, 8G or 512M: logs that need more "
+            "are processed in user buckets (same tables); default: a quarter of the machine's "
+            "or the container's memory. With --engine duckdb, DuckDB's limit.",
         ),
     ] = None,
     buckets: Annotated[

@@ -67,11 +67,13 @@ N_CLICKS = "n_clicks"
 CLICKED = "clicked"
 CTR = "ctr"
 TIME_TO_FIRST_CLICK = "time_to_first_click"
+TIME_TO_FIRST_CLICK_S = "time_to_first_click_s"  # the same in seconds, for SQL (DuckDB: DOUBLE)
 FIRST_CLICK_POSITION = "first_click_position"
 N_EVENTS = "n_events"
 N_SEARCHES = "n_searches"
 CLICKS_PER_SEARCH = "clicks_per_search"
 DURATION = "duration"
+DURATION_S = "duration_s"
 DATE = "date"
 SEARCHES = "searches"
 CLICKED_SEARCHES = "clicked_searches"
@@ -115,6 +117,7 @@ SEARCHES_SCHEMA = pl.Schema(
         CLICKED: pl.Boolean(),
         CTR: pl.Float64(),
         TIME_TO_FIRST_CLICK: pl.Duration("us"),
+        TIME_TO_FIRST_CLICK_S: pl.Float64(),
         FIRST_CLICK_POSITION: pl.UInt32(),
         DATE: pl.Date(),
     }
@@ -127,6 +130,7 @@ SESSIONS_SCHEMA = pl.Schema(
         SESSION_START: TIME_DTYPE,
         SESSION_END: TIME_DTYPE,
         DURATION: pl.Duration("us"),
+        DURATION_S: pl.Float64(),
         N_EVENTS: pl.UInt32(),
         N_SEARCHES: pl.UInt32(),
         N_CLICKS: pl.UInt32(),
@@ -177,7 +181,8 @@ TABLE_SCHEMAS: dict[str, pl.Schema] = {
 }
 
 # --- what each table and column means (`ctr-batch describe`, DuckDB COMMENT ON) ------------
-_US = "microseconds (Polars Duration; BIGINT in DuckDB)"
+_US = "microseconds (Polars Duration; BIGINT in DuckDB: use the _s column there)"
+_SECONDS = "seconds (DOUBLE)"
 _UTC = "UTC timestamp, microseconds"
 _EVENT_DOCS = {
     USER_ID: ("", "who: the user id of the input (integers read as their decimal text)"),
@@ -208,6 +213,7 @@ COLUMN_DOCS: dict[str, dict[str, tuple[str, str]]] = {
         CLICKED: ("", "n_clicks > 0"),
         CTR: ("ratio 0-1", "1.0 if clicked else 0.0 (per-search CTR)"),
         TIME_TO_FIRST_CLICK: (_US, "search to its first click; null without a click"),
+        TIME_TO_FIRST_CLICK_S: (_SECONDS, "time_to_first_click in seconds, for SQL"),
         FIRST_CLICK_POSITION: ("rank", "1-based rank of the first clicked item in the list"),
         DATE: _DAY,
     },
@@ -217,6 +223,7 @@ COLUMN_DOCS: dict[str, dict[str, tuple[str, str]]] = {
         SESSION_START: (_UTC, "time of the session's first event"),
         SESSION_END: (_UTC, "time of the session's last event"),
         DURATION: (_US, "session_end - session_start"),
+        DURATION_S: (_SECONDS, "duration in seconds, for SQL"),
         N_EVENTS: ("count", "events in the session"),
         N_SEARCHES: ("count", "searches in the session"),
         N_CLICKS: ("count", "clicks in the session, also those before its first search"),

@@ -17,6 +17,7 @@ from ctr_batch.core.schema import (
     CTR_DAILY_SCHEMA,
     DATE,
     DURATION,
+    DURATION_S,
     EVENT_TIME,
     EVENT_TYPE,
     FIRST_CLICK_POSITION,
@@ -48,6 +49,7 @@ from ctr_batch.core.schema import (
     SESSIONS_SCHEMA,
     SESSIONS_WITH_SEARCH,
     TIME_TO_FIRST_CLICK,
+    TIME_TO_FIRST_CLICK_S,
     USER_ID,
 )
 
@@ -154,6 +156,7 @@ def searches(
             (pl.col(_FIRST_CLICK_TIME) - pl.col(SEARCH_TIME)).alias(TIME_TO_FIRST_CLICK),
             local_date(SEARCH_TIME, timezone),
         )
+        .with_columns(_seconds(TIME_TO_FIRST_CLICK).alias(TIME_TO_FIRST_CLICK_S))
         .select(SEARCHES_SCHEMA.names())
         .cast(SEARCHES_SCHEMA)
     )
@@ -185,6 +188,7 @@ def sessions(segmented: pl.LazyFrame, *, timezone: str = "UTC") -> pl.LazyFrame:
             _ratio(pl.col(N_CLICKS), pl.col(N_SEARCHES)).alias(CLICKS_PER_SEARCH),
             local_date(SESSION_START, timezone),
         )
+        .with_columns(_seconds(DURATION).alias(DURATION_S))
         .select(SESSION_FIRST_ROW, *SESSIONS_SCHEMA.names())
         .cast(SESSIONS_SCHEMA)
     )
@@ -239,3 +243,8 @@ def ctr_by_query(searches: pl.LazyFrame) -> pl.LazyFrame:
 def _ratio(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
     """`numerator / denominator` as Float64, null where the denominator is 0."""
     return pl.when(denominator > 0).then(numerator.cast(pl.Float64) / denominator)
+
+
+def _seconds(duration: str) -> pl.Expr:
+    """The Duration column `duration` in seconds (Float64; microsecond precision kept)."""
+    return pl.col(duration).dt.total_microseconds() / 1_000_000

@@ -5,7 +5,8 @@
 -- params: $timezone VARCHAR (IANA zone whose calendar date of search_time is `date`)
 --
 -- The segment's first results list (by _ord) gives n_results; its first click gives
--- time_to_first_click (microseconds, BIGINT: the caller casts it to a duration type) and
+-- time_to_first_click (microseconds, BIGINT: the caller casts it to a duration type; also in
+-- seconds as time_to_first_click_s) and
 -- first_click_position (1-based rank of the clicked item's first occurrence in that list; NULL
 -- when there is no list or click, the item is NULL or not listed). Ordered by the key.
 WITH per_segment AS (
@@ -32,6 +33,7 @@ SELECT
     n_clicks > 0 AS clicked,
     CASE WHEN n_clicks > 0 THEN 1.0 ELSE 0.0 END::DOUBLE AS ctr,
     epoch_us(first_click_time) - epoch_us(search_time) AS time_to_first_click,
+    (epoch_us(first_click_time) - epoch_us(search_time)) / 1e6 AS time_to_first_click_s,
     -- list_position would find a NULL item at a NULL entry: a NULL item matches nothing.
     CASE WHEN clicked_item IS NOT NULL THEN list_position(result_items, clicked_item) END
         AS first_click_position,

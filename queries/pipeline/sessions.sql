@@ -4,7 +4,8 @@
 -- params: $timezone VARCHAR (IANA zone whose calendar date of session_start is `date`)
 --
 -- session_id = user_id/session_start in UTC as ISO-8601 with 6-digit microseconds and a Z.
--- duration is in microseconds (BIGINT): the caller casts it to a duration type.
+-- duration is in microseconds (BIGINT): the caller casts it to a duration type; duration_s is
+-- the same in seconds.
 -- clicks_per_search = n_clicks / n_searches, NULL without a search. Ordered by the key.
 WITH per_session AS (
     SELECT user_id, session_start,
@@ -22,6 +23,7 @@ SELECT
     session_start,
     session_end,
     epoch_us(session_end) - epoch_us(session_start) AS duration,
+    (epoch_us(session_end) - epoch_us(session_start)) / 1e6 AS duration_s,
     n_events,
     n_searches,
     n_clicks,

@@ -108,7 +108,12 @@ def test_rescanned_buckets_of_a_log_without_event_ids(tmp_path: Path) -> None:
     assert quarantine["event_id"].is_null().all()
 
 
-def test_a_memory_limit_picks_rescans_that_fit_beside_the_lists(tmp_path: Path) -> None:
+def test_a_memory_limit_picks_rescans_that_fit_beside_the_lists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("ctr_batch.batch.memory_plan.memory_in_use", lambda: 0)
+    monkeypatch.setattr("ctr_batch.batch.memory_plan.MEMORY_FLOOR", 0)  # the room is the limit
+    monkeypatch.setattr("ctr_batch.batch.memory_plan.SMALLEST_ROOM", 0)
     frame = generate_events(events=20_000, users=400, days=2, seed=9)  # no repeated ids
     write_events(frame, tmp_path / "events")
     size = InputSize.of(scan_events([tmp_path / "events"]))

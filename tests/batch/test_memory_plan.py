@@ -100,3 +100,58 @@ def test_the_default_budget_is_a_share_of_the_container_or_machine(
     limit.write_text("max\n")  # no container limit: the machine's memory
     machine = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     assert memory_plan.default_memory_limit() == int(machine * memory_plan.DEFAULT_SHARE)
+
+
+def test_a_limit_too_small_to_work_names_the_smallest_that_does(tmp_path: Path) -> None:
+    from ctr_batch.batch.memory_plan import MEMORY_FLOOR, SMALLEST_ROOM, memory_in_use
+
+    events = [sample("sample").path]
+    with pytest.raises(ConfigError, match=r"too small for this run; the smallest that works is"):
+        run(events, tmp_path / "out", RunConfig(), memory_limit=MEMORY_FLOOR)
+    assert not (tmp_path / "out" / "searches").exists()
+    smallest = memory_in_use() + MEMORY_FLOOR + SMALLEST_ROOM + 64 * 2**20  # room to grow
+    run(events, tmp_path / "out", RunConfig(), memory_limit=smallest)
+    assert (tmp_path / "out" / "searches").is_dir()
+
+
+def test_the_limit_counts_what_the_process_holds_already(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ctr_batch.batch import memory_plan
+
+    assert memory_plan.memory_in_use() > 0  # read from /proc on Linux
+    scanned = scan_events([sample("sample").path])
+    limit = memory_plan.MEMORY_FLOOR + 2**30
+    monkeypatch.setattr(memory_plan, "memory_in_use", lambda: 0)
+    assert memory_plan.fits_in_memory(scanned, limit)
+    assert memory_plan.room_for_buckets(limit) == 2**30
+    monkeypatch.setattr(memory_plan, "memory_in_use", lambda: limit)  # the process holds it all
+    assert not memory_plan.fits_in_memory(scanned, limit)
+    with pytest.raises(ConfigError, match="this process holds"):
+        memory_plan.check_memory_limit(scanned, limit)
+
+
+@pytest.mark.parametrize(
+    ("room", "expected"),
+    [(10**15, 10_000_000), (64 * 10**6, 1_000_000), (10**3, 100_000)],
+)
+def test_spill_passes_shrink_to_the_room(room: int, expected: int) -> None:
+    from ctr_batch.batch.memory_plan import MEMORY_PER_PASS_BYTE
+
+    rows = 10**7
+    size = InputSize(lists=0, rest=rows * 64 // MEMORY_PER_PASS_BYTE)  # a pass: 64 B per row
+    assert size.pass_rows(rows, room) == expected
+
+
+def test_lean_reads_set_polars_prefetch_only_within_and_keep_a_users_value(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ctr_batch.batch.memory_plan import lean_reads
+
+    name = "POLARS_ROW_GROUP_PREFETCH_SIZE"
+    monkeypatch.delenv(name, raising=False)
+    with lean_reads():
+        assert os.environ[name] == "1"
+    assert name not in os.environ
+    monkeypatch.setenv(name, "32")
+    with lean_reads():
+        assert os.environ[name] == "32"
+    assert os.environ[name] == "32"
