@@ -1,5 +1,5 @@
--- purpose: Every input event with `reason`, why it cannot be processed (NULL when it can):
---   pipeline stage 1 of the SQL engine (ctr_batch.sql_engine), as ctr_batch.validate.flag_rows.
+-- purpose: Every input event's key columns with `reason`, why it cannot be processed (NULL when
+--   it can): pipeline stage 1 of the SQL engine (ctr_batch.sql.engine), as stages.flag.
 -- grain: input event
 -- reads: events
 -- params: $dedupe BOOLEAN (true: a repeated event_id is a duplicate; false for logs without ids)
@@ -8,10 +8,11 @@
 -- reason that applies wins: null_user_id > null_event_time > unknown_event_type (a NULL type
 -- included) > duplicate_event_id. A duplicate is a processable row whose event_id an earlier
 -- processable row (by _seq) already had: only rows without another reason count as seen ids,
--- so a broken copy never displaces a good row.
+-- so a broken copy never displaces a good row. Only the columns that sessions and segments
+-- need are kept: the others (query, items, item) are joined back by _seq where needed.
 WITH checked AS (
     SELECT
-        user_id, event_time, event_type, query, items, item, event_id, _seq, _file,
+        user_id, event_time, event_type, event_id, _seq,
         CASE
             WHEN user_id IS NULL THEN 'null_user_id'
             WHEN event_time IS NULL THEN 'null_event_time'
@@ -28,7 +29,7 @@ first_seen AS (
     GROUP BY event_id
 )
 SELECT
-    c.user_id, c.event_time, c.event_type, c.query, c.items, c.item, c.event_id, c._seq, c._file,
+    c.user_id, c.event_time, c.event_type, c._seq,
     CASE
         WHEN c.problem IS NOT NULL THEN c.problem
         WHEN c._seq <> f.first_seq THEN 'duplicate_event_id'

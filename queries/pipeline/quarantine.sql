@@ -1,16 +1,17 @@
 -- purpose: The rejected input rows, with their reason and the file and row they came from.
 -- grain: rejected input event (in input order)
--- reads: flagged, sources
+-- reads: flagged, events, sources
 -- params: none
 --
 -- sources maps _file (UINTEGER) to source_file (VARCHAR) and source_row (BIGINT, the first
 -- _seq of that file); it may be empty. source_row is the row's 0-based position within its
 -- file; without a matching file, source_file is NULL and source_row the input position _seq.
 SELECT
-    f.user_id, f.event_time, f.event_type, f.query, f.items, f.item, f.event_id, f.reason,
+    e.user_id, e.event_time, e.event_type, e.query, e.items, e.item, e.event_id, f.reason,
     s.source_file,
     f._seq - coalesce(s.source_row, 0) AS source_row
 FROM flagged AS f
-LEFT JOIN sources AS s ON f._file = s._file
+JOIN events AS e ON e._seq = f._seq
+LEFT JOIN sources AS s ON e._file = s._file
 WHERE f.reason IS NOT NULL
 ORDER BY f._seq
