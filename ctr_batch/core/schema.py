@@ -83,6 +83,10 @@ SESSIONS_WITH_SEARCH = "sessions_with_search"
 SESSION_SEARCHES = "session_searches"
 MEAN_FIRST_CLICK_POSITION = "mean_first_click_position"
 
+#: The tables' columns, as a number: raised whenever a table gains or changes a column, so that
+#: a backfill never mixes day partitions of two layouts in one table (1: before ``_s`` columns).
+TABLE_LAYOUT = 2
+
 # --- table names (CONTRACT §5) ------------------------------------------------------------------
 SEARCHES_TABLE = "searches"
 SESSIONS_TABLE = "sessions"

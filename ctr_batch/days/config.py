@@ -11,6 +11,7 @@ from typing import Any
 from ctr_batch._version import __version__
 from ctr_batch.core.config import Duration, RunConfig, format_duration, to_duration
 from ctr_batch.core.errors import ConfigError
+from ctr_batch.core.schema import TABLE_LAYOUT
 
 TRAILING_DAYS = 7  # days before a day whose median its rows are compared with
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
@@ -126,7 +127,8 @@ class BackfillConfig:
         """What a day's result depends on besides its input files.
 
         ``max_session_us`` appears only when set, so days computed before it existed keep
-        their settings.
+        their settings. ``table_layout`` (``schema.TABLE_LAYOUT``) makes days written with
+        other table columns differ in settings: rebuilt with ``--force``, never mixed.
         """
         settings = {
             "gap_us": self.run.gap // timedelta(microseconds=1),
@@ -134,6 +136,7 @@ class BackfillConfig:
             "timezone": self.run.timezone,
             "lookback_us": self.lookback // timedelta(microseconds=1),
             "column_map": sorted(self.run.column_map),
+            "table_layout": TABLE_LAYOUT,
             "tool_version": __version__,
         }
         if self.run.max_session is not None:

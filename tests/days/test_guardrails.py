@@ -97,6 +97,26 @@ def test_other_settings_are_refused_with_exit_5_unless_forced(tmp_path: Path) ->
     assert backfill(log, out, 2, 4, "--gap", "5m", "--timezone", "Asia/Tokyo")[0] == 0
 
 
+def test_days_written_with_other_table_columns_are_refused_until_forced(tmp_path: Path) -> None:
+    """An upgrade that adds columns never leaves one table with day files of two layouts."""
+    log = day_log(tmp_path / "events", 2, 3)
+    out = tmp_path / "out"
+    assert backfill(log, out, 2, 2)[0] == 0
+    manifest_path = out / "_manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    for record in manifest["days"].values():  # as written before the layout was recorded
+        del record["settings"]["table_layout"]
+    manifest_path.write_text(json.dumps(manifest))
+    code, err = backfill(log, out, 3, 3)
+    assert code == 5
+    assert "table-layout 1 -> now 2" in err
+    assert published_days(out) == ["2026-11-02"]
+    assert backfill(log, out, 3, 3, "--force")[0] == 0
+    assert published_days(out) == ["2026-11-02", "2026-11-03"]
+    searches = pl.read_parquet(out / "searches" / "**" / "*.parquet")
+    assert "time_to_first_click_s" in searches.columns
+
+
 def test_any_hive_day_layout_prunes_files_per_day(tmp_path: Path) -> None:
     """dt=YYYYMMDD, ds= and year=/month=/day= folders are partitions, like date= folders."""
     log = day_log(tmp_path / "flat", 2, 3, 4)
