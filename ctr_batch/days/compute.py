@@ -264,7 +264,8 @@ def _with_home_days(
     keyed = rejected.join(offsets, on=SOURCE_FILE, how="left").with_columns(
         (pl.col(SOURCE_ROW) + pl.col("_offset")).alias(SEQ)
     )
-    homes = window.select(SEQ, pl.col(HOME_DAY).alias(DATE))
+    wanted = window.filter(pl.col(SEQ).is_in(keyed.get_column(SEQ).implode()))  # few rows
+    homes = wanted.select(SEQ, pl.col(HOME_DAY).alias(DATE))
     located = keyed.join(homes, on=SEQ, how="left").drop("_offset", SEQ)
     return located.sort(SOURCE_FILE, SOURCE_ROW)
 

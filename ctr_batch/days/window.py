@@ -188,10 +188,13 @@ def window_rows(
             part_start - SLACK, part_start + _ONE_DAY + SLACK, closed="left"
         )
     )
+    timezone = config.run.timezone
+    if all(day is not None for day in partitions):  # every row's home is its folder's day
+        home = pl.col(PARTITION)
+    else:
+        home = pl.coalesce(home_day(timezone), _first_day(timezone))
     with_home = events.with_columns(
-        pl.coalesce(home_day(config.run.timezone), _first_day(config.run.timezone)).alias(
-            HOME_DAY
-        ),
+        home.alias(HOME_DAY),
         (placed | pl.col(EVENT_TIME).is_null()).fill_null(False).alias(PLACED),
     )
     in_range = pl.col(EVENT_TIME).is_between(lo, hi, closed="left")
