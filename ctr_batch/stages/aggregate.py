@@ -246,5 +246,11 @@ def _ratio(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
 
 
 def _seconds(duration: str) -> pl.Expr:
-    """The Duration column `duration` in seconds (Float64; microsecond precision kept)."""
-    return pl.col(duration).dt.total_microseconds() / 1_000_000
+    """The Duration column `duration` in seconds: microseconds / 1e6, correctly rounded.
+
+    Polars divides by a constant as a multiplication by its reciprocal, one unit in the last
+    place off for about a quarter of values (100 ms would read 0.09999999999999999 s); dividing
+    by a column that holds the constant gives the exact quotient, as DuckDB's ``x / 1e6``.
+    """
+    micros = pl.col(duration).dt.total_microseconds().cast(pl.Float64)
+    return micros / (micros * 0 + 1_000_000)

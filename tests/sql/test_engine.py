@@ -209,3 +209,20 @@ def test_sql_engine_matches_reference(gap_rule: str, tz: str, rows: list[dict]) 
     assert_same_rows(
         "ctr_by_query", actual["ctr_by_query"], expected["ctr_by_query"], BY_QUERY_COLUMNS
     )
+
+
+def test_seconds_columns_are_the_durations_divided_exactly_in_both_engines() -> None:
+    """``x_s`` is microseconds / 1e6 correctly rounded (100 ms reads 0.1), bit for bit alike."""
+    events = generate_events(events=30_000, users=300, days=2, seed=4)
+    polars_tables = compute(events).tables
+    sql_tables = compute_tables_duckdb(events, RunConfig())
+    for table, duration in (("sessions", "duration"), ("searches", "time_to_first_click")):
+        for tables in (polars_tables, sql_tables):
+            frame = tables[table].drop_nulls(duration)
+            micros = frame[duration].dt.total_microseconds().to_list()
+            assert frame[f"{duration}_s"].to_list() == [m / 1e6 for m in micros]
+        keys = ["user_id", "session_id"] + (["search_index"] if table == "searches" else [])
+        seconds = [
+            tables[table].sort(keys)[f"{duration}_s"] for tables in (polars_tables, sql_tables)
+        ]
+        assert seconds[0].equals(seconds[1], null_equal=True)
