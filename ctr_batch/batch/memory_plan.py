@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,13 +27,13 @@ MEMORY_PER_PARQUET_BYTE = 6  # one in-memory pass over every column
 MEMORY_PER_SPILLED_BYTE = 8.5  # a spilled bucket (8.0 at 50M in 9 buckets, 8.1 at 1B in 58)
 MEMORY_PER_LEAN_BYTE = 12  # a rescanned bucket, per byte of its columns other than the lists
 MEMORY_PER_LIST_BYTE = 1.4  # the result lists, read once and held by every rescanned bucket
-MEMORY_PER_PASS_BYTE = 4  # a streaming pass writing spilled buckets, per byte of its rows
+MEMORY_PER_PASS_BYTE = 2  # a streaming pass writing spilled buckets, per byte of its rows
 MEMORY_FLOOR = 160 * 2**20  # what a bucketed run holds whatever its bucket count (buffers, slack)
 SMALLEST_ROOM = 64 * 2**20  # the least room for buckets that a run is allowed to work in
 RESCAN_LIMIT = 8  # up to this many buckets, rereading the input beats writing it to disk
 MAX_BUCKETS = 65_536  # user buckets of one run, at most (a folder of parts each)
 SPILL_PASS_ROWS = 10_000_000  # rows per streaming pass that writes spilled buckets, at most
-SMALLEST_PASS_ROWS = 100_000
+SMALLEST_PASS_ROWS = 1_000_000  # fewer rows save little memory and make many spill files
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +87,8 @@ def default_memory_limit() -> int | None:
     """The budget of a run given no ``--memory-limit``: a share of the memory it may use.
 
     That memory is the container's cgroup limit when there is one, else the machine's
-    physical memory; None when neither can be read (then no budget is assumed).
+    physical memory; None when neither can be read (then no budget is assumed). The share
+    comes on top of what the process holds already: a notebook holding frames still gets it.
 
     Examples
     --------
@@ -95,7 +97,7 @@ def default_memory_limit() -> int | None:
     True
     """
     memory = _cgroup_limit() or _physical_memory()
-    return int(memory * DEFAULT_SHARE) if memory else None
+    return memory_in_use() + int(memory * DEFAULT_SHARE) if memory else None
 
 
 def _cgroup_limit() -> int | None:
@@ -126,35 +128,61 @@ def memory_in_use() -> int:
 
 
 def room_for_buckets(memory_limit: int) -> int:
-    """Bytes the buckets of a run may take within `memory_limit`.
+    """Bytes the buckets of a run may take within `memory_limit`, at least ``SMALLEST_ROOM``.
 
     That is the limit less what the process holds already and what any bucketed run holds
-    (``MEMORY_FLOOR``).
+    (``MEMORY_FLOOR``). A limit the user gives is checked first (``check_memory_limit``).
     """
-    return memory_limit - memory_in_use() - MEMORY_FLOOR
+    return max(memory_limit - memory_in_use() - MEMORY_FLOOR, SMALLEST_ROOM)
 
 
-def check_memory_limit(scanned: ScannedEvents, memory_limit: int | None) -> None:
+def check_memory_limit(scanned: ScannedEvents, memory_limit: int) -> None:
     """Raise a ``ConfigError`` naming the smallest limit that works, if `memory_limit` is less.
 
     The limit is for the whole process: what it holds already counts against it.
     """
-    if memory_limit is None:
-        return
-    need = InputSize.of(scanned).smallest_limit()
-    if room_for_buckets(memory_limit) < need:
-        smallest = memory_in_use() + MEMORY_FLOOR + need
-        msg = f"--memory-limit {_mib(memory_limit)} is too small for this run; the smallest "
-        msg += f"that works is {_mib(smallest, up=True)} (this process holds "
-        msg += f"{_mib(memory_in_use())} already)"
+    held = memory_in_use()
+    smallest = held + MEMORY_FLOOR + InputSize.of(scanned).smallest_limit()
+    if memory_limit < smallest:
+        msg = f"--memory-limit {_size(memory_limit)} is too small for this run; the smallest "
+        msg += f"that works is {_size(smallest)} (this process holds {_size(held)} already)"
         raise ConfigError(msg)
 
 
-def _mib(size: int, *, up: bool = False) -> str:
-    return f"{math.ceil(size / 2**20) if up else size // 2**20}MiB"
+def _size(size: int) -> str:
+    """`size` bytes in MiB, rounded up (in bytes below one MiB)."""
+    return f"{size:,} bytes" if size < 2**20 else f"{math.ceil(size / 2**20):,}MiB"
 
 
 _PREFETCH = "POLARS_ROW_GROUP_PREFETCH_SIZE"  # row groups Polars decodes ahead (undocumented)
+
+
+class _LeanReads:
+    """Who is inside ``lean_reads`` now, across threads.
+
+    The first in sets the variable (unless the user did); the last out removes what was set.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.inside = 0
+        self.ours = False
+
+    def enter(self) -> None:
+        with self.lock:
+            if self.inside == 0 and _PREFETCH not in os.environ:
+                os.environ[_PREFETCH], self.ours = "1", True
+            self.inside += 1
+
+    def leave(self) -> None:
+        with self.lock:
+            self.inside -= 1
+            if self.inside == 0 and self.ours:
+                os.environ.pop(_PREFETCH, None)
+                self.ours = False
+
+
+_LEAN = _LeanReads()
 
 
 @contextmanager
@@ -164,22 +192,26 @@ def lean_reads() -> Iterator[None]:
     For the passes that spill buckets: on a 10M-event log this takes a partitioned sink from
     700 MB to 400 MB peak RSS at the same speed (``benchmarks/memory_cap.py``); rescans, on
     the contrary, run 13 % slower with it and hold no less. A value the user set is kept.
+    Polars reads the setting from the environment, which is the process's: runs in several
+    threads share it, and it stays set until the last of them leaves.
     """
-    if _PREFETCH in os.environ:
-        yield
-        return
-    os.environ[_PREFETCH] = "1"
+    _LEAN.enter()
     try:
         yield
     finally:
-        os.environ.pop(_PREFETCH, None)
+        _LEAN.leave()
 
 
 def fits_in_memory(scanned: ScannedEvents, memory_limit: int | None) -> bool:
-    """True when one in-memory pass over the events fits in `memory_limit` bytes."""
+    """True when one in-memory pass over the events fits in `memory_limit` bytes.
+
+    Beside the pass: what the process holds already, and ``MEMORY_FLOOR`` (the pipeline's
+    own buffers, which dominate on small logs).
+    """
     if memory_limit is None:
         return True
-    return InputSize.of(scanned).one_pass() <= memory_limit - memory_in_use()
+    room = memory_limit - memory_in_use() - MEMORY_FLOOR
+    return InputSize.of(scanned).one_pass() <= room
 
 
 def bucket_count(scanned: ScannedEvents, memory_limit: int | None) -> int:

@@ -24,7 +24,7 @@ from ctr_batch.batch.memory_plan import (
     require_one_pass,
 )
 from ctr_batch.batch.strategies import ENGINES, Engine, OutputRun, compute_scanned
-from ctr_batch.core.config import RunConfig, parse_size
+from ctr_batch.core.config import LARGEST_SIZE, RunConfig, parse_size
 from ctr_batch.core.errors import ConfigError
 from ctr_batch.io.commit import writing
 from ctr_batch.io.layout import (
@@ -184,7 +184,8 @@ def run(
     started = time.perf_counter()
     settings = settings_of(config, gap=gap, gap_rule=gap_rule, timezone=timezone, columns=columns)
     _check_engine(engine)
-    out, limit = output_folder(out), _memory_limit(memory_limit)
+    out, given = output_folder(out), _memory_limit(memory_limit)
+    limit = given
     if limit is None and engine != "duckdb":  # DuckDB sets its own default
         limit = default_memory_limit()
     check_buckets(buckets)
@@ -199,8 +200,8 @@ def run(
             require_one_pass(scanned, limit, buckets)
         elif buckets != 1 and ((buckets or 1) > 1 or not fits_in_memory(scanned, limit)):
             count = buckets if buckets and buckets > 1 else None
-            if count is None:
-                check_memory_limit(scanned, limit)
+            if count is None and given is not None:  # a default never refuses
+                check_memory_limit(scanned, given)
             return job.bucketed(count=count, memory_limit=limit)
         return job.one_pass(engine, limit)
 
@@ -212,11 +213,14 @@ def _check_engine(engine: str) -> None:
 
 
 def _memory_limit(value: int | str | None) -> int | None:
-    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value > 0):
+    if value is None or (
+        isinstance(value, int) and not isinstance(value, bool) and 0 < value <= LARGEST_SIZE
+    ):
         return value
     if isinstance(value, str):
         return parse_size(value)
-    msg = f"memory limit: expected bytes (a positive number) or a size such as 8GiB; got {value!r}"
+    msg = "memory limit: expected bytes (a positive number up to 2**60) or a size such as 8GiB; "
+    msg += f"got {value!r}"
     raise ConfigError(msg)
 
 

@@ -42,9 +42,10 @@ def parse_duration(text: str) -> timedelta:
 
 
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|tb|kib|mib|gib|tib|k|m|g|t)?")
-_SIZE_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
-               "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
-               "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}  # fmt: skip
+_SIZE_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "kib": 2**10,
+               "mib": 2**20, "gib": 2**30, "tib": 2**40, "k": 2**10, "m": 2**20, "g": 2**30,
+               "t": 2**40}  # fmt: skip
+LARGEST_SIZE = 2**60  # 1 EiB: beyond any machine, and beyond what DuckDB's settings parse
 
 
 def parse_size(text: str) -> int:
@@ -59,11 +60,11 @@ def parse_size(text: str) -> int:
     if not match or float(match.group(1)) <= 0:
         msg = f"size {text!r}: expected a positive number and unit, e.g. 8GiB, 500MB"
         raise ConfigError(msg)
-    size = int(float(match.group(1)) * _SIZE_UNITS[match.group(2) or "b"])
-    if size < 1:
-        msg = f"size {text!r} is less than one byte"
+    bytes_ = float(match.group(1)) * _SIZE_UNITS[match.group(2) or "b"]
+    if not 1 <= bytes_ <= LARGEST_SIZE:
+        msg = f"size {text!r} is " + ("less than one byte" if bytes_ < 1 else "over 1 EiB")
         raise ConfigError(msg)
-    return size
+    return int(bytes_)
 
 
 def to_date(value: date | str, what: str) -> date:

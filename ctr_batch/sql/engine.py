@@ -47,6 +47,7 @@ EVENTS_VIEW = "events"
 SOURCES_VIEW = "sources"
 FLAGGED = "flagged"
 SEGMENTED = "segmented"
+_ROW = "_row"  # unique row number of the events, the key that joins columns back
 
 #: Stage names (= their SQL file and the table holding their result), in run order.
 #: ``flagged`` and ``segmented`` are working tables; the others are output tables.
@@ -176,13 +177,19 @@ def compute_tables_duckdb(
 
 
 def _event_frame(events: pl.LazyFrame | pl.DataFrame, *, normalized: bool) -> pl.DataFrame:
-    """Contract columns plus ``_seq`` (row order when absent) and ``_file`` (null when absent)."""
+    """Contract columns, ``_seq``, ``_file`` and ``_row``, a unique row number to join on.
+
+    ``_seq`` is the row order when absent, ``_file`` null when absent.
+    """
     lazy = events.lazy() if normalized else normalize_events(events.lazy())
     if FILE_INDEX not in lazy.collect_schema():
         lazy = lazy.with_columns(pl.lit(None, dtype=pl.UInt32).alias(FILE_INDEX))
     columns = [pl.col(name).cast(EVENTS_SCHEMA[name]) for name in EVENT_COLUMNS]
     return lazy.select(
-        *columns, pl.col(SEQ).cast(pl.Int64), pl.col(FILE_INDEX).cast(pl.UInt32)
+        *columns,
+        pl.col(SEQ).cast(pl.Int64),
+        pl.col(FILE_INDEX).cast(pl.UInt32),
+        pl.int_range(pl.len(), dtype=pl.Int64).alias(_ROW),
     ).collect()
 
 

@@ -11,7 +11,7 @@ SELECT
     s.source_file,
     f._seq - coalesce(s.source_row, 0) AS source_row
 FROM flagged AS f
-JOIN events AS e ON e._seq = f._seq
+JOIN events AS e ON e._row = f._row
 LEFT JOIN sources AS s ON e._file = s._file
 WHERE f.reason IS NOT NULL
 ORDER BY f._seq

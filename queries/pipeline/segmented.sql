@@ -11,8 +11,10 @@
 -- (with user_id, the session key); search_index counts the session's searches at or before the
 -- event (0 before the first one). Session starts and running search counts never decrease
 -- along _ord, so their values at the latest session opening are running maxima.
+-- The windows see only key columns; query, items and item are joined back from events by
+-- _row, so that the window sorts never carry the result lists.
 WITH valid AS (
-    SELECT user_id, event_time, event_type, _seq, epoch_us(event_time) AS t_us
+    SELECT user_id, event_time, event_type, _seq, _row, epoch_us(event_time) AS t_us
     FROM flagged
     WHERE reason IS NULL
 ),
@@ -33,7 +35,7 @@ opened AS (
     FROM stepped
 ),
 keyed AS (
-    SELECT _seq, _ord,
+    SELECT _row, _ord,
         max(CASE WHEN opens_session THEN event_time END) OVER since_open AS session_start,
         searches_so_far - max(
             CASE WHEN opens_session THEN searches_so_far - (event_type = 'search')::BIGINT END
@@ -44,4 +46,4 @@ keyed AS (
 SELECT e.user_id, e.event_time, e.event_type, e.query, e.items, e.item, e._seq, k._ord,
     k.session_start, k.search_index
 FROM keyed AS k
-JOIN events AS e ON e._seq = k._seq
+JOIN events AS e ON e._row = k._row

@@ -28,7 +28,12 @@ if TYPE_CHECKING:
 
 
 @pytest.mark.parametrize(("limit", "expected"), [(None, 1), (10**12, 1), (1, None)])
-def test_bucket_count_follows_the_memory_limit(limit: int | None, expected: int | None) -> None:
+def test_bucket_count_follows_the_memory_limit(
+    limit: int | None, expected: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("ctr_batch.batch.memory_plan.memory_in_use", lambda: 0)
+    monkeypatch.setattr("ctr_batch.batch.memory_plan.MEMORY_FLOOR", 0)  # the room is the limit
+    monkeypatch.setattr("ctr_batch.batch.memory_plan.SMALLEST_ROOM", 0)
     scanned = scan_events([sample("sample").path])
     count = bucket_count(scanned, limit)
     assert count == expected if expected is not None else count > 100
@@ -95,11 +100,12 @@ def test_the_default_budget_is_a_share_of_the_container_or_machine(
 
     limit = tmp_path / "memory.max"
     monkeypatch.setattr(memory_plan, "_CGROUP_LIMITS", (str(limit),))
+    monkeypatch.setattr(memory_plan, "memory_in_use", lambda: 100)  # the share comes on top
     limit.write_text("1073741824\n")
-    assert memory_plan.default_memory_limit() == 2**30 // 4
+    assert memory_plan.default_memory_limit() == 100 + 2**30 // 4
     limit.write_text("max\n")  # no container limit: the machine's memory
     machine = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    assert memory_plan.default_memory_limit() == int(machine * memory_plan.DEFAULT_SHARE)
+    assert memory_plan.default_memory_limit() == 100 + int(machine * memory_plan.DEFAULT_SHARE)
 
 
 def test_a_limit_too_small_to_work_names_the_smallest_that_does(tmp_path: Path) -> None:
@@ -125,19 +131,35 @@ def test_the_limit_counts_what_the_process_holds_already(monkeypatch: pytest.Mon
     assert memory_plan.room_for_buckets(limit) == 2**30
     monkeypatch.setattr(memory_plan, "memory_in_use", lambda: limit)  # the process holds it all
     assert not memory_plan.fits_in_memory(scanned, limit)
-    with pytest.raises(ConfigError, match="this process holds"):
+    assert memory_plan.room_for_buckets(limit) == memory_plan.SMALLEST_ROOM  # never less
+    with pytest.raises(ConfigError, match="this process holds 1,184MiB already"):
         memory_plan.check_memory_limit(scanned, limit)
+
+
+def test_a_default_budget_never_refuses_a_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ctr_batch.batch import memory_plan
+
+    monkeypatch.setattr(memory_plan, "_CGROUP_LIMITS", (str(tmp_path / "memory.max"),))
+    (tmp_path / "memory.max").write_text(f"{64 * 2**20}\n")  # a tiny container: 16 MiB share
+    events = [sample("sample").path]
+    run(events, tmp_path / "out", RunConfig())
+    run(events, tmp_path / "one", RunConfig(), buckets=1)
+    for table in ("sessions", "searches", "ctr_daily"):
+        tables = [pl.read_parquet(tmp_path / o / table / "*.parquet") for o in ("out", "one")]
+        assert_frame_equal(*(t.sort(t.columns) for t in tables))
 
 
 @pytest.mark.parametrize(
     ("room", "expected"),
-    [(10**15, 10_000_000), (64 * 10**6, 1_000_000), (10**3, 100_000)],
+    [(10**15, 10_000_000), (320 * 10**6, 5_000_000), (10**3, 1_000_000)],
 )
 def test_spill_passes_shrink_to_the_room(room: int, expected: int) -> None:
     from ctr_batch.batch.memory_plan import MEMORY_PER_PASS_BYTE
 
     rows = 10**7
-    size = InputSize(lists=0, rest=rows * 64 // MEMORY_PER_PASS_BYTE)  # a pass: 64 B per row
+    size = InputSize(lists=0, rest=int(rows * 64 / MEMORY_PER_PASS_BYTE))  # a pass: 64 B a row
     assert size.pass_rows(rows, room) == expected
 
 
@@ -155,3 +177,30 @@ def test_lean_reads_set_polars_prefetch_only_within_and_keep_a_users_value(
     with lean_reads():
         assert os.environ[name] == "32"
     assert os.environ[name] == "32"
+
+
+def test_lean_reads_in_threads_stay_set_until_the_last_leaves(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+
+    from ctr_batch.batch.memory_plan import lean_reads
+
+    name = "POLARS_ROW_GROUP_PREFETCH_SIZE"
+    monkeypatch.delenv(name, raising=False)
+    inside, release, seen = threading.Barrier(2), threading.Event(), []
+
+    def first() -> None:
+        with lean_reads():
+            inside.wait()
+            release.wait()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    with lean_reads():
+        inside.wait()
+    seen.append(os.environ.get(name))  # the first thread is still inside
+    release.set()
+    thread.join()
+    assert seen == ["1"]
+    assert name not in os.environ

@@ -10,6 +10,7 @@ import re
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+import polars as pl
 import pytest
 from hypothesis import given, settings
 from polars.testing import assert_frame_equal
@@ -38,7 +39,6 @@ from tests.test_reference import blog_events, event
 if TYPE_CHECKING:
     from pathlib import Path
 
-    import polars as pl
 
 SORT_KEYS = {
     "searches": ("user_id", "session_id", "search_index"),
@@ -226,3 +226,12 @@ def test_seconds_columns_are_the_durations_divided_exactly_in_both_engines() -> 
             tables[table].sort(keys)[f"{duration}_s"] for tables in (polars_tables, sql_tables)
         ]
         assert seconds[0].equals(seconds[1], null_equal=True)
+
+
+def test_repeated_seq_values_of_normalized_frames_neither_engine_multiplies() -> None:
+    """Columns are joined back by a private row number, not by ``_seq`` (hostile review)."""
+    events = generate_events(events=400, users=5, days=1, seed=2).with_columns(
+        (pl.int_range(pl.len()) // 2).alias("_seq")  # every _seq twice
+    )
+    sql = compute_tables_duckdb(events, RunConfig(), normalized=True)
+    assert sql["sessions"]["n_events"].sum() + sql["quarantine"].height == events.height
