@@ -32,6 +32,7 @@ from ctr_batch.cli.common import (
     out_console,
     print_json,
     run_config,
+    run_in_one_line,
     settings_json,
 )
 from ctr_batch.cli.running import run_with_progress
@@ -249,4 +250,4 @@ app.command()(cli_stream.validate)
 
 def main() -> None:
     """Entry point of the ``ctr-batch`` script."""
-    app()
+    run_in_one_line(app)

@@ -121,6 +121,38 @@ def one_line_errors(command: Callable[P, None]) -> Callable[P, None]:
     return wrapper
 
 
+def run_in_one_line(app: typer.Typer) -> None:
+    """Run `app` as a script whose usage errors, too, read as one line on stderr.
+
+    A value that does not suit its option (on the command line or from a ``CTR_BATCH_*``
+    variable) is a bad setting: exit 3, as for any other. An unknown option or command, or a
+    missing argument, exits 2 (Click's usage status), naming the command's ``--help``.
+    ``ctr-batch`` alone still prints the help.
+    """
+    try:
+        code = app(standalone_mode=False, prog_name="ctr-batch")
+    except typer.TyperException as exc:  # Click's usage errors
+        sys.exit(_usage_error(exc))
+    except typer.Abort:
+        err_console.print("Aborted!", markup=False)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_error(exc: typer.TyperException) -> int:
+    """Print Click's usage error `exc` (help, or one line); return its exit status."""
+    ctx, kind = getattr(exc, "ctx", None), type(exc).__name__
+    if kind == "NoArgsIsHelpError":  # nothing given: Typer has printed the help
+        return 2
+    message = exc.format_message() if isinstance(exc, typer.BadParameter) else str(exc)
+    if isinstance(exc, typer.BadParameter) and kind != "MissingParameter":
+        _print_error(message)
+        return EXIT_BAD_INPUT
+    hint = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+    _print_error(f"{message}{hint}")
+    return int(getattr(exc, "exit_code", 2))
+
+
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 

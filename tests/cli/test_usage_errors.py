@@ -1,0 +1,74 @@
+"""Usage errors of the ``ctr-batch`` script read as one line on stderr, as every other error."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from ctr_batch.cli.app import main
+from ctr_batch.samples.bundled import sample
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def script(
+    argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, str]:
+    monkeypatch.setattr("sys.argv", ["ctr-batch", *argv])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    code = exited.value.code
+    return code if isinstance(code, int) else 0, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "code", "message"),
+    [
+        (["run", "EVENTS", "--out", "o", "--buckets", "x"], {}, 3, "value for '--buckets'"),
+        (["run", "EVENTS", "--out", "o"], {"CTR_BATCH_BUCKETS": "abc"}, 3, "CTR_BATCH_BUCKETS"),
+        (["run", "EVENTS", "--nope"], {}, 2, "No such option: --nope (see ctr-batch run --help)"),
+        (["run"], {}, 2, "Missing argument 'events'. (see ctr-batch run --help)"),
+        (["frobnicate"], {}, 2, "No such command 'frobnicate'. (see ctr-batch --help)"),
+    ],
+)  # fmt: skip
+def test_usage_errors_are_one_line(
+    argv: list[str],
+    env: dict[str, str],
+    code: int,
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    argv = [str(sample("sample").path) if a == "EVENTS" else a for a in argv]
+    got, err = script(argv, capsys, monkeypatch)
+    assert got == code
+    assert err.startswith("error: ")
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_the_script_runs_and_exits_0(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    argv = ["run", str(sample("sample").path), "--out", str(tmp_path), "-q"]
+    assert script(argv, capsys, monkeypatch) == (0, "")
+    assert script(["describe", "searches", "--json"], capsys, monkeypatch)[0] == 0
+
+
+def test_nothing_given_prints_the_help(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.argv", ["ctr-batch"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 2
+    printed = capsys.readouterr()
+    assert "Usage: ctr-batch" in printed.out
+    assert "backfill" in printed.out
+    assert printed.err == ""
