@@ -59,7 +59,10 @@ if TYPE_CHECKING:
     from ctr_batch.core.config import RunConfig
     from ctr_batch.io.read import ScannedEvents
 
-_SPILL_COMPRESSION: Literal["lz4"] = "lz4"  # temporary files: fast to write and read
+# Temporary files: zstd at its fastest level. At 50M events under 2 GiB the spill takes 0.9 GB
+# (1.6 x the input's Parquet) against 1.9 GB with LZ4, for 2 % more time.
+_SPILL_COMPRESSION: Literal["zstd"] = "zstd"
+_SPILL_LEVEL = 1
 SPILL_ROW_GROUP = 16_384  # rows; small row groups keep a pass's buffers (one per bucket) small
 PART_TABLES = (SEARCHES_TABLE, SESSIONS_TABLE, QUARANTINE_TABLE)  # written bucket by bucket
 
@@ -279,5 +282,9 @@ def _hash_bucket(column: str, buckets: int) -> pl.Expr:
 def _sink(frame: pl.LazyFrame, folder: Path) -> None:
     target = pl.PartitionBy(folder, key=BUCKET, include_key=False)
     frame.sink_parquet(
-        target, compression=_SPILL_COMPRESSION, row_group_size=SPILL_ROW_GROUP, mkdir=True
+        target,
+        compression=_SPILL_COMPRESSION,
+        compression_level=_SPILL_LEVEL,
+        row_group_size=SPILL_ROW_GROUP,
+        mkdir=True,
     )
