@@ -170,7 +170,7 @@ def _print_reports(
         print_json({"command": "backfill", "out": str(out), "settings": settings, "days": days})
     else:
         out_console.print(report.backfill_table(reports, title=f"ctr-batch backfill → {out}"))
-    for warned in (r for r in reports if r.warning):
+    for warned in (r for r in reports if r.warning and log.warnings_shown()):
         err_console.print(
             f"warning: {warned.day}: {warned.warning}",
             style="yellow",

@@ -43,3 +43,8 @@ def set_up(level_name: str | None, verbose: int) -> None:
 def logging_lines() -> bool:
     """Whether INFO lines are logged (then progress bars stay off)."""
     return log.isEnabledFor(logging.INFO)
+
+
+def warnings_shown() -> bool:
+    """Whether warnings go to stderr (not with ``--log-level error``)."""
+    return log.isEnabledFor(logging.WARNING)

@@ -168,6 +168,12 @@ def test_a_short_day_warns_and_is_published(tmp_path: Path) -> None:
     assert day["published"]
     assert day["warning"].startswith("2 input rows")
     assert "2026-11-06" in published_days(tmp_path / "out")
+    quiet = CliRunner().invoke(app, [
+        "--log-level", "error", "backfill", str(log), "--out", str(tmp_path / "out"),
+        "--start", "2026-11-06", "--end", "2026-11-06", "--min-rows-ratio", "0.5", "--force",
+        "-q",
+    ])  # fmt: skip
+    assert (quiet.exit_code, quiet.stderr) == (0, "")  # errors only
     code, stderr = backfill(log, tmp_path / "out2", 2, 6)  # off by default
     assert (code, stderr) == (0, "")
     code, stderr = backfill(log, tmp_path / "out3", 2, 2, "--min-rows-ratio", "1.5")
