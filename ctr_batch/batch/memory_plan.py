@@ -142,11 +142,15 @@ def check_memory_limit(scanned: ScannedEvents, memory_limit: int) -> None:
     The limit is for the whole process: what it holds already counts against it.
     """
     held = memory_in_use()
-    smallest = held + MEMORY_FLOOR + InputSize.of(scanned).smallest_limit()
-    if memory_limit < smallest:
+    need = held + MEMORY_FLOOR + InputSize.of(scanned).smallest_limit()
+    if memory_limit < need:  # named with 16 MiB to spare: what the process holds varies a bit
+        smallest = math.ceil((need + _SPARE) / _SPARE) * _SPARE
         msg = f"--memory-limit {_size(memory_limit)} is too small for this run; the smallest "
         msg += f"that works is {_size(smallest)} (this process holds {_size(held)} already)"
         raise ConfigError(msg)
+
+
+_SPARE = 16 * 2**20
 
 
 def _size(size: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import signal
 import sys
 from datetime import date
 from pathlib import Path
@@ -127,8 +128,11 @@ def run_in_one_line(app: typer.Typer) -> None:
     A value that does not suit its option (on the command line or from a ``CTR_BATCH_*``
     variable) is a bad setting: exit 3, as for any other. An unknown option or command, or a
     missing argument, exits 2 (Click's usage status), naming the command's ``--help``.
-    ``ctr-batch`` alone still prints the help.
+    ``ctr-batch`` alone still prints the help. Ctrl-C exits 130: Python's handler replaces
+    the one Polars installs, which drops an interrupt that lands as a query ends (a long
+    query then stops when it returns).
     """
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Polars' own can drop Ctrl-C
     try:
         code = app(standalone_mode=False, prog_name="ctr-batch")
     except typer.TyperException as exc:  # Click's usage errors
@@ -144,12 +148,11 @@ def _usage_error(exc: typer.TyperException) -> int:
     ctx, kind = getattr(exc, "ctx", None), type(exc).__name__
     if kind == "NoArgsIsHelpError":  # nothing given: Typer has printed the help
         return 2
-    message = exc.format_message() if isinstance(exc, typer.BadParameter) else str(exc)
-    if isinstance(exc, typer.BadParameter) and kind != "MissingParameter":
-        _print_error(message)
+    message = getattr(exc, "format_message", lambda: str(exc))()
+    if getattr(exc, "param", None) is not None and kind != "MissingParameter":
+        _print_error(message)  # a value its option cannot take
         return EXIT_BAD_INPUT
-    hint = f" (see {ctx.command_path} --help)" if ctx is not None else ""
-    _print_error(f"{message}{hint}")
+    _print_error(f"{message} (see {ctx.command_path if ctx else 'ctr-batch'} --help)")
     return int(getattr(exc, "exit_code", 2))
 
 

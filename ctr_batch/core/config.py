@@ -7,6 +7,7 @@ import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Literal
 
 import polars as pl
@@ -57,10 +58,10 @@ def parse_size(text: str) -> int:
     1610612736
     """
     match = _SIZE.fullmatch(text.strip().lower())
-    if not match or float(match.group(1)) <= 0:
+    if not match:
         msg = f"size {text!r}: expected a positive number and unit, e.g. 8GiB, 500MB"
         raise ConfigError(msg)
-    bytes_ = float(match.group(1)) * _SIZE_UNITS[match.group(2) or "b"]
+    bytes_ = Decimal(match.group(1)) * _SIZE_UNITS[match.group(2) or "b"]  # exact
     if not 1 <= bytes_ <= LARGEST_SIZE:
         msg = f"size {text!r} is " + ("less than one byte" if bytes_ < 1 else "over 1 EiB")
         raise ConfigError(msg)
@@ -75,10 +76,8 @@ def to_date(value: date | str, what: str) -> date:
     >>> to_date("2026-11-01", "--start")
     datetime.date(2026, 11, 1)
     """
-    if isinstance(value, datetime):  # a moment: its calendar date
-        return value.date()
-    if isinstance(value, date):
-        return value
+    if isinstance(value, date):  # a datetime, a moment, gives its calendar date
+        return value.date() if isinstance(value, datetime) else value
     try:
         return date.fromisoformat(value)
     except (TypeError, ValueError):

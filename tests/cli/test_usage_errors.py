@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from typing import TYPE_CHECKING
 
 import pytest
@@ -31,6 +32,9 @@ def script(
         (["run", "EVENTS", "--nope"], {}, 2, "No such option: --nope (see ctr-batch run --help)"),
         (["run"], {}, 2, "Missing argument 'events'. (see ctr-batch run --help)"),
         (["frobnicate"], {}, 2, "No such command 'frobnicate'. (see ctr-batch --help)"),
+        (["run", "EVENTS", "--gpa", "3"], {}, 2, "(Possible options: --gap)"),
+        (["query", "daily_ctr"], {}, 2, "give a query NAME and an OUT directory"),
+        (["sql", "OUT"], {}, 2, "give the SQL as STATEMENT or with --file"),
     ],
 )  # fmt: skip
 def test_usage_errors_are_one_line(
@@ -72,3 +76,19 @@ def test_nothing_given_prints_the_help(
     assert "Usage: ctr-batch" in printed.out
     assert "backfill" in printed.out
     assert printed.err == ""
+
+
+def test_ctrl_c_exits_130_and_polars_cannot_swallow_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("ctr_batch.cli.app.run_with_progress", interrupted)
+    argv = ["run", str(sample("sample").path), "--out", str(tmp_path / "out"), "-q"]
+    try:
+        assert script(argv, capsys, monkeypatch)[0] == 130
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    assert not (tmp_path / "out" / "searches").exists()
