@@ -27,6 +27,7 @@ from ctr_batch.cli.common import (
     OutOption,
     QuietOption,
     TimezoneOption,
+    after_commit,
     date_option,
     one_line_errors,
     out_console,
@@ -146,11 +147,13 @@ def run(
     check_buckets(buckets, "--buckets")
     limit = parse_size(memory_limit) if memory_limit else None
     summary = run_with_progress(events, out, config, engine, quiet, limit, buckets, spark_master)
-    if as_json:
-        settings = settings_json(config) | {"engine": engine}
-        print_json({"command": "run", "out": str(out), "settings": settings, **summary.to_json()})
-        return
-    out_console.print(report.summary_table(summary, title=f"ctr-batch run → {out}"))
+    with after_commit(out):
+        if as_json:
+            settings = settings_json(config) | {"engine": engine}
+            document = {"command": "run", "out": str(out), "settings": settings}
+            print_json(document | summary.to_json())
+        else:
+            out_console.print(report.summary_table(summary, title=f"ctr-batch run → {out}"))
 
 
 @app.command()

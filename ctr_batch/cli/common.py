@@ -7,6 +7,7 @@ import json
 import re
 import signal
 import sys
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, ParamSpec
@@ -19,7 +20,7 @@ from ctr_batch.core.config import RunConfig, format_duration, to_date, to_durati
 from ctr_batch.core.errors import ConfigError, CtrBatchError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
 EXIT_BAD_INPUT = 3  # Click uses 2 for usage errors; errors may carry their own (5)
 EXIT_NIGHT_FAILED = 4  # a backfill day failed a guardrail; the others were published
@@ -140,7 +141,25 @@ def run_in_one_line(app: typer.Typer) -> None:
     except typer.Abort:
         err_console.print("Aborted!", markup=False)
         sys.exit(1)
+    except BrokenPipeError:  # `ctr-batch ... | head`: the reader has all it wanted
+        sys.exit(1)
+    except OSError as exc:  # stdout itself cannot be written (--help > /dev/full)
+        _print_error(f"cannot write the output: {exc.strerror or exc}")
+        sys.exit(EXIT_BAD_INPUT)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+@contextmanager
+def after_commit(out: Path) -> Iterator[None]:
+    """Print what a command did after committing `out`: a failure says the tables are there."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        msg = f"{out}: the tables are written and committed, but printing the summary failed "
+        msg += f"({exc.strerror or exc})"
+        raise CtrBatchError(msg) from None
 
 
 def _usage_error(exc: typer.TyperException) -> int:

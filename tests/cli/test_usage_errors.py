@@ -92,3 +92,30 @@ def test_ctrl_c_exits_130_and_polars_cannot_swallow_it(
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     assert not (tmp_path / "out" / "searches").exists()
+
+
+def test_a_summary_that_cannot_be_printed_says_the_tables_are_committed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("ctr_batch.cli.app.out_console.print", full)
+    argv = ["run", str(sample("sample").path), "--out", str(tmp_path / "out"), "-q"]
+    code, err = script(argv, capsys, monkeypatch)
+    assert code == 3
+    assert "the tables are written and committed, but printing the summary failed" in err
+    assert (tmp_path / "out" / "searches").is_dir()
+
+
+def test_output_that_cannot_be_written_is_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("ctr_batch.cli.settings.typer.echo", full)
+    assert script(["--version"], capsys, monkeypatch) == (
+        3,
+        "error: cannot write the output: No space left on device\n",
+    )
