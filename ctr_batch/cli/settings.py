@@ -26,10 +26,11 @@ import typer
 from ctr_batch._version import __version__
 from ctr_batch.cli import log
 from ctr_batch.cli.common import one_line_errors
+from ctr_batch.core.config import parse_duration, parse_size
 from ctr_batch.core.errors import ConfigError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
 CONFIG_FILE = "ctr-batch.toml"
 JOB_COMMANDS = ("run", "backfill")  # the commands top-level keys apply to
@@ -183,6 +184,14 @@ def _file_defaults(ctx: typer.Context, explicit: Path | None) -> dict[str, dict[
     return defaults
 
 
+_PARSED_BY_COMMAND: dict[str, Callable[[str], object]] = {
+    "gap": parse_duration,
+    "max_session": parse_duration,
+    "lookback": parse_duration,
+    "memory_limit": parse_size,
+}
+
+
 def _check_value(path: Path, param: Any, value: object, ctx: typer.Context) -> None:
     """ConfigError naming the file when `value` does not suit the option `param`.
 
@@ -200,8 +209,12 @@ def _check_value(path: Path, param: Any, value: object, ctx: typer.Context) -> N
     else:
         try:
             param.process_value(ctx, value)
+            if isinstance(value, str) and param.name in _PARSED_BY_COMMAND:
+                _PARSED_BY_COMMAND[param.name](value)  # text that the command parses itself
         except typer.BadParameter as exc:  # Click's own message
             problem = exc.message
+        except ConfigError as exc:
+            problem = str(exc)
     if problem:
         msg = f"{path}: {option.removeprefix('--')} = {value!r}: {problem}"
         raise ConfigError(msg)

@@ -149,6 +149,9 @@ def test_top_level_keys_reach_run_and_backfill_only(here: Path) -> None:
         ('[run]\ncolumn = "user_id=uid"\n', "column = 'user_id=uid': expected a list"),
         ("[backfill]\njobs = [1, 2]\n", "jobs = [1, 2]: a list is not a value here"),
         ('[run]\nbuckets = "four"\n', "buckets = 'four': Input should be a valid integer"),
+        ('gap = "abc"\n', "gap = 'abc': duration 'abc': expected number+unit"),
+        ('[run]\nmemory-limit = "2EiB"\n', "memory-limit = '2EiB': size '2EiB'"),
+        ('[backfill]\nlookback = "2x"\n', "lookback = '2x': duration '2x'"),
     ],
 )
 def test_values_of_the_wrong_type_name_the_file(here: Path, text: str, message: str) -> None:
