@@ -1,7 +1,7 @@
 -- purpose: The searches table: one row per search segment (a search plus the events up to
 --   the next search of its session), with its clicks, CTR and first results and click.
 -- grain: search segment (user_id, session_start, search_index > 0)
--- reads: segmented
+-- reads: segmented, events
 -- params: $timezone VARCHAR (IANA zone whose calendar date of search_time is `date`)
 --
 -- The segment's first results list (by _ord) gives n_results; its first click gives
@@ -9,17 +9,26 @@
 -- seconds as time_to_first_click_s) and
 -- first_click_position (1-based rank of the clicked item's first occurrence in that list; NULL
 -- when there is no list or click, the item is NULL or not listed). Ordered by the key.
+-- The segment's search, first results and first click are found as row numbers (_row); their
+-- query, list and item are then fetched from events, once per segment.
 WITH per_segment AS (
     SELECT user_id, session_start, search_index,
         min(event_time) AS search_time,  -- the search opens its segment
-        arg_min_null(query, _ord) FILTER (WHERE event_type = 'search') AS query,
-        arg_min_null(items, _ord) FILTER (WHERE event_type = 'results') AS result_items,
+        arg_min(_row, _ord) FILTER (WHERE event_type = 'search') AS search_row,
+        arg_min(_row, _ord) FILTER (WHERE event_type = 'results') AS results_row,
         count(*) FILTER (WHERE event_type = 'click') AS n_clicks,
         min(event_time) FILTER (WHERE event_type = 'click') AS first_click_time,
-        arg_min_null(item, _ord) FILTER (WHERE event_type = 'click') AS clicked_item
+        arg_min(_row, _ord) FILTER (WHERE event_type = 'click') AS click_row
     FROM segmented
     WHERE search_index > 0
     GROUP BY user_id, session_start, search_index
+),
+looked_up AS (  -- the query, first results list and first clicked item, by row number
+    SELECT p.*, s.query, r.items AS result_items, c.item AS clicked_item
+    FROM per_segment AS p
+    LEFT JOIN events AS s ON s._row = p.search_row
+    LEFT JOIN events AS r ON r._row = p.results_row
+    LEFT JOIN events AS c ON c._row = p.click_row
 )
 SELECT
     user_id,
@@ -38,5 +47,5 @@ SELECT
     CASE WHEN clicked_item IS NOT NULL THEN list_position(result_items, clicked_item) END
         AS first_click_position,
     timezone($timezone, search_time)::DATE AS date
-FROM per_segment
+FROM looked_up
 ORDER BY user_id, session_start, search_index

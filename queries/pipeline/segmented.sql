@@ -2,7 +2,7 @@
 --   search_index, plus _ord (1-based position in the user's events ordered by event_time, then
 --   _seq: equal times keep input order).
 -- grain: processable event
--- reads: flagged, events
+-- reads: flagged
 -- params: $gap_us BIGINT (session gap in microseconds, > 0),
 --   $exclusive BOOLEAN (false: an event exactly $gap_us after the previous one of its user
 --     stays in the session, delta > gap opens one; true: it opens one, delta >= gap)
@@ -11,8 +11,8 @@
 -- (with user_id, the session key); search_index counts the session's searches at or before the
 -- event (0 before the first one). Session starts and running search counts never decrease
 -- along _ord, so their values at the latest session opening are running maxima.
--- The windows see only key columns; query, items and item are joined back from events by
--- _row, so that the window sorts never carry the result lists.
+-- Only key columns: the stages that need query, items or item fetch them from events by _row
+-- (the event's row number), so that no sort or aggregation carries the result lists.
 WITH valid AS (
     SELECT user_id, event_time, event_type, _seq, _row, epoch_us(event_time) AS t_us
     FROM flagged
@@ -34,16 +34,10 @@ opened AS (
             AS opens_session
     FROM stepped
 ),
-keyed AS (
-    SELECT _row, _ord,
-        max(CASE WHEN opens_session THEN event_time END) OVER since_open AS session_start,
-        searches_so_far - max(
-            CASE WHEN opens_session THEN searches_so_far - (event_type = 'search')::BIGINT END
-        ) OVER since_open AS search_index
-    FROM opened
-    WINDOW since_open AS (PARTITION BY user_id ORDER BY _ord ROWS UNBOUNDED PRECEDING)
-)
-SELECT e.user_id, e.event_time, e.event_type, e.query, e.items, e.item, e._seq, k._ord,
-    k.session_start, k.search_index
-FROM keyed AS k
-JOIN events AS e ON e._row = k._row
+SELECT user_id, event_time, event_type, _seq, _row, _ord,
+    max(CASE WHEN opens_session THEN event_time END) OVER since_open AS session_start,
+    searches_so_far - max(
+        CASE WHEN opens_session THEN searches_so_far - (event_type = 'search')::BIGINT END
+    ) OVER since_open AS search_index
+FROM opened
+WINDOW since_open AS (PARTITION BY user_id ORDER BY _ord ROWS UNBOUNDED PRECEDING)
