@@ -23,11 +23,12 @@ WITH checked AS (
         END AS problem
     FROM events
 ),
-first_seen AS (
+first_seen AS (  -- ids that repeat: few, so that joining them back is cheap
     SELECT event_id, min(_seq) AS first_seq
     FROM checked
     WHERE $dedupe AND problem IS NULL AND event_id IS NOT NULL
     GROUP BY event_id
+    HAVING count(*) > 1
 )
 SELECT
     c.user_id, c.event_time, c.event_type, c._seq, c._row,

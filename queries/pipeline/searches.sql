@@ -26,9 +26,9 @@ WITH per_segment AS (
 looked_up AS (  -- the query, first results list and first clicked item, by row number
     SELECT p.*, s.query, r.items AS result_items, c.item AS clicked_item
     FROM per_segment AS p
-    LEFT JOIN events AS s ON s._row = p.search_row
-    LEFT JOIN events AS r ON r._row = p.results_row
-    LEFT JOIN events AS c ON c._row = p.click_row
+    LEFT JOIN (FROM events WHERE event_type = 'search') AS s ON s._row = p.search_row
+    LEFT JOIN (FROM events WHERE event_type = 'results') AS r ON r._row = p.results_row
+    LEFT JOIN (FROM events WHERE event_type = 'click') AS c ON c._row = p.click_row
 )
 SELECT
     user_id,
