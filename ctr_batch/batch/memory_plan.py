@@ -74,7 +74,7 @@ class InputSize:
         fitting = int(room / per_row) if per_row else SPILL_PASS_ROWS
         return min(SPILL_PASS_ROWS, max(SMALLEST_PASS_ROWS, fitting))
 
-    def smallest_limit(self) -> int:
+    def smallest_room(self) -> int:
         """The least room for buckets that works: the buckets may not exceed ``MAX_BUCKETS``."""
         return max(SMALLEST_ROOM, math.ceil(self.total * MEMORY_PER_SPILLED_BYTE / MAX_BUCKETS))
 
@@ -142,7 +142,7 @@ def check_memory_limit(scanned: ScannedEvents, memory_limit: int) -> None:
     The limit is for the whole process: what it holds already counts against it.
     """
     held = memory_in_use()
-    need = held + MEMORY_FLOOR + InputSize.of(scanned).smallest_limit()
+    need = held + MEMORY_FLOOR + InputSize.of(scanned).smallest_room()
     if memory_limit < need:  # named with 16 MiB to spare: what the process holds varies a bit
         smallest = math.ceil((need + _SPARE) / _SPARE) * _SPARE
         msg = f"--memory-limit {_size(memory_limit)} is too small for this run; the smallest "
