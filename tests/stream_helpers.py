@@ -106,3 +106,15 @@ def batch_out(disordered_file: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 
 # --- the tutorial's own example ------------------------------------------------------------------
+
+
+def late_sample(target: Path) -> Path:
+    """The bundled sample with some events a few rows late, written to `target` (a file)."""
+    from ctr_batch.samples.bundled import sample
+
+    frame = pl.read_parquet(sample("sample").path / "**" / "*.parquet")
+    moved = list(range(frame.height))
+    for i in range(0, frame.height - 30, 25):  # some events arrive a few rows late
+        moved[i], moved[i + 30] = moved[i + 30], moved[i]
+    frame[moved].write_parquet(target)
+    return target

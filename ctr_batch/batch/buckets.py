@@ -153,8 +153,8 @@ def bucket_events(
         lean = scanned.frame.drop(ITEMS, EVENT_ID)
         return Buckets([lean.filter(condition) for condition in in_bucket], held=held)
     spills = buckets or bucket_count(scanned, memory_limit)
-    rows = SPILL_PASS_ROWS if room is None else InputSize.of(scanned).pass_rows(scanned.rows, room)
-    partition(scanned, workdir, spills, ids=not distinct, rows=min(rows, SPILL_PASS_ROWS))
+    rows = InputSize.of(scanned).pass_rows(scanned.rows, room)
+    partition(scanned, workdir, spills, ids=not distinct, rows=rows)
     columns = (*EVENT_COLUMNS, SEQ, FILE_INDEX)
     frames = [
         pl.scan_parquet(files, glob=False).select(columns)

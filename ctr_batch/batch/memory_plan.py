@@ -68,8 +68,13 @@ class InputSize:
         count = math.ceil(self.rest * MEMORY_PER_LEAN_BYTE / room) if room > 0 else 0
         return max(count, 1) if 0 < count <= RESCAN_LIMIT else None
 
-    def pass_rows(self, rows: int, room: int) -> int:
-        """Rows per streaming pass that writes spilled buckets, so that a pass fits in `room`."""
+    def pass_rows(self, rows: int, room: int | None) -> int:
+        """Rows per streaming pass that writes spilled buckets, so that a pass fits in `room`.
+
+        Without a room (no memory limit), the most a pass takes.
+        """
+        if room is None:
+            return SPILL_PASS_ROWS
         per_row = self.total / max(rows, 1) * MEMORY_PER_PASS_BYTE
         fitting = int(room / per_row) if per_row else SPILL_PASS_ROWS
         return min(SPILL_PASS_ROWS, max(SMALLEST_PASS_ROWS, fitting))

@@ -128,7 +128,7 @@ def test_a_memory_limit_picks_rescans_that_fit_beside_the_lists(
 def test_spills_in_many_passes_equal_one_pass(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     frame = generate_events(events=12_000, users=150, days=3, seed=6, bad_row_rate=0.02)
     write_events(frame, tmp_path / "events")  # 3 files: sliced, and their tails grouped
-    monkeypatch.setattr("ctr_batch.batch.buckets.SPILL_PASS_ROWS", 1_500)
+    monkeypatch.setattr("ctr_batch.batch.memory_plan.SPILL_PASS_ROWS", 1_500)
     run([tmp_path / "events"], tmp_path / "one", RunConfig())
     run([tmp_path / "events"], tmp_path / "spilled", RunConfig(), buckets=11)
     assert_same_outputs(tmp_path / "one", tmp_path / "spilled")

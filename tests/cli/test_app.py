@@ -15,6 +15,7 @@ from ctr_batch.cli.app import app
 from ctr_batch.core.schema import TABLE_SCHEMAS
 from ctr_batch.samples.bundled import sample
 from tests.conftest import events
+from tests.stream_helpers import late_sample
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -250,12 +251,7 @@ def test_stream_commands_help(command: str) -> None:
 
 
 def test_simulate_then_validate(tmp_path: Path) -> None:
-    frame = pl.read_parquet(sample("sample").path / "**" / "*.parquet")
-    moved = list(range(frame.height))
-    for i in range(0, frame.height - 30, 25):  # some events arrive a few rows late
-        moved[i], moved[i + 30] = moved[i + 30], moved[i]
-    events = tmp_path / "events.parquet"
-    frame[moved].write_parquet(events)
+    events = late_sample(tmp_path / "events.parquet")
     code, _, stderr = invoke("run", str(events), "--out", str(tmp_path / "batch"), "-q")
     assert code == 0, stderr
     code, stdout, stderr = invoke("simulate-stream", str(events), "--out", str(tmp_path / "sim"))

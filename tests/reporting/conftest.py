@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import polars as pl
 import pytest
 from typer.testing import CliRunner
 
@@ -16,6 +15,7 @@ from ctr_batch.days.config import BackfillConfig
 from ctr_batch.io.write import write_events
 from ctr_batch.samples.bundled import sample
 from ctr_batch.samples.generate import generate_events
+from tests.stream_helpers import late_sample
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -65,12 +65,7 @@ def _invoke(*args: str) -> tuple[int, str, str]:
 def disordered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     """Events some of which arrive late, their batch tables and their simulated stream."""
     root = tmp_path_factory.mktemp("validate_html")
-    frame = pl.read_parquet(sample("sample").path / "**" / "*.parquet")
-    moved = list(range(frame.height))
-    for i in range(0, frame.height - 30, 25):  # some events arrive a few rows late
-        moved[i], moved[i + 30] = moved[i + 30], moved[i]
-    events = root / "events.parquet"
-    frame[moved].write_parquet(events)
+    events = late_sample(root / "events.parquet")
     assert _invoke("run", str(events), "--out", str(root / "batch"), "-q")[0] == 0
     assert _invoke("simulate-stream", str(events), "--out", str(root / "sim"))[0] == 0
     return events, root / "batch", root / "sim" / "searches"
