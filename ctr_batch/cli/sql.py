@@ -113,8 +113,14 @@ def _sql_text(file: str, given: dict[str, str]) -> tuple[str, dict[str, str | No
     from ctr_batch.sql.queryfile import QueryFile, bind_params, has_header
 
     source = Path("<stdin>" if file == "-" else file)
+    if file == "-" and sys.stdin is None:
+        msg = "--file -: standard input is closed; give the SQL on it, or a file"
+        raise ConfigError(msg)
     try:
-        text = sys.stdin.read() if file == "-" else source.read_text(encoding="utf-8")
+        if file == "-":  # read as bytes, so that stdin is held to UTF-8 as files are
+            text = sys.stdin.buffer.read().decode("utf-8")
+        else:
+            text = source.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         msg = f"{source}: not UTF-8 text, so not SQL"
         raise ConfigError(msg) from None

@@ -49,7 +49,7 @@ def team(tmp_path: Path) -> Path:
     return folder
 
 
-def invoke(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+def invoke(*args: str, stdin: str | bytes | None = None) -> tuple[int, str, str]:
     result = runner.invoke(app, list(args), input=stdin)
     return result.exit_code, result.stdout, result.stderr
 
@@ -149,3 +149,18 @@ def test_sql_that_is_not_text_or_holds_no_query_is_one_line(out: Path, tmp_path:
         code, _, stderr = invoke("sql", str(out), *args)
         assert (code, stderr.count("\n")) == (3, 1), stderr
         assert message in stderr
+
+
+def test_stdin_that_is_not_utf8_is_refused_as_a_file_is(out: Path) -> None:
+    code, _, stderr = invoke("sql", str(out), "--file", "-", stdin=b"\xff")
+    assert code == 3
+    assert "<stdin>: not UTF-8 text, so not SQL" in stderr
+
+
+def test_a_closed_stdin_is_one_line(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ctr_batch.cli.sql import _sql_text
+    from ctr_batch.core.errors import ConfigError
+
+    monkeypatch.setattr("sys.stdin", None)
+    with pytest.raises(ConfigError, match="standard input is closed"):
+        _sql_text("-", {})
