@@ -1,8 +1,9 @@
 """``ctr-batch run --engine spark``: user buckets computed by Spark, committed as a local run.
 
-Spark reads the files and hashes users into buckets; each bucket task computes its tables with
-the local ``BucketWork`` and writes them as parts named after the bucket into the new snapshot
-folder (so a retried or speculative task rewrites the same files, never adds one). The driver
+Spark reads the files and hashes users into buckets of even size (``balance.py``); each
+bucket task computes its tables with the local ``BucketWork`` and writes them as parts named
+after the bucket into the new snapshot folder (so a retried or speculative task rewrites the
+same files, never adds one). The driver
 then aggregates ``ctr_daily`` and ``ctr_by_query`` from the parts, checks the row accounting,
 and commits, holding the lock throughout, exactly as a local bucketed run. Executors must see
 ``OUT`` at the same path (local mode, or a shared file system).
@@ -28,13 +29,12 @@ from ctr_batch.core.schema import (
     REASON,
     RUN_SUMMARY_TABLE,
     TABLE_SCHEMAS,
-    USER_ID,
 )
 from ctr_batch.io.commit import new_output, writing
 from ctr_batch.io.layout import BUCKET, bucket_part, check_output_folder, refuse_backfill_layout
 from ctr_batch.io.read import check_unchanged, decoding
 from ctr_batch.io.write import PARQUET_OPTIONS, write_file, write_tables
-from ctr_batch.spark import prepare
+from ctr_batch.spark import balance, prepare
 from ctr_batch.spark.files import read_events
 from ctr_batch.spark.session import large_var_types, spark_session
 from ctr_batch.spark.types import arrow_schema, spark_schema
@@ -123,6 +123,7 @@ def _compute(
 
     for name in PART_TABLES:
         (staging / name).mkdir(parents=True, exist_ok=True)
+    bucket = balance.user_bucket(events, count)
     if scanned.has_event_id:
         events = prepare.with_duplicates(events, count, distinct=_ids_distinct(scanned))
     spark = events.sparkSession
@@ -138,7 +139,7 @@ def _compute(
     def write_bucket(key: tuple[pa.Scalar, ...], table: pa.Table) -> pa.Table:
         return work.write(key, table)  # a function: Spark counts its arguments
 
-    grouped = events.groupBy(prepare.bucket_of(USER_ID, count).alias(BUCKET))
+    grouped = events.groupBy(bucket.alias(BUCKET))
     counts = (
         grouped.applyInArrow(write_bucket, output).groupBy(REASON).agg(sf.sum("len").alias("len"))
     )

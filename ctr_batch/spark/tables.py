@@ -19,10 +19,9 @@ from ctr_batch.core.schema import (
     N_SEARCHES,
     QUERY,
     TABLE_SCHEMAS,
-    USER_ID,
 )
 from ctr_batch.io.layout import BUCKET
-from ctr_batch.spark import prepare
+from ctr_batch.spark import balance, prepare
 from ctr_batch.spark.session import large_var_types, require_pyspark
 from ctr_batch.spark.types import TAG, TAGGED, arrow_schema, spark_schema, tagged_schema
 from ctr_batch.spark.work import SOURCE, SparkBucketWork, by_query_of, daily_of
@@ -49,8 +48,9 @@ def spark_tables(
     config
         Settings (default ``RunConfig()``).
     buckets
-        User buckets (default: the session's ``spark.sql.shuffle.partitions``). Each bucket is
-        one Arrow group, computed by the local bucketed path's ``BucketWork``.
+        User buckets (default: the session's ``spark.sql.shuffle.partitions``), balanced by
+        their rows (``balance.py``: one small job counts them). Each bucket is one Arrow
+        group, computed by the local bucketed path's ``BucketWork``.
     order
         A column giving input order (distinct values; ties in time keep this order). Without
         it, input order is the frame's own row order, partition by partition.
@@ -76,14 +76,16 @@ def spark_tables(
     spark = events.sparkSession
     count = buckets or int(spark.conf.get("spark.sql.shuffle.partitions") or 200)
     mapping = dict(settings.column_map)
-    contract = prepare.numbered(prepare.contract_frame(events, mapping, SOURCE, order), order)
+    selected = prepare.contract_frame(events, mapping, SOURCE, order)
+    bucket = balance.user_bucket(selected, count)
+    contract = prepare.numbered(selected, order)
     if mapping.get(EVENT_ID, EVENT_ID) in events.columns:
         contract = prepare.with_duplicates(contract, count)
     large = large_var_types(spark)
     tagged = tagged_schema()
     output = spark_schema(tagged)
     work = SparkBucketWork(settings, None, arrow_schema(output, large=large))
-    grouped = contract.groupBy(prepare.bucket_of(USER_ID, count).alias(BUCKET))
+    grouped = contract.groupBy(bucket.alias(BUCKET))
 
     def tagged_tables(table: pa.Table) -> pa.Table:  # a function: Spark counts its arguments
         return work.tagged(table)
