@@ -17,9 +17,8 @@ if TYPE_CHECKING:
     from ctr_batch.core.config import RunConfig, StreamConfig, parse_duration
     from ctr_batch.core.errors import ConfigError, CtrBatchError, InputError, SchemaError
     from ctr_batch.core.summary import RunSummary
-    from ctr_batch.days.backfill import backfill
     from ctr_batch.days.config import BackfillConfig
-    from ctr_batch.engines import run
+    from ctr_batch.engines import backfill, run
     from ctr_batch.io.read import scan_events
     from ctr_batch.io.write import write_events
     from ctr_batch.reconciliation.reconcile import reconcile
@@ -41,7 +40,7 @@ _HOMES = {
     "RunSummary": "core.summary",
     "SchemaError": "core.errors",
     "StreamConfig": "core.config",
-    "backfill": "days.backfill",
+    "backfill": "engines",
     "compute": "batch.run",
     "compute_tables": "batch.pipeline",
     "compute_tables_duckdb": "sql.engine",

@@ -1,7 +1,7 @@
-"""``ctr_batch.run`` on every engine: the local ones (``batch.run``) and Spark (``spark.run``).
+"""``ctr_batch.run`` and ``ctr_batch.backfill`` on every engine: local ones and Spark.
 
-The Spark engine sits above the batch layer (it runs the batch unit of work), so the one
-entry point that offers both lives here, at the top level.
+The Spark engine sits above the batch and days layers (it runs their units of work), so the
+entry points that offer both live here, at the top level.
 """
 
 from __future__ import annotations
@@ -12,15 +12,20 @@ from typing import TYPE_CHECKING, Any, Literal
 from ctr_batch.batch import run as batch_run
 from ctr_batch.batch.strategies import ENGINES
 from ctr_batch.core.errors import ConfigError
+from ctr_batch.days import backfill as days_backfill
 from ctr_batch.io.layout import output_folder
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from datetime import date
     from pathlib import Path
 
     from ctr_batch.batch.run import Events, Progress
     from ctr_batch.batch.strategies import Engine
     from ctr_batch.core.config import ColumnMap, Duration, GapRule, RunConfig
     from ctr_batch.core.summary import RunSummary
+    from ctr_batch.days.config import BackfillConfig
+    from ctr_batch.days.plan import DayReport
 
 SPARK: Literal["spark"] = "spark"
 ALL_ENGINES: tuple[str, ...] = (*ENGINES, SPARK)
@@ -120,3 +125,28 @@ def _run_on_spark(
         progress=progress,
         started=started,
     )
+
+
+def backfill(
+    events: str | Path | Sequence[str | Path],
+    out: str | Path,
+    start: date | str,
+    end: date | str,
+    config: BackfillConfig | None = None,
+    *,
+    on_day: Callable[[DayReport], None] | None = None,
+    engine: Literal["auto", "spark"] = "auto",
+    spark_master: str | None = None,
+    buckets: int | None = None,
+) -> list[DayReport]:
+    """Compute the day partitions from `start` to `end` under `out`; skip unchanged days.
+
+    As ``days.backfill.backfill``, plus ``engine="spark"``: each window of days is computed
+    by Spark in `buckets` user buckets (default from its rows) on `spark_master` (default:
+    the active session's master, else ``local[*]``); see ``spark.days``. The days are the
+    same on both engines.
+    """
+    from ctr_batch.spark.days import backfill_windows  # PySpark loads only for engine spark
+
+    windows = backfill_windows(engine, output_folder(out), spark_master, buckets)
+    return days_backfill.backfill(events, out, start, end, config, on_day=on_day, windows=windows)

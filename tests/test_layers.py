@@ -29,7 +29,7 @@ LAYERS: dict[str, set[str]] = {
     "batch": {"core", "stages", "io", "sql"},  # sql: the pure-SQL twin as an engine
     "streaming": {"core", "stages", "io"},
     "days": {"core", "stages", "io", "sql", "batch"},
-    "spark": {"core", "stages", "io", "batch"},  # the bucket unit of work on Spark
+    "spark": {"core", "stages", "io", "batch", "days"},  # bucket and window work on Spark
     "reconciliation": {"core", "stages", "io", "sql", "batch", "streaming"},
     "reporting": {"core", "io", "sql", "reconciliation"},
     "cli": {"core", "stages", "io", "sql", "samples", "batch", "streaming", "days",

@@ -26,6 +26,7 @@ from ctr_batch.cli.common import (
     MaxSessionOption,
     OutOption,
     QuietOption,
+    SparkMasterOption,
     TimezoneOption,
     after_commit,
     date_option,
@@ -132,13 +133,7 @@ def run(
             help="Force this many user buckets (1: one in-memory pass).",
         ),
     ] = None,
-    spark_master: Annotated[
-        str | None,
-        typer.Option(
-            "--spark-master",
-            help="With --engine spark: the Spark master URL (default: local\\[*]).",
-        ),
-    ] = None,
+    spark_master: SparkMasterOption = None,
     quiet: QuietOption = False,
     as_json: JsonOption = False,
 ) -> None:

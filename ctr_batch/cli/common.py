@@ -100,6 +100,15 @@ EngineOption = Annotated[
 ]
 
 
+SparkMasterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--spark-master",
+        help="With --engine spark: the Spark master URL (default: local\\[*]).",
+    ),
+]
+
+
 def one_line_errors(command: Callable[P, None]) -> Callable[P, None]:
     """Print a CtrBatchError or OSError as one line on stderr and exit with status 3."""
 

@@ -28,6 +28,7 @@ from ctr_batch.cli.common import (
     MaxSessionOption,
     OutOption,
     QuietOption,
+    SparkMasterOption,
     TimezoneOption,
     date_option,
     err_console,
@@ -42,6 +43,8 @@ from ctr_batch.days.backfill import backfill as run_backfill
 from ctr_batch.days.config import BackfillConfig
 from ctr_batch.days.plan import DayReport
 from ctr_batch.days.window import days_between
+from ctr_batch.io.layout import output_folder
+from ctr_batch.spark.days import backfill_windows
 
 
 @one_line_errors
@@ -60,8 +63,8 @@ def backfill(
         typer.Option(
             "--lookback",
             envvar="CTR_BATCH_LOOKBACK",
-            help="How far around each day to read: sessions longer than this are split "
-            "(and reported).",
+            help="How far around each day to read first (a session reaching past it widens "
+            "the window: every session is read whole).",
         ),
     ] = "1d",
     force: Annotated[
@@ -115,6 +118,24 @@ def backfill(
     ] = None,
     column: ColumnOption = None,
     max_session: MaxSessionOption = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            envvar="CTR_BATCH_ENGINE",
+            help="auto (Polars, in this process) or spark (each window of days in user "
+            "buckets on Apache Spark, pip install 'ctr-batch\\[spark]'); the same days.",
+        ),
+    ] = "auto",
+    buckets: Annotated[
+        int | None,
+        typer.Option(
+            "--buckets",
+            envvar="CTR_BATCH_BUCKETS",
+            help="With --engine spark: user buckets per window (default: from its rows).",
+        ),
+    ] = None,
+    spark_master: SparkMasterOption = None,
     quiet: QuietOption = False,
     as_json: JsonOption = False,
 ) -> None:  # long: one line per Typer option
@@ -135,6 +156,7 @@ def backfill(
         partition_key=partition_key,
     )
     first, last = date_option("--start", start), date_option("--end", end)
+    windows = backfill_windows(engine, output_folder(out), spark_master, buckets)
     total = len(days_between(first, last))
     columns = (
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -156,7 +178,7 @@ def backfill(
             bar.update(task, advance=1, description=f"{report.day}", rate=rate)
             _log_day(report)
 
-        reports = run_backfill(events, out, first, last, config, on_day=advance)
+        reports = run_backfill(events, out, first, last, config, on_day=advance, windows=windows)
     _print_reports(reports, out, config, as_json)
 
 

@@ -60,6 +60,8 @@ from ctr_batch.io.write import write_partition
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from ctr_batch.days.window_tables import WindowEngine
+
 
 def backfill(
     events: str | Path | Sequence[str | Path],
@@ -69,12 +71,14 @@ def backfill(
     config: BackfillConfig | None = None,
     *,
     on_day: Callable[[DayReport], None] | None = None,
+    windows: WindowEngine | None = None,
 ) -> list[DayReport]:
     """Compute the day partitions from `start` to `end` under `out`; skip unchanged days.
 
     `events` are Parquet paths (an events root with ``date=`` folders, files or globs);
     `start` and `end` (included) are dates or ``YYYY-MM-DD`` text; `config` defaults to
-    ``BackfillConfig()``.
+    ``BackfillConfig()``; `windows` computes each window's tables (default: in this process;
+    ``ctr_batch.backfill(..., engine="spark")`` passes Spark's).
 
     Examples
     --------
@@ -113,7 +117,7 @@ def backfill(
             if on_day:
                 on_day(report)
         try:
-            reports |= _compute_all(plans, partitions, config, commits, on_day)
+            reports |= _compute_all(plans, partitions, config, commits, on_day, windows)
             inputs = [events] if isinstance(events, str | Path) else events
             _roll_up_queries(commits.snapshot())
             summary = _summary_frame(manifest, config, inputs)
@@ -131,6 +135,7 @@ def _compute_all(
     config: BackfillConfig,
     commits: DayCommits,
     on_day: Callable[[DayReport], None] | None,
+    windows: WindowEngine | None,
 ) -> dict[date, DayReport]:
     """Compute the days of `plans` not skipped, and the earlier days of OUT they change.
 
@@ -141,7 +146,7 @@ def _compute_all(
     earlier: set[date] = set()
 
     def one_run(run: list[DayPlan]) -> None:
-        run_reports, owners = _compute_run(run, partitions, config, commits)
+        run_reports, owners = _compute_run(run, partitions, config, commits, windows)
         earlier.update(owners)
         for report in run_reports:
             reports[report.day] = report
@@ -169,13 +174,14 @@ def _compute_run(
     partitions: dict[Path, date | None],
     config: BackfillConfig,
     commits: DayCommits,
+    windows: WindowEngine | None,
 ) -> tuple[list[DayReport], set[date]]:
     """Compute consecutive days in one pass, commit each, and report them.
 
     Also returns the days before the run that own sessions going on into it.
     """
     started = time.perf_counter()
-    computed, owners = compute_days([plan.day for plan in run], partitions, config)
+    computed, owners = compute_days([plan.day for plan in run], partitions, config, windows)
     seconds = round((time.perf_counter() - started) / len(run), 3)
     reports = []
     for plan in run:

@@ -9,13 +9,12 @@ holds the whole session, so every session is computed exactly as a full recomput
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 import polars as pl
 
-from ctr_batch.batch.pipeline import compute_ctr, compute_tables
-from ctr_batch.core.errors import InputError
+from ctr_batch.batch.pipeline import compute_ctr
 from ctr_batch.core.rules import too_idle
 from ctr_batch.core.schema import (
     CTR_BY_QUERY_DAILY_TABLE,
@@ -23,49 +22,41 @@ from ctr_batch.core.schema import (
     CTR_DAILY_TABLE,
     DATE,
     EVENT_TIME,
-    EVENTS_SCHEMA,
-    FILE_INDEX,
-    OUTSIDE_PARTITION,
     QUARANTINE_TABLE,
-    REASON,
     SEARCHES_TABLE,
-    SEQ,
     SESSION_END,
     SESSION_START,
     SESSIONS_TABLE,
-    SOURCE_FILE,
-    SOURCE_ROW,
     USER_ID,
 )
-from ctr_batch.days.figures import DayTables, capped_by_day, continued_into, day_record, late_rows
+from ctr_batch.days.figures import DayTables, capped_by_day, continued_into, day_record
 from ctr_batch.days.window import (
-    HOME_DAY,
-    PARTITION,
-    PLACED,
     SLACK,
-    files_between,
     long_sessions,
     read_range,
     run_bounds,
-    window_rows,
 )
+from ctr_batch.days.window_tables import window_tables
 from ctr_batch.io.read import decoding, scan_events
-from ctr_batch.stages.flag import quarantine_rows
 
 OPEN_PAST = datetime(1, 1, 2, tzinfo=UTC)  # a recorded window edge the data may yet cross
 OPEN_FUTURE = datetime(9999, 12, 30, tzinfo=UTC)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from datetime import date, timedelta
+    from datetime import timedelta
     from pathlib import Path
 
     from ctr_batch.days.config import BackfillConfig
     from ctr_batch.days.manifest import DayRecord
+    from ctr_batch.days.window_tables import WindowEngine
 
 
 def compute_days(
-    days: list[date], partitions: Mapping[Path, date | None], config: BackfillConfig
+    days: list[date],
+    partitions: Mapping[Path, date | None],
+    config: BackfillConfig,
+    windows: WindowEngine | None = None,
 ) -> tuple[dict[date, tuple[DayTables, DayRecord]], set[date]]:
     """Tables and manifest figures of consecutive `days`, and earlier days they change.
 
@@ -77,13 +68,15 @@ def compute_days(
     start, or its last within a gap before the end), that side is widened (its margin
     doubled) and the days computed again, until no session does or the data ends there.
     So every session is computed whole, however long, at the cost of reading its span.
+    `windows` computes each window's tables (default ``window_tables``, in this process).
     """
+    compute_window = windows or window_tables
     span = (days[0], days[-1])
     default = margins = (config.lookback, config.lookback)
     extent: tuple[datetime, datetime] | None = None
     while True:
         bounds = read_range(span, config, margins)
-        tables, home_rows, late = _window_tables(span, partitions, bounds, config)
+        tables, home_rows, late = compute_window(span, partitions, bounds, config)
         reach = _reaching(tables[SESSIONS_TABLE], span, bounds, config)
         if not any(reach):
             break
@@ -125,61 +118,6 @@ def _recorded_window(
     low = OPEN_PAST if reach[0] else bounds[0]
     high = OPEN_FUTURE if reach[1] else bounds[1]
     return [low.isoformat(), high.isoformat()]
-
-
-def _window_tables(
-    span: tuple[date, date],
-    partitions: Mapping[Path, date | None],
-    bounds: tuple[datetime, datetime],
-    config: BackfillConfig,
-) -> tuple[dict[str, pl.DataFrame], dict[date, int], dict[date, int]]:
-    """All tables of the rows timed within `bounds`, and rows per home day and late per day."""
-    files = {path: partitions[path] for path in sorted(files_between(bounds, partitions))}
-    if not files:
-        return compute_tables(pl.LazyFrame(schema=EVENTS_SCHEMA), config.run), {}, {}
-    scanned = scan_events(list(files), column_map=dict(config.run.column_map))
-    file_table = scanned.file_table()
-    assert file_table is not None  # files were given
-    partition_of = [files[path] for path in scanned.paths]
-    with decoding(scanned.paths):
-        events = _only_in_range(scanned.frames, partition_of, span, bounds)
-        rows = window_rows(events, partition_of, span, config, bounds)
-        window = rows.collect(engine=scanned.engine)
-    _refuse_timeless(window, scanned.paths)
-    usable = window.lazy().filter(pl.col(PLACED)).drop(HOME_DAY, PLACED, PARTITION)
-    tables = compute_tables(
-        usable, config.run, normalized=True, dedupe=scanned.has_event_id, file_table=file_table
-    )
-    misplaced = window.lazy().filter(~pl.col(PLACED))
-    misplaced = misplaced.with_columns(pl.lit(OUTSIDE_PARTITION).alias(REASON))
-    rejected = pl.concat(
-        [tables[QUARANTINE_TABLE], quarantine_rows(misplaced, file_table).collect()]
-    )
-    tables[QUARANTINE_TABLE] = _with_home_days(rejected, window, file_table)
-    home_rows = dict(window.group_by(HOME_DAY).len().rows())
-    return tables, home_rows, late_rows(window, config.run.timezone)
-
-
-def _only_in_range(
-    frames: tuple[pl.LazyFrame, ...],
-    partition_of: list[date | None],
-    span: tuple[date, date],
-    bounds: tuple[datetime, datetime],
-) -> pl.LazyFrame:
-    """The events of every file; of a neighbour day's folder, only those timed within `bounds`.
-
-    A row of a folder outside `span` is read only for its time (its own day, the folder's,
-    is not computed here), so its file needs no more: with time-ordered row groups, Parquet
-    statistics skip the rest of the file.
-    """
-    inside = pl.col(EVENT_TIME).is_between(*bounds, closed="left")
-    return pl.concat(
-        [
-            frame if day is None or span[0] <= day <= span[1] else frame.filter(inside)
-            for frame, day in zip(frames, partition_of, strict=True)
-        ],
-        how="vertical",
-    )
 
 
 def _reaching(
@@ -254,30 +192,6 @@ def _extent(
         if lows
         else (datetime.max.replace(tzinfo=UTC), datetime.min.replace(tzinfo=UTC))
     )
-
-
-def _with_home_days(
-    rejected: pl.DataFrame, window: pl.DataFrame, file_table: pl.LazyFrame
-) -> pl.DataFrame:
-    """Quarantine rows with their home day as ``date`` (found by their input row)."""
-    offsets = file_table.select(SOURCE_FILE, pl.col(SOURCE_ROW).alias("_offset")).collect()
-    keyed = rejected.join(offsets, on=SOURCE_FILE, how="left").with_columns(
-        (pl.col(SOURCE_ROW) + pl.col("_offset")).alias(SEQ)
-    )
-    wanted = window.filter(pl.col(SEQ).is_in(keyed.get_column(SEQ).implode()))  # few rows
-    homes = wanted.select(SEQ, pl.col(HOME_DAY).alias(DATE))
-    located = keyed.join(homes, on=SEQ, how="left").drop("_offset", SEQ)
-    return located.sort(SOURCE_FILE, SOURCE_ROW)
-
-
-def _refuse_timeless(window: pl.DataFrame, paths: list[Path]) -> None:
-    """InputError for a file outside ``date=`` folders whose rows all lack an event time."""
-    orphans = window.filter(pl.col(HOME_DAY).is_null()).get_column(FILE_INDEX).head(1)
-    if len(orphans):
-        msg = f"{paths[orphans[0]]}: no row has an event_time, and the file is in no date= "
-        msg += "folder, so backfill cannot give its rows a day (put it in a date=YYYY-MM-DD "
-        msg += "folder, or use ctr-batch run)"
-        raise InputError(msg)
 
 
 def _day_tables(tables: dict[str, pl.DataFrame], day: date) -> DayTables:

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from ctr_batch.core.errors import ConfigError, InputError
-from ctr_batch.core.schema import EVENT_TIME, FILE_INDEX, SESSION_END, SESSION_START
+from ctr_batch.core.schema import EVENT_TIME, FILE_INDEX, SESSION_END, SESSION_START, TIME_DTYPE
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
     from pathlib import Path
 
     from ctr_batch.days.config import BackfillConfig
@@ -161,12 +161,30 @@ def long_sessions(sessions: pl.DataFrame, days: tuple[date, date], config: Backf
     return sessions.filter(outside).height
 
 
+def in_reach(
+    partition_of: Sequence[date | None], span: tuple[date, date], bounds: tuple[datetime, datetime]
+) -> pl.Expr:
+    """True for the rows a window reads: of a neighbour day's folder, those timed in `bounds`.
+
+    The rule of ``compute.window_tables``, which applies it file by file (so that Parquet
+    statistics skip the rest of a neighbour's file), as one expression over ``_file``.
+    """
+    neighbours = [
+        index
+        for index, day in enumerate(partition_of)
+        if day is not None and not span[0] <= day <= span[1]
+    ]
+    inside = pl.col(EVENT_TIME).is_between(*bounds, closed="left")
+    return pl.when(pl.col(FILE_INDEX).is_in(neighbours)).then(inside).otherwise(pl.lit(True))
+
+
 def window_rows(
     events: pl.LazyFrame,
     partitions: list[date | None],
     days: tuple[date, date],
     config: BackfillConfig,
     bounds: tuple[datetime, datetime],
+    first_times: Sequence[datetime | None] | None = None,
 ) -> pl.LazyFrame:
     """Rows timed within `bounds` for the days `days` (first, last), plus home rows none can place.
 
@@ -175,6 +193,8 @@ def window_rows(
     outside their ``date=`` partition, which no day reads reliably. A row without a time
     outside any ``date=`` folder is at home on its file's first day; in a file without any
     time, it has no home day (null), and is kept so that the caller can refuse the file.
+    `first_times` gives each file's earliest event time when `events` hold only some of its
+    rows (one user bucket's); by default it is found in `events`.
     """
     lo, hi = bounds
     by_file = pl.col(FILE_INDEX).replace_strict(
@@ -192,7 +212,7 @@ def window_rows(
     if all(day is not None for day in partitions):  # every row's home is its folder's day
         home = pl.col(PARTITION)
     else:
-        home = pl.coalesce(home_day(timezone), _first_day(timezone))
+        home = pl.coalesce(home_day(timezone), _first_day(timezone, first_times))
     with_home = events.with_columns(
         home.alias(HOME_DAY),
         (placed | pl.col(EVENT_TIME).is_null()).fill_null(False).alias(PLACED),
@@ -203,14 +223,20 @@ def window_rows(
     return with_home.filter(keep.fill_null(False) | pl.col(HOME_DAY).is_null())
 
 
-def _first_day(timezone: str) -> pl.Expr:
+def _first_day(timezone: str, first_times: Sequence[datetime | None] | None) -> pl.Expr:
     """The date, in `timezone`, of the earliest event of each row's file (unpartitioned only).
 
     Only a row without a time in a file outside ``date=`` folders needs it, so the window
-    over the file runs only where there is no partition.
+    over the file runs only where there is no partition (and only without `first_times`).
     """
-    unpartitioned = pl.col(EVENT_TIME).filter(pl.col(PARTITION).is_null())
-    first = pl.when(pl.col(PARTITION).is_null()).then(unpartitioned.min().over(FILE_INDEX))
+    if first_times is None:
+        unpartitioned = pl.col(EVENT_TIME).filter(pl.col(PARTITION).is_null())
+        first = unpartitioned.min().over(FILE_INDEX)
+    else:
+        first = pl.col(FILE_INDEX).replace_strict(
+            list(range(len(first_times))), list(first_times), return_dtype=TIME_DTYPE
+        )
+    first = pl.when(pl.col(PARTITION).is_null()).then(first)
     return first.dt.convert_time_zone(timezone).dt.date()
 
 

@@ -22,7 +22,7 @@ from ctr_batch.core.schema import SEARCHES_TABLE
 PART_FILE = "part-0.parquet"
 MANIFEST_FILE = "_manifest.json"
 LOCK_FILE = ".lock"
-SCRATCH_KINDS = ("buckets", "staging", "replaced")  # hidden folders a run writes in OUT
+SCRATCH_KINDS = ("buckets", "staging", "replaced", "spark")  # hidden folders a writer makes in OUT
 BUCKET = "_bucket"  # hive key of a spilled bucket folder
 
 

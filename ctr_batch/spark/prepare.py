@@ -17,6 +17,7 @@ from ctr_batch.core.schema import (
     EVENT_TIME,
     EVENT_TYPE,
     EVENTS_SCHEMA,
+    FILE_INDEX,
     SEQ,
     USER_ID,
 )
@@ -25,8 +26,9 @@ from ctr_batch.spark.types import spark_type
 from ctr_batch.spark.work import DUPLICATE, repeated_ids
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
+    import pyarrow as pa
     from pyspark.sql import Column, DataFrame
 
 _PARTITION = "_partition"
@@ -104,13 +106,21 @@ def numbered(events: DataFrame, order: str | None = None) -> DataFrame:
     return joined.withColumn(SEQ, sf.col(_OFFSET) + within).drop(_PARTITION, _ID, _OFFSET)
 
 
-def with_duplicates(events: DataFrame, buckets: int, *, distinct: bool | None = None) -> DataFrame:
+def with_duplicates(
+    events: DataFrame,
+    buckets: int,
+    *,
+    distinct: bool | None = None,
+    among: Callable[[pl.LazyFrame], pl.LazyFrame] | None = None,
+) -> DataFrame:
     """`events` (contract columns, ``_seq``) with ``_duplicate``: its id repeats an earlier one.
 
     Rows are hashed by ``event_id`` into `buckets` id buckets, so every copy of an id meets in
     one bucket, whatever its user: duplicates are judged across all users, as in one pass.
     When the 64-bit hashes of the ids are all distinct, no id repeats and `events` are
     returned as they are; `distinct` says so when known, else one aggregation finds out.
+    With `among` (a picklable function of a bucket's events, see ``work.repeated_ids``), only
+    the rows it keeps take part.
     """
     from pyspark.sql import functions as sf
 
@@ -123,9 +133,14 @@ def with_duplicates(events: DataFrame, buckets: int, *, distinct: bool | None = 
         distinct = ids == different
     if distinct:
         return events
-    ids = events.where(sf.col(EVENT_ID).isNotNull()).select(
-        USER_ID, EVENT_TIME, EVENT_TYPE, EVENT_ID, SEQ
-    )
-    repeated = ids.groupBy(bucket_of(EVENT_ID, buckets)).applyInArrow(repeated_ids, f"{SEQ} long")
+    columns = [USER_ID, EVENT_TIME, EVENT_TYPE, EVENT_ID, SEQ]
+    if FILE_INDEX in events.columns:
+        columns.append(FILE_INDEX)
+    ids = events.where(sf.col(EVENT_ID).isNotNull()).select(*columns)
+
+    def find(table: pa.Table) -> pa.Table:  # a function: Spark counts its arguments
+        return repeated_ids(table, among)
+
+    repeated = ids.groupBy(bucket_of(EVENT_ID, buckets)).applyInArrow(find, f"{SEQ} long")
     flagged = repeated.withColumn(DUPLICATE, sf.lit(True))
     return events.join(flagged, SEQ, "left")

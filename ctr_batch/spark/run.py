@@ -125,7 +125,7 @@ def _compute(
         (staging / name).mkdir(parents=True, exist_ok=True)
     bucket = balance.user_bucket(events, count)
     if scanned.has_event_id:
-        events = prepare.with_duplicates(events, count, distinct=_ids_distinct(scanned))
+        events = prepare.with_duplicates(events, count, distinct=ids_all_distinct(scanned))
     spark = events.sparkSession
     output = spark_schema(_COUNTS)
     files = scanned.file_table()
@@ -148,7 +148,7 @@ def _compute(
     return found.cast({REASON: pl.String, "len": pl.UInt32})
 
 
-def _ids_distinct(scanned: ScannedEvents) -> bool | None:
+def ids_all_distinct(scanned: ScannedEvents) -> bool | None:
     """Whether the ids are distinct, checked on the driver as a local run does (small logs).
 
     Hashing the ids of 10M rows takes Polars about a second here, Spark's ``count_distinct``

@@ -31,6 +31,8 @@ from ctr_batch.stages import aggregate
 from ctr_batch.stages.flag import repeated_event_id, row_problem
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pyarrow as pa
 
     from ctr_batch.core.config import RunConfig
@@ -56,14 +58,19 @@ def events_of(table: pa.Table) -> pl.DataFrame:
     return frame.select(*columns, *kept).sort(SEQ)
 
 
-def repeated_ids(table: pa.Table) -> pa.Table:
+def repeated_ids(
+    table: pa.Table, among: Callable[[pl.LazyFrame], pl.LazyFrame] | None = None
+) -> pa.Table:
     """``_seq`` of the rows of an id bucket whose ``event_id`` an earlier good row had.
 
     The rule of one local pass (``stages.flag``): only rows without another problem count, and
-    the first in input order is kept.
+    the first in input order is kept. With `among`, only the rows it keeps (say, those a
+    backfill window places) take part.
     """
-    events = events_of(table).lazy().with_columns(row_problem())
-    repeated = events.filter(repeated_event_id()).select(SEQ)
+    events = events_of(table).lazy()
+    if among is not None:
+        events = among(events)
+    repeated = events.with_columns(row_problem()).filter(repeated_event_id()).select(SEQ)
     return repeated.collect(engine="in-memory").to_arrow()
 
 
@@ -121,12 +128,12 @@ class SparkBucketWork:
         for name in PART_TABLES:
             path = self.staging / name / bucket_part(bucket)
             write_file(tables[name], path, **PARQUET_OPTIONS)
-        _fail_once(bucket)
+        fail_once(bucket)
         counts = tables[QUARANTINE_TABLE].group_by(REASON).len().cast({"len": pl.Int64})
         return to_spark_arrow(counts, self.output)
 
 
-def _fail_once(bucket: int) -> None:
+def fail_once(bucket: int) -> None:
     """Fault injection for tests: fail this task if the file named by ``FAIL_ONCE`` exists.
 
     The file is removed first, so exactly one task fails, once, after writing its parts.
