@@ -158,8 +158,10 @@ class SparkWindows:
     ) -> WindowTables:
         """All tables of the rows timed within `bounds`, rows per home day, late per day."""
         files = {path: partitions[path] for path in sorted(files_between(bounds, partitions))}
+        if not files:  # nothing to hand to Spark: the local engine's empty tables
+            return window_tables(span, files, bounds, config)
         scanned = scan_events(list(files), column_map=dict(config.run.column_map))
-        if not scanned.rows:  # nothing to hand to Spark: the local engine's empty tables
+        if not scanned.rows:
             return window_tables(span, files, bounds, config)
         spark = spark_session(self.master)
         count = self.buckets or bucket_count(scanned.rows, spark.sparkContext.defaultParallelism)
