@@ -3,15 +3,16 @@
 Usage::
 
     python benchmarks/spark_bench.py [--sizes 1M,10M] [--cache bench-data] [--masters local[2]]
-                                     [--check]
+                                     [--check] [--backfill]
 
 Logs come from ``ctr-batch generate`` (cached, as ``bench.py`` makes them). Each task runs in
 a fresh process; a sampler adds up the resident memory of the whole process tree (driver,
 JVM, Python workers) every 0.1 s. CPU seconds are those of every process of the tree
 (``RUSAGE_CHILDREN``). Tasks: ``ctr-batch run`` (local engine), ``ctr-batch run --engine
 spark`` on each master, and the Spark SQL an analyst would write (LAG + SUM OVER windows,
-one row per search, written as Parquet). ``--check`` compares the Spark engine's tables
-with the local engine's, in every column.
+one row per search, written as Parquet). ``--backfill`` adds ``ctr-batch backfill`` of every
+day of the log, locally and with ``--engine spark``. ``--check`` compares the Spark engine's
+tables with the local engine's, in every column.
 """
 
 from __future__ import annotations
@@ -121,7 +122,9 @@ def measure(command: list[str]) -> dict[str, float]:
     return {"wall": wall, "cpu": cpu, "rss_gib": peak[0] / 2**30}
 
 
-def tasks(log: Path, out: Path, masters: list[str], buckets: str | None) -> dict[str, list[str]]:
+def tasks(
+    log: Path, out: Path, masters: list[str], buckets: str | None, *, backfill: bool = False
+) -> dict[str, list[str]]:
     """Command of each task, by name."""
     run = [sys.executable, "-m", "ctr_batch", "run", str(log), "-q"]
     found = {"ctr-batch run (local)": [*run, "--out", str(out / "local")]}
@@ -132,6 +135,17 @@ def tasks(log: Path, out: Path, masters: list[str], buckets: str | None) -> dict
     for master in masters[-1:]:
         peer = [sys.executable, "-c", PEER, str(log), str(out), master]
         found[f"Spark window SQL, {master}"] = peer
+    if backfill:
+        days = sorted(folder.name.split("=")[1] for folder in log.glob("date=*"))
+        days_run = [
+            sys.executable, "-m", "ctr_batch", "backfill", str(log), "-q", "--start", days[0],
+            "--end", days[-1], "--allow-empty", "--max-quarantine", "1",
+        ]  # fmt: skip
+        found["ctr-batch backfill (local)"] = [*days_run, "--out", str(out / "days-local")]
+        for master in masters:
+            spark = [*days_run, "--out", str(out / f"days-{_folder(master)}"), "--engine", "spark"]
+            spark += ["--spark-master", master, *(["--buckets", buckets] if buckets else [])]
+            found[f"ctr-batch backfill --engine spark, {master}"] = spark
     return found
 
 
@@ -140,14 +154,16 @@ def _folder(master: str) -> str:
     return "spark-" + "-".join(re.findall(r"[A-Za-z0-9]+", master))
 
 
-def check(out: Path, master: str) -> str:
+def check(out: Path, master: str, prefix: str = "") -> str:
     """Whether the Spark engine's tables equal the local engine's in every column."""
     import polars as pl
 
+    if not (out / f"{prefix}local").exists():
+        return "not run"
     for table in ("searches", "sessions", "quarantine", "ctr_daily", "ctr_by_query"):
         frames = [
-            pl.read_parquet(out / kind / table / "**/*.parquet")
-            for kind in ("local", _folder(master))
+            pl.read_parquet(out / kind / table / "**/*.parquet", hive_partitioning=False)
+            for kind in (f"{prefix}local", f"{prefix}{_folder(master)}")
         ]
         keys = [c for c, t in frames[0].schema.items() if not isinstance(t, pl.List)]
         local, spark = (f.sort(keys, nulls_last=True) for f in frames)
@@ -164,6 +180,7 @@ def main() -> None:
     parser.add_argument("--masters", default="local[2]")
     parser.add_argument("--buckets", default=None)
     parser.add_argument("--check", action="store_true")
+    parser.add_argument("--backfill", action="store_true", help="also backfill every day")
     parser.add_argument("--only", default="", help="run only the tasks whose name has this")
     args = parser.parse_args()
     masters = args.masters.split(",")
@@ -171,7 +188,9 @@ def main() -> None:
     for label in args.sizes.split(","):
         log = ensure_log(args.cache, label, SIZES[label])
         out = args.cache / f"spark-out-{label}"
-        for name, command in tasks(log, out, masters, args.buckets).items():
+        for name, command in tasks(
+            log, out, masters, args.buckets, backfill=args.backfill
+        ).items():
             if args.only not in name:
                 continue
             r = measure(command)
@@ -179,7 +198,9 @@ def main() -> None:
             print(f"{label:>7} {name:<42} {r['wall']:8.2f} {r['cpu']:8.2f} "
                   f"{r['rss_gib']:8.2f} {rate:7.2f}", flush=True)  # fmt: skip
         if args.check:
-            print(f"{label:>7} check: {check(out, masters[-1])}", flush=True)
+            print(f"{label:>7} check run: {check(out, masters[-1])}", flush=True)
+            if args.backfill:
+                print(f"{label:>7} check backfill: {check(out, masters[-1], 'days-')}", flush=True)
     print(f"\nmeasured {time.strftime('%Y-%m-%d %H:%M')}; " + json.dumps(vars(args), default=str))
 
 

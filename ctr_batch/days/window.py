@@ -166,7 +166,7 @@ def in_reach(
 ) -> pl.Expr:
     """True for the rows a window reads: of a neighbour day's folder, those timed in `bounds`.
 
-    The rule of ``compute.window_tables``, which applies it file by file (so that Parquet
+    The rule of ``window_tables.window_tables``, which applies it file by file (so that Parquet
     statistics skip the rest of a neighbour's file), as one expression over ``_file``.
     """
     neighbours = [

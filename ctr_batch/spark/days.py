@@ -2,13 +2,13 @@
 
 The backfill runs as it does locally (plan, windows widened for long sessions, tables split
 by day, manifest, commit under the lock); only a window's tables come from Spark
-(``SparkWindows``, a ``days.compute.WindowEngine``). Spark reads the window's files and hashes
-users into balanced buckets; each bucket task puts its rows through the local window rules
-(``days.window.window_rows``: rows of neighbour folders only within the window, home days,
-placement) and ``days.compute.tables_of_window``, and writes its tables as parts named after
-the bucket into a scratch folder of ``OUT`` (a retried task rewrites the same files), which
-the driver reads back. Repeated ids are judged among the rows the window places, across all
-users (id buckets), exactly as one local pass over the window judges them.
+(``SparkWindows``, a ``days.window_tables.WindowEngine``). Spark reads the window's files
+and hashes users into balanced buckets; each bucket task puts its rows through the local
+window rules (``days.window.window_rows``: rows of neighbour folders only within the window,
+home days, placement) and ``days.window_tables.tables_of_window``, and writes its tables as
+parts named after the bucket into a scratch folder of ``OUT`` (a retried task rewrites the
+same files), which the driver reads back. Repeated ids are judged among the rows the window
+places, across all users (id buckets), exactly as one local pass over the window judges them.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import polars as pl
 from ctr_batch.batch.buckets import PART_TABLES
 from ctr_batch.batch.run import check_buckets
 from ctr_batch.core.errors import ConfigError
-from ctr_batch.core.schema import EVENT_TIME, FILE_INDEX, SEQ
+from ctr_batch.core.schema import EVENT_TIME, FILE_INDEX
 from ctr_batch.days.window import PLACED, files_between, in_reach, window_rows
 from ctr_batch.days.window_tables import (
     tables_of_window,
@@ -37,7 +37,7 @@ from ctr_batch.spark.files import read_events
 from ctr_batch.spark.run import bucket_count, ids_all_distinct
 from ctr_batch.spark.session import large_var_types, require_pyspark, spark_session
 from ctr_batch.spark.types import arrow_schema, spark_schema, to_spark_arrow
-from ctr_batch.spark.work import DUPLICATE, events_of, fail_once
+from ctr_batch.spark.work import fail_once, with_duplicates_apart
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -105,11 +105,7 @@ class WindowWork:
     def write(self, key: tuple[pa.Scalar, ...], table: pa.Table) -> pa.Table:
         """Write the bucket's tables; return its rows per home day, late rows, timeless files."""
         bucket = int(key[0].as_py())
-        events = events_of(table)
-        duplicates = None
-        if DUPLICATE in events.schema:
-            duplicates = events.lazy().filter(pl.col(DUPLICATE)).select(SEQ)
-            events = events.drop(DUPLICATE)
+        events, duplicates = with_duplicates_apart(table)
         rows = self.window.rows(events.lazy()).collect(engine="in-memory")
         tables, home, late = tables_of_window(
             rows, self.window.config, self.files.lazy(), dedupe=False, duplicates=duplicates
@@ -131,7 +127,7 @@ class WindowWork:
 
 @dataclass(frozen=True, slots=True)
 class SparkWindows:
-    """Windows of days computed on Spark (a ``days.compute.WindowEngine``).
+    """Windows of days computed on Spark (a ``days.window_tables.WindowEngine``).
 
     Attributes
     ----------

@@ -58,6 +58,18 @@ def events_of(table: pa.Table) -> pl.DataFrame:
     return frame.select(*columns, *kept).sort(SEQ)
 
 
+def with_duplicates_apart(table: pa.Table) -> tuple[pl.DataFrame, pl.LazyFrame | None]:
+    """The events of a group (``events_of``), and the ``_seq`` of those flagged ``_duplicate``.
+
+    None when no row was flagged (the ids were not checked in Spark, or all distinct).
+    """
+    events = events_of(table)
+    if DUPLICATE not in events.schema:
+        return events, None
+    duplicates = events.lazy().filter(pl.col(DUPLICATE)).select(SEQ)
+    return events.drop(DUPLICATE), duplicates
+
+
 def repeated_ids(
     table: pa.Table, among: Callable[[pl.LazyFrame], pl.LazyFrame] | None = None
 ) -> pa.Table:
@@ -97,11 +109,7 @@ class SparkBucketWork:
 
     def tables(self, table: pa.Table) -> dict[str, pl.DataFrame]:
         """The bucket's ``searches``, ``sessions`` and ``quarantine``."""
-        events = events_of(table)
-        duplicates = None
-        if DUPLICATE in events.schema:
-            duplicates = events.lazy().filter(pl.col(DUPLICATE)).select(SEQ)
-            events = events.drop(DUPLICATE)
+        events, duplicates = with_duplicates_apart(table)
         files = self.files.lazy() if self.files is not None else None
         work = BucketWork(self.config, files, duplicates)
         return work(events.lazy())
