@@ -10,7 +10,7 @@ holds the whole session, so every session is computed exactly as a full recomput
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import polars as pl
 
@@ -88,8 +88,9 @@ def compute_days(
     window = _recorded_window(bounds, reach, margins != default)
     capped = capped_by_day(tables[SESSIONS_TABLE], config.run)
     computed = {}
+    by_day = _split_by_day(tables)
     for day in days:
-        day_tables = _day_tables(tables, day)
+        day_tables = _day_tables(by_day, day)
         counts = {
             "rows_home": home_rows.get(day, 0),
             "long_sessions": long_sessions(day_tables[SESSIONS_TABLE], span, config),
@@ -194,13 +195,29 @@ def _extent(
     )
 
 
-def _day_tables(tables: dict[str, pl.DataFrame], day: date) -> DayTables:
+def _split_by_day(tables: dict[str, pl.DataFrame]) -> dict[str, ByDay]:
+    """``searches``, ``sessions`` and ``quarantine`` split by ``date`` (one pass each).
+
+    Quarantine rows carry their home day as ``date`` (set by ``tables_of_window``), dropped
+    here; without that column (no input at all) the table is empty.
+    """
+    split = {}
+    for name in (SEARCHES_TABLE, SESSIONS_TABLE, QUARANTINE_TABLE):
+        frame = tables[name]
+        if DATE not in frame.columns:
+            split[name] = ByDay(frame.clear(), {})
+            continue
+        parts = frame.partition_by(DATE, as_dict=True, maintain_order=True)
+        if name == QUARANTINE_TABLE:
+            frame = frame.drop(DATE)
+            parts = {key: part.drop(DATE) for key, part in parts.items()}
+        split[name] = ByDay(frame.clear(), {key[0]: part for key, part in parts.items()})
+    return split
+
+
+def _day_tables(by_day: dict[str, ByDay], day: date) -> DayTables:
     """The rows of `day` of each table, and its daily CTR tables."""
-    searches = tables[SEARCHES_TABLE].filter(pl.col(DATE) == day)
-    sessions = tables[SESSIONS_TABLE].filter(pl.col(DATE) == day)
-    quarantine = tables[QUARANTINE_TABLE]
-    if DATE in quarantine.columns:  # the home day of each row, set by compute_days
-        quarantine = quarantine.filter(pl.col(DATE) == day).drop(DATE)
+    searches, sessions = by_day[SEARCHES_TABLE].of(day), by_day[SESSIONS_TABLE].of(day)
     ctr = compute_ctr(searches.lazy(), sessions.lazy())
     by_query = ctr[CTR_BY_QUERY_TABLE]
     return {
@@ -208,5 +225,16 @@ def _day_tables(tables: dict[str, pl.DataFrame], day: date) -> DayTables:
         SESSIONS_TABLE: sessions,
         CTR_DAILY_TABLE: ctr[CTR_DAILY_TABLE],
         CTR_BY_QUERY_DAILY_TABLE: by_query.select(pl.lit(day).alias(DATE), pl.all()),
-        QUARANTINE_TABLE: quarantine,
+        QUARANTINE_TABLE: by_day[QUARANTINE_TABLE].of(day),
     }
+
+
+class ByDay(NamedTuple):
+    """A table's rows split by day: `parts` by date, and `empty`, its schema with no rows."""
+
+    empty: pl.DataFrame
+    parts: dict[object, pl.DataFrame]
+
+    def of(self, day: date) -> pl.DataFrame:
+        """The rows of `day` (none: `empty`)."""
+        return self.parts.get(day, self.empty)

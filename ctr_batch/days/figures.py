@@ -24,6 +24,7 @@ from ctr_batch.core.schema import (
     SESSION_END,
     SESSION_START,
     SESSIONS_TABLE,
+    TIME_DTYPE,
     USER_ID,
 )
 from ctr_batch.days.manifest import DayRecord
@@ -58,10 +59,22 @@ def day_record(day_tables: DayTables, counts: dict[str, int], window: list[str])
 
 
 def late_rows(window: pl.DataFrame, timezone: str) -> dict[date, int]:
-    """Rows timed on each day that lie in a later day's folder (arrived late)."""
-    event_day = local_date(EVENT_TIME, timezone)
-    late = window.filter(pl.col(PARTITION).is_not_null() & (event_day < pl.col(PARTITION)))
-    return dict(late.group_by(event_day).len().rows())
+    """Rows timed on each day that lie in a later day's folder (arrived late).
+
+    A row is late when its time falls before the start of its folder's day in `timezone`:
+    one comparison per row with the start of its folder's day (few distinct folders), and
+    the time zone conversion only for the late rows.
+    """
+    folders = window.get_column(PARTITION).drop_nulls().unique().to_list()
+    if not folders:
+        return {}
+    starts = [day_bounds(folder, timezone)[0] for folder in folders]
+    start = pl.col(PARTITION).replace_strict(
+        folders, starts, default=None, return_dtype=TIME_DTYPE
+    )
+    late = window.lazy().select(EVENT_TIME, PARTITION).filter(pl.col(EVENT_TIME) < start)
+    counted = late.group_by(local_date(EVENT_TIME, timezone)).len()
+    return dict(counted.collect(engine="in-memory").rows())
 
 
 def capped_by_day(sessions: pl.DataFrame, config: RunConfig) -> dict[date, int]:

@@ -112,7 +112,8 @@ def tables_of_window(
         [tables[QUARANTINE_TABLE], quarantine_rows(misplaced, file_table).collect()]
     )
     tables[QUARANTINE_TABLE] = _with_home_days(rejected, window, file_table)
-    home_rows = dict(window.filter(pl.col(HOME_DAY).is_not_null()).group_by(HOME_DAY).len().rows())
+    homes = window.lazy().select(HOME_DAY).drop_nulls().group_by(HOME_DAY).len()
+    home_rows = dict(homes.collect(engine="in-memory").rows())
     return tables, home_rows, late_rows(window, config.run.timezone)
 
 
@@ -154,8 +155,10 @@ def _with_home_days(
 
 def timeless_files(window: pl.DataFrame) -> list[int]:
     """``_file`` of the files outside ``date=`` folders none of whose rows has a time."""
-    orphans = window.filter(pl.col(HOME_DAY).is_null()).get_column(FILE_INDEX)
-    return orphans.unique().sort().to_list()
+    orphan = window.get_column(HOME_DAY).is_null()
+    if not orphan.any():
+        return []
+    return window.get_column(FILE_INDEX).filter(orphan).unique().sort().to_list()
 
 
 def timeless_error(path: Path) -> InputError:
