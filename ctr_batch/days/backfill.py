@@ -139,8 +139,11 @@ def _compute_all(
 ) -> dict[date, DayReport]:
     """Compute the days of `plans` not skipped, and the earlier days of OUT they change.
 
-    A session that began on a day of ``OUT`` before a run of days and goes on into it has
-    more events now: its day is computed again (and so on, back to where it began).
+    A session that began on a day of ``OUT`` before a run of days and goes on into it may
+    have more events now: its day is computed again if its own inputs changed (and so on,
+    back to where it began). A day whose fingerprint is unchanged read every file that can
+    hold a row of its window, and its window held its sessions whole (or was recorded open
+    where the data ended, so that any later file changes the fingerprint): its tables stand.
     """
     reports: dict[date, DayReport] = {}
     earlier: set[date] = set()
@@ -159,12 +162,10 @@ def _compute_all(
             list(pool.map(one_run, runs_of_days(todo)))
         recorded = commits.records()
         again = sorted(day for day in earlier - reports.keys() if day.isoformat() in recorded)
-        todo = [
-            dataclasses.replace(
-                plan_day(day, partitions, config, recorded[day.isoformat()]), skip=False
-            )
-            for day in again
+        plans_again = [
+            plan_day(day, partitions, config, recorded[day.isoformat()]) for day in again
         ]
+        todo = [plan for plan in plans_again if not plan.skip]
         earlier.clear()
     return reports
 

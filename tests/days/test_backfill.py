@@ -323,3 +323,35 @@ def test_parallel_jobs_give_the_same_tables(log: Path, tmp_path: Path) -> None:
     backfill([log], tmp_path / "one", *DAYS, BackfillConfig(jobs=1))
     backfill([log], tmp_path / "two", *DAYS, BackfillConfig(jobs=2))
     assert_same_tables(tmp_path / "one", tmp_path / "two")
+
+
+def test_the_night_after_recomputes_only_days_whose_inputs_changed(tmp_path: Path) -> None:
+    """Days 1-5 in OUT, folder 6 lands: the days reading folder 6 are computed, not history.
+
+    Sessions of every day go on past midnight, so each day owns sessions going into the next;
+    a day whose own inputs did not change keeps its tables (they are exact for its window).
+    """
+    frame = generate_events(events=6_000, users=60, days=6, seed=8, start=date(2026, 11, 1))
+    owl = to_frame([  # a search at 23:50 and a click at 00:05, every night: one session
+        {"user_id": "owl", "event_time": datetime(2026, 11, day, 23, 50, tzinfo=UTC) + step,
+         "event_type": kind, "query": "q" if kind == "search" else None, "items": None,
+         "item": "x" if kind == "click" else None, "event_id": None}
+        for day in range(1, 6)
+        for step, kind in ((timedelta(0), "search"), (timedelta(minutes=15), "click"))
+    ])  # fmt: skip
+    write_events(pl.concat([frame, owl], how="diagonal_relaxed"), tmp_path / "all")
+    arrived = tmp_path / "arrived"
+    arrived.mkdir()
+    for day in range(1, 6):
+        (tmp_path / "all" / f"date=2026-11-0{day}").rename(arrived / f"date=2026-11-0{day}")
+    config = BackfillConfig(allow_empty=True)
+    backfill([arrived], tmp_path / "out", date(2026, 11, 1), date(2026, 11, 5), config)
+    (tmp_path / "all" / "date=2026-11-06").rename(arrived / "date=2026-11-06")
+    reports = backfill([arrived], tmp_path / "out", date(2026, 11, 6), date(2026, 11, 6), config)
+    computed = [report.day for report in reports if report.computed]
+    assert computed[-1] == date(2026, 11, 6)
+    # day 3 reads up to Nov 5 00:30 (1 d lookback and a gap), and folder 6 may hold rows of
+    # Nov 5 (one day of slack for late rows); days 1 and 2 read nothing that changed
+    assert min(computed) == date(2026, 11, 3)
+    run([arrived], tmp_path / "full", RunConfig())
+    assert_same_tables(tmp_path / "out", tmp_path / "full")
