@@ -42,10 +42,7 @@ from ctr_batch.days.plan import (
     window_files,
 )
 from ctr_batch.days.publish import DayCommits
-from ctr_batch.days.window import (
-    days_between,
-    partition_date,
-)
+from ctr_batch.days.window import days_between, partition_date
 from ctr_batch.io.commit import writing
 from ctr_batch.io.find import locate_event_files
 from ctr_batch.io.layout import (
@@ -189,7 +186,7 @@ def _compute_run(
         tables, record = computed[plan.day]
         problem = config.problem(record.rows_home, record.rows_quarantined)
         warning = config.warning(record.rows_home, _rows_before(plan.day, commits.records()))
-        files = window_files(record, plan, partitions)
+        files = window_files(record, plan, partitions, config)
         record = dataclasses.replace(
             record,
             fingerprint=fingerprint(files, config.settings()) if record.window else plan.digest,

@@ -72,7 +72,7 @@ def compute_days(
     """
     compute_window = windows or window_tables
     span = (days[0], days[-1])
-    default = margins = (config.lookback, config.lookback)
+    margins = (config.lookback, config.lookback)
     extent: tuple[datetime, datetime] | None = None
     while True:
         bounds = read_range(span, config, margins)
@@ -85,15 +85,16 @@ def compute_days(
         if wider == margins:
             break
         margins = wider
-    window = _recorded_window(bounds, reach, margins != default)
     capped = capped_by_day(tables[SESSIONS_TABLE], config.run)
     computed = {}
     by_day = _split_by_day(tables)
     for day in days:
         day_tables = _day_tables(by_day, day)
+        own = _reaching(tables[SESSIONS_TABLE], (day, day), read_range((day, day), config), config)
+        window = _recorded_window(bounds, reach, widened=any(own))
         counts = {
             "rows_home": home_rows.get(day, 0),
-            "long_sessions": long_sessions(day_tables[SESSIONS_TABLE], span, config),
+            "long_sessions": long_sessions(day_tables[SESSIONS_TABLE], (day, day), config),
             "continued_sessions": continued_into(tables[SESSIONS_TABLE], day, config.run.timezone),
             "capped_sessions": capped.get(day, 0),
             "late_rows": late.get(day, 0),
@@ -106,15 +107,18 @@ def compute_days(
 
 
 def _recorded_window(
-    bounds: tuple[datetime, datetime], reach: tuple[bool, bool], widened: bool
+    bounds: tuple[datetime, datetime], reach: tuple[bool, bool], *, widened: bool
 ) -> list[str]:
-    """The window to record for the days: empty when the lookback sufficed.
+    """The window to record for a day: empty when its own lookback window suffices.
 
-    A session still reaching an edge where the data ends may go on when more data comes:
-    that edge is recorded open (the far past or future), so that any file landing beyond it
-    changes the days' fingerprint and a later backfill next to them computes them again.
+    A day computed with others may have sessions that its own window would not hold whole
+    (`widened`): it records the window it was computed with, `bounds`, so that its
+    fingerprint covers every file that can change those sessions. A session still reaching
+    an edge of `bounds` where the data ends may go on when more data comes: that edge is
+    recorded open (the far past or future), so that any file landing beyond it changes the
+    day's fingerprint and a later backfill next to it computes it again.
     """
-    if not widened and not any(reach):
+    if not widened:
         return []
     low = OPEN_PAST if reach[0] else bounds[0]
     high = OPEN_FUTURE if reach[1] else bounds[1]

@@ -70,7 +70,7 @@ def plan_day(
     """What `day` reads and its fingerprint; skipped when `old` was computed from the same."""
     files = files_for_day(day, partitions, config)
     if old is not None and old.window:  # a long session made it read more: so must a rerun
-        files = sorted({*files, *files_between(_bounds(old.window), partitions)})
+        files = sorted({*files, *files_between(_bounds(old.window), partitions, config)})
     digest = fingerprint(files, config.settings())
     skip = not config.force and old is not None and old.fingerprint == digest
     return DayPlan(day, files, digest, old, skip)
@@ -109,12 +109,15 @@ def _bounds(window: list[str]) -> tuple[datetime, datetime]:
 
 
 def window_files(
-    record: DayRecord, plan: DayPlan, partitions: dict[Path, date | None]
+    record: DayRecord,
+    plan: DayPlan,
+    partitions: dict[Path, date | None],
+    config: BackfillConfig,
 ) -> list[Path]:
     """The files a computed day read: its plan's, or those of the wider window it needed."""
     if not record.window:
         return plan.files
-    return sorted({*plan.files, *files_between(_bounds(record.window), partitions)})
+    return sorted({*plan.files, *files_between(_bounds(record.window), partitions, config)})
 
 
 def runs_of_days(plans: list[DayPlan]) -> list[list[DayPlan]]:

@@ -11,6 +11,7 @@ import polars as pl
 
 from ctr_batch.core.errors import ConfigError, InputError
 from ctr_batch.core.schema import EVENT_TIME, FILE_INDEX, SESSION_END, SESSION_START, TIME_DTYPE
+from ctr_batch.io.stats import time_span
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -113,23 +114,41 @@ def files_for_day(
     last: date | None = None,
 ) -> list[Path]:
     """Input files that can hold rows of the window of `day` (to `last`); all unpartitioned."""
-    return files_between(read_range((day, last or day), config), partitions)
+    return files_between(read_range((day, last or day), config), partitions, config)
 
 
 def files_between(
-    bounds: tuple[datetime, datetime], partitions: Mapping[Path, date | None]
+    bounds: tuple[datetime, datetime],
+    partitions: Mapping[Path, date | None],
+    config: BackfillConfig,
 ) -> list[Path]:
-    """Input files that can hold rows timed within `bounds` (start, end); all unpartitioned."""
+    """Input files that can hold rows timed within `bounds` (start, end); all unpartitioned.
+
+    A ``date=`` folder holds rows up to a day (``SLACK``) outside its day. A folder of a day
+    beyond the dates of `bounds` is only such a neighbour, read for its rows timed within
+    `bounds`: its files are left out when their footers show no time within `bounds`. Folders
+    of the dates of `bounds` (those of the days computed among them) are always read, for
+    their rows without a time or far from their day, which are quarantined on it.
+    """
     lo, hi = bounds
+    column = dict(config.run.column_map).get(EVENT_TIME, EVENT_TIME)
     chosen = []
     for path, part in partitions.items():
         if part is None:
             chosen.append(path)
             continue
         part_start = datetime.combine(part, datetime.min.time(), UTC)
-        if part_start - SLACK < hi and part_start + _ONE_DAY + SLACK > lo:
+        if not (part_start - SLACK < hi and part_start + _ONE_DAY + SLACK > lo):
+            continue
+        if lo.date() <= part <= hi.date() or _reaches(path, column, bounds):
             chosen.append(path)
     return chosen
+
+
+def _reaches(path: Path, column: str, bounds: tuple[datetime, datetime]) -> bool:
+    """Whether the file may hold a row timed within `bounds` (its footer cannot rule it out)."""
+    span = time_span(path, column)
+    return span is None or (span[0] < bounds[1] and span[1] >= bounds[0])
 
 
 def read_range(

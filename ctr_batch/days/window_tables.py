@@ -65,7 +65,7 @@ def window_tables(
 
     The local ``WindowEngine``: the window's rows read and computed in this process.
     """
-    files = {path: partitions[path] for path in sorted(files_between(bounds, partitions))}
+    files = {path: partitions[path] for path in sorted(files_between(bounds, partitions, config))}
     if not files:
         return compute_tables(pl.LazyFrame(schema=EVENTS_SCHEMA), config.run), {}, {}
     scanned = scan_events(list(files), column_map=dict(config.run.column_map))

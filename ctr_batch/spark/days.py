@@ -153,7 +153,9 @@ class SparkWindows:
         config: BackfillConfig,
     ) -> WindowTables:
         """All tables of the rows timed within `bounds`, rows per home day, late per day."""
-        files = {path: partitions[path] for path in sorted(files_between(bounds, partitions))}
+        files = {
+            path: partitions[path] for path in sorted(files_between(bounds, partitions, config))
+        }
         if not files:  # nothing to hand to Spark: the local engine's empty tables
             return window_tables(span, files, bounds, config)
         scanned = scan_events(list(files), column_map=dict(config.run.column_map))

@@ -151,9 +151,10 @@ def test_changed_day_recomputes_exactly_the_days_that_read_it(log: Path, tmp_pat
     frame.head(frame.height - 10).write_parquet(changed)  # a corrected partition
     reports = backfill([log], tmp_path / "out", *DAYS, BackfillConfig(allow_empty=True))
     recomputed = [r.day for r in reports if r.computed]
-    # a day reads its window (lookback 1 day + gap on each side) from every date= folder
-    # whose rows may lie there (its date +- one day of slack): Oct 31 .. Nov 6 read Nov 3
-    assert recomputed == days_between(date(2026, 10, 31), date(2026, 11, 6))
+    # a day reads its window (lookback 1 day + gap on each side) from the date= folders whose
+    # rows may lie there: Nov 3's rows are all timed on Nov 3 (its footer says so), so the
+    # days whose window reaches Nov 3, Nov 1 .. Nov 5, read it (Oct 31 and Nov 6 do not)
+    assert recomputed == days_between(date(2026, 11, 1), date(2026, 11, 5))
     assert len(recomputed) < len(reports)
     backfill([log], tmp_path / "fresh", *DAYS, BackfillConfig(allow_empty=True))
     assert_same_tables(tmp_path / "out", tmp_path / "fresh")
@@ -350,8 +351,8 @@ def test_the_night_after_recomputes_only_days_whose_inputs_changed(tmp_path: Pat
     reports = backfill([arrived], tmp_path / "out", date(2026, 11, 6), date(2026, 11, 6), config)
     computed = [report.day for report in reports if report.computed]
     assert computed[-1] == date(2026, 11, 6)
-    # day 3 reads up to Nov 5 00:30 (1 d lookback and a gap), and folder 6 may hold rows of
-    # Nov 5 (one day of slack for late rows); days 1 and 2 read nothing that changed
-    assert min(computed) == date(2026, 11, 3)
+    # day 4 reads up to Nov 6 00:30 (1 d lookback and a gap), where folder 6 has rows; for
+    # days 1-3 (reading up to Nov 5 00:30 at most) folder 6's footer rules it out
+    assert min(computed) == date(2026, 11, 4)
     run([arrived], tmp_path / "full", RunConfig())
     assert_same_tables(tmp_path / "out", tmp_path / "full")

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -163,11 +164,15 @@ def test_each_day_records_how_it_met_its_neighbours(tmp_path: Path) -> None:
     assert second.record.late_rows == 0
 
 
-def test_a_bot_of_four_days_night_by_night_as_folders_arrive(tmp_path: Path) -> None:
-    # sessions longer than two days: later nights change days they no longer read
+@pytest.mark.parametrize(("nights", "lookback"), [(5, "1d"), (8, "2h")])
+def test_a_bot_of_days_night_by_night_as_folders_arrive(
+    tmp_path: Path, nights: int, lookback: str
+) -> None:
+    # sessions longer than two days: later nights change days they no longer read, and days
+    # computed together record the window their own sessions needed
     times = pl.datetime_range(
         datetime(2026, 11, 1, 3, tzinfo=UTC),
-        datetime(2026, 11, 5, 2, tzinfo=UTC),
+        datetime(2026, 11, nights, 2, tzinfo=UTC),
         "20m",
         eager=True,
     )
@@ -180,8 +185,8 @@ def test_a_bot_of_four_days_night_by_night_as_folders_arrive(tmp_path: Path) -> 
     write_events(frame, tmp_path / "events")
     arrived = tmp_path / "arrived"
     arrived.mkdir()
-    config = BackfillConfig(allow_empty=True)
-    for day in range(1, 6):
+    config = BackfillConfig(lookback=lookback, allow_empty=True)
+    for day in range(1, nights + 1):
         folder = f"date=2026-11-0{day}"
         shutil.copytree(tmp_path / "events" / folder, arrived / folder)
         backfill([arrived], tmp_path / "out", date(2026, 11, day), date(2026, 11, day), config)
