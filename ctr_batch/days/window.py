@@ -172,7 +172,7 @@ def run_bounds(days: tuple[date, date], timezone: str) -> tuple[datetime, dateti
 
 
 def long_sessions(sessions: pl.DataFrame, days: tuple[date, date], config: BackfillConfig) -> int:
-    """Sessions reaching more than the lookback past the days computed together."""
+    """Sessions reaching more than the lookback past the days `days` (first, last)."""
     start, end = run_bounds(days, config.run.timezone)
     outside = (pl.col(SESSION_START) < start - config.lookback) | (
         pl.col(SESSION_END) >= end + config.lookback
