@@ -24,10 +24,10 @@ class DayRecord:
     ``sessions`` (with ``session_events`` events), ``searches`` and ``clicked_searches``; and
     ``long_sessions``, its sessions reaching more than the lookback past it (read whole from
     a wider ``window``: its UTC start and end, empty when its own lookback window holds every
-    session with events on it), ``continued_sessions`` (begun before it, going on into it), ``capped_sessions``
-    (opened by ``--max-session``) and ``late_rows`` (timed on it, found in a later day's
-    folder). The rest says how it was computed: the ``fingerprint`` of its input files and
-    settings, the number of ``files``, ``seconds``, when (``computed_at``) and the
+    session with events on it), ``continued_sessions`` (begun before it, going on into it),
+    ``capped_sessions`` (opened by ``--max-session``) and ``late_rows`` (timed on it, found in
+    a later day's folder). The rest says how it was computed: the ``fingerprint`` of its input
+    files and settings, the number of ``files``, ``seconds``, when (``computed_at``) and the
     ``settings``.
     """
 

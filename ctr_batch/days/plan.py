@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING
 
 from ctr_batch.days.manifest import DayRecord, fingerprint
-from ctr_batch.days.window import files_between, files_for_day, read_range, run_bounds
+from ctr_batch.days.window import SLACK, files_between, files_for_day, read_range, run_bounds
 from ctr_batch.io.read import file_rows
 
 if TYPE_CHECKING:
@@ -84,6 +84,10 @@ def _stale_neighbours(
 ) -> list[DayPlan]:
     """Recorded days outside `days` whose window reaches them and whose inputs changed.
 
+    A window reaches them when it overlaps their days, or the times their ``date=`` folders
+    may hold (a day of slack on each side: in a time zone far from UTC, a late row in the
+    folder asked for may be timed on a local day two days earlier).
+
     The night after ``D``, day ``D``'s sessions that went on past midnight have more events:
     ``D`` read the new day's folder in its window, so its fingerprint changed, and it is
     computed again with the new day. Days further away are left alone (old partitions removed
@@ -91,6 +95,9 @@ def _stale_neighbours(
     """
     asked = set(days)
     start, end = run_bounds((min(days), max(days)), config.run.timezone)
+    # the asked days' folders may hold rows up to a day (SLACK) outside their UTC dates
+    start = min(start, datetime.combine(min(days), time(), UTC) - SLACK)
+    end = max(end, datetime.combine(max(days) + SLACK, time(), UTC) + SLACK)
     stale = []
     for key, old in manifest.items():
         day = date.fromisoformat(key)

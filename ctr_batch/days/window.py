@@ -205,7 +205,11 @@ def window_rows(
     bounds: tuple[datetime, datetime],
     first_times: Sequence[datetime | None] | None = None,
 ) -> pl.LazyFrame:
-    """Rows timed within `bounds` for the days `days` (first, last), plus home rows none can place.
+    """Rows timed within `bounds` for the days `days` (first, last), and every row at home on them.
+
+    A row of a day's own ``date=`` folder timed outside `bounds` (up to a day away, so still
+    placed) is kept too: the day counts it, and quarantines it if it is bad, whichever day
+    its time falls on (a neighbour computing it would not publish it).
 
     `partitions` gives each file's ``date=`` partition, by ``_file``. Adds ``_partition``,
     ``_home_day`` and ``_placed``: false for rows without a time and for rows more than a day
@@ -238,7 +242,7 @@ def window_rows(
     )
     in_range = pl.col(EVENT_TIME).is_between(lo, hi, closed="left")
     home = pl.col(HOME_DAY).is_between(days[0], days[1])
-    keep = (in_range & pl.col(PLACED)) | (home & (~pl.col(PLACED) | pl.col(EVENT_TIME).is_null()))
+    keep = (in_range & pl.col(PLACED)) | home
     return with_home.filter(keep.fill_null(False) | pl.col(HOME_DAY).is_null())
 
 

@@ -356,3 +356,27 @@ def test_the_night_after_recomputes_only_days_whose_inputs_changed(tmp_path: Pat
     assert min(computed) == date(2026, 11, 4)
     run([arrived], tmp_path / "full", RunConfig())
     assert_same_tables(tmp_path / "out", tmp_path / "full")
+
+
+def test_a_bad_row_of_a_folder_timed_on_the_next_day_is_quarantined_on_its_folder_day(
+    tmp_path: Path,
+) -> None:
+    """Day by day or together, the folder's day counts the row and quarantines it."""
+    times = [datetime(2026, 11, 1, 12, tzinfo=UTC), datetime(2026, 11, 2, 12, tzinfo=UTC)]
+    frame = pl.DataFrame(
+        {"user_id": ["a", "b"], "event_time": times, "event_type": ["search", "purchase"],
+         "query": "q"}
+    )  # fmt: skip
+    frame.write_parquet(tmp_path / "events" / "date=2026-11-01" / "a.parquet", mkdir=True)
+    config = BackfillConfig(lookback=timedelta(hours=2), allow_empty=True, max_quarantine=1.0)
+    for out, ranges in (("apart", [(1, 1), (2, 2)]), ("together", [(1, 2)])):
+        reports = [
+            report
+            for first, last in ranges
+            for report in backfill([tmp_path / "events"], tmp_path / out,
+                                   date(2026, 11, first), date(2026, 11, last), config)
+        ]  # fmt: skip
+        home = {report.day.day: report.record.rows_home for report in reports}
+        assert home == {1: 2, 2: 0}, out
+        quarantine = pl.read_parquet(tmp_path / out / "quarantine" / "**" / "*.parquet")
+        assert quarantine["event_type"].to_list() == ["purchase"], out

@@ -193,3 +193,45 @@ def test_a_bot_of_days_night_by_night_as_folders_arrive(
     run([tmp_path / "events"], tmp_path / "full", config.run)
     assert_same_tables(tmp_path / "out", tmp_path / "full")
     assert not {name for name, rows in run_checks(tmp_path / "out").items() if rows.height}
+
+
+def _searches(start: datetime, end: datetime, user: str = "bot") -> pl.DataFrame:
+    """One search every 20 minutes from `start` to `end`."""
+    times = pl.datetime_range(start, end, interval="20m", eager=True)
+    return pl.DataFrame(
+        {"user_id": user, "event_time": times, "event_type": "search", "query": "q"}
+    )
+
+
+def test_an_early_row_of_a_long_session_reaches_the_later_days_searches(tmp_path: Path) -> None:
+    # a session of three days, backfilled at once; then a row at its start arrives late: the
+    # later days' searches (their index in the session) change too, and are computed again
+    start = datetime(2026, 11, 1, 22, tzinfo=UTC)
+    write_events(_searches(start, datetime(2026, 11, 4, 1, tzinfo=UTC)), tmp_path / "events")
+    config = BackfillConfig(lookback=timedelta(hours=2), allow_empty=True)
+    days = (date(2026, 11, 1), date(2026, 11, 4))
+    backfill([tmp_path / "events"], tmp_path / "out", *days, config)
+    late = _searches(start + timedelta(minutes=10), start + timedelta(minutes=10))
+    late.write_parquet(tmp_path / "events" / "date=2026-11-01" / "late.parquet")
+    backfill([tmp_path / "events"], tmp_path / "out", days[0], days[0], config)
+    backfill([tmp_path / "events"], tmp_path / "out", *days, config)
+    run([tmp_path / "events"], tmp_path / "full", config.run)
+    assert_same_tables(tmp_path / "out", tmp_path / "full")
+
+
+def test_a_late_row_two_local_days_back_is_picked_up_the_night_it_lands(tmp_path: Path) -> None:
+    # UTC folders, a zone three hours behind: a row of local Nov 1 22:00 (Nov 2 01:00 UTC)
+    # lands in Nov 3's folder; the night of Nov 3 computes Nov 1 again
+    zone = RunConfig(timezone="America/Sao_Paulo")
+    config = BackfillConfig(run=zone, lookback=timedelta(hours=2), allow_empty=True)
+    events = tmp_path / "events"
+    for day in (1, 2, 3):
+        folder = events / f"date=2026-11-0{day}"
+        noon = datetime(2026, 11, day, 15, tzinfo=UTC)
+        _searches(noon, noon, user=f"u{day}").write_parquet(folder / "a.parquet", mkdir=True)
+        if day == 3:
+            late = datetime(2026, 11, 2, 1, tzinfo=UTC)
+            _searches(late, late, user="late").write_parquet(folder / "late.parquet")
+        backfill([events], tmp_path / "out", date(2026, 11, day), date(2026, 11, day), config)
+    run([events], tmp_path / "full", zone)
+    assert_same_tables(tmp_path / "out", tmp_path / "full")
