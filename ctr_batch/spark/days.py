@@ -29,11 +29,12 @@ from ctr_batch.days.window_tables import (
     timeless_files,
     window_tables,
 )
-from ctr_batch.io.layout import BUCKET, bucket_part, remove_folder, scratch_folder
+from ctr_batch.io.layout import bucket_part, remove_folder, scratch_folder
 from ctr_batch.io.read import check_unchanged, decoding, scan_events
 from ctr_batch.io.write import PARQUET_OPTIONS, write_file
 from ctr_batch.spark import balance, prepare
 from ctr_batch.spark.files import read_events
+from ctr_batch.spark.groups import collect_arrow, per_group
 from ctr_batch.spark.run import bucket_count, ids_all_distinct
 from ctr_batch.spark.session import large_var_types, require_pyspark, spark_session
 from ctr_batch.spark.types import arrow_schema, spark_schema, to_spark_arrow
@@ -102,9 +103,8 @@ class WindowWork:
     output: pa.Schema
     staging: Path
 
-    def write(self, key: tuple[pa.Scalar, ...], table: pa.Table) -> pa.Table:
+    def write(self, bucket: int, table: pa.Table) -> pa.Table:
         """Write the bucket's tables; return its rows per home day, late rows, timeless files."""
-        bucket = int(key[0].as_py())
         events, duplicates = with_duplicates_apart(table)
         rows = self.window.rows(events.lazy()).collect(engine="in-memory")
         tables, home, late = tables_of_window(
@@ -201,12 +201,9 @@ def _compute(
         window, files.collect(), arrow_schema(output, large=large), staging.resolve()
     )
 
-    def write_bucket(key: tuple[pa.Scalar, ...], table: pa.Table) -> pa.Table:
-        return work.write(key, table)  # a function: Spark counts its arguments
-
-    grouped = events.groupBy(bucket.alias(BUCKET)).applyInArrow(write_bucket, output)
-    counts = grouped.groupBy(KIND, DAY).agg(sf.sum(VALUE).alias(VALUE))
-    return pl.DataFrame(pl.from_arrow(counts.toArrow())).cast(_COUNTS)
+    written = per_group(events, bucket, work.write, output, count)
+    counts = written.groupBy(KIND, DAY).agg(sf.sum(VALUE).alias(VALUE))
+    return pl.DataFrame(pl.from_arrow(collect_arrow(counts))).cast(_COUNTS)
 
 
 def _first_times(scanned: ScannedEvents, partition_of: list[date | None]) -> list[datetime | None]:

@@ -22,7 +22,8 @@ from ctr_batch.core.schema import (
     USER_ID,
 )
 from ctr_batch.io.normalize import contract_columns
-from ctr_batch.spark.types import spark_type
+from ctr_batch.spark.groups import per_group
+from ctr_batch.spark.types import arrow_schema, spark_type
 from ctr_batch.spark.work import DUPLICATE, repeated_ids
 
 if TYPE_CHECKING:
@@ -60,12 +61,11 @@ def contract_frame(
     column of an impossible type is the same one-line ``SchemaError``.
     """
     from pyspark.sql import functions as sf
-    from pyspark.sql.pandas.types import to_arrow_schema
 
     names = {column: mapping.get(column, column) for column in EVENT_COLUMNS}
     present = [name for name in dict.fromkeys(names.values()) if name in events.columns]
     fields = [field for field in events.schema.fields if field.name in present]
-    arrow = to_arrow_schema(type(events.schema)(fields), timezone="UTC")
+    arrow = arrow_schema(type(events.schema)(fields))
     contract_columns(pl.DataFrame(pl.from_arrow(arrow.empty_table())).schema, mapping, source)
     return events.select(
         *(
@@ -138,9 +138,9 @@ def with_duplicates(
         columns.append(FILE_INDEX)
     ids = events.where(sf.col(EVENT_ID).isNotNull()).select(*columns)
 
-    def find(table: pa.Table) -> pa.Table:  # a function: Spark counts its arguments
-        return repeated_ids(table, among)
+    def find(_: int, rows: pa.Table) -> pa.Table:
+        return repeated_ids(rows, among)
 
-    repeated = ids.groupBy(bucket_of(EVENT_ID, buckets)).applyInArrow(find, f"{SEQ} long")
+    repeated = per_group(ids, bucket_of(EVENT_ID, buckets), find, f"{SEQ} long", buckets)
     flagged = repeated.withColumn(DUPLICATE, sf.lit(True))
     return events.join(flagged, SEQ, "left")

@@ -31,11 +31,12 @@ from ctr_batch.core.schema import (
     TABLE_SCHEMAS,
 )
 from ctr_batch.io.commit import new_output, writing
-from ctr_batch.io.layout import BUCKET, bucket_part, check_output_folder, refuse_backfill_layout
+from ctr_batch.io.layout import bucket_part, check_output_folder, refuse_backfill_layout
 from ctr_batch.io.read import check_unchanged, decoding
 from ctr_batch.io.write import PARQUET_OPTIONS, write_file, write_tables
 from ctr_batch.spark import balance, prepare
 from ctr_batch.spark.files import read_events
+from ctr_batch.spark.groups import collect_arrow, per_group
 from ctr_batch.spark.session import large_var_types, spark_session
 from ctr_batch.spark.types import arrow_schema, spark_schema
 from ctr_batch.spark.work import SparkBucketWork
@@ -136,14 +137,9 @@ def _compute(
         staging,
     )
 
-    def write_bucket(key: tuple[pa.Scalar, ...], table: pa.Table) -> pa.Table:
-        return work.write(key, table)  # a function: Spark counts its arguments
-
-    grouped = events.groupBy(bucket.alias(BUCKET))
-    counts = (
-        grouped.applyInArrow(write_bucket, output).groupBy(REASON).agg(sf.sum("len").alias("len"))
-    )
-    found = pl.DataFrame(pl.from_arrow(counts.toArrow()))
+    written = per_group(events, bucket, work.write, output, count)
+    counts = written.groupBy(REASON).agg(sf.sum("len").alias("len"))
+    found = pl.DataFrame(pl.from_arrow(collect_arrow(counts)))
     _fill_empty_tables(staging)
     return found.cast({REASON: pl.String, "len": pl.UInt32})
 

@@ -14,12 +14,12 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 INSTALL_HINT = "pip install 'ctr-batch[spark]'"
-MIN_VERSION = (4, 0)  # GroupedData.applyInArrow (SPARK-40559)
+MIN_VERSION = (3, 5)  # mapInArrow, _metadata.row_index, useLargeVarTypes
 LARGE_VAR_TYPES = "spark.sql.execution.arrow.useLargeVarTypes"
 
 
 def require_pyspark() -> None:
-    """Raise a one-line ``ConfigError`` when PySpark is missing or older than 4.0."""
+    """Raise a one-line ``ConfigError`` when PySpark is missing or older than 3.5."""
     try:
         import pyspark
     except ImportError:
@@ -31,7 +31,7 @@ def require_pyspark() -> None:
     )
     found = tuple(int(part) for part in pyspark.__version__.split(".")[:2])
     if found < MIN_VERSION:
-        msg = f"--engine spark needs PySpark >= 4.0 (applyInArrow); found {pyspark.__version__}"
+        msg = f"--engine spark needs PySpark >= 3.5; found {pyspark.__version__}"
         raise ConfigError(msg)
 
 

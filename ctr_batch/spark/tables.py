@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pyarrow.compute as pc
+
 from ctr_batch.batch.run import check_buckets
 from ctr_batch.core.config import RunConfig
 from ctr_batch.core.errors import ConfigError, SchemaError
@@ -20,8 +22,8 @@ from ctr_batch.core.schema import (
     QUERY,
     TABLE_SCHEMAS,
 )
-from ctr_batch.io.layout import BUCKET
 from ctr_batch.spark import balance, prepare
+from ctr_batch.spark.groups import per_group
 from ctr_batch.spark.session import large_var_types, require_pyspark
 from ctr_batch.spark.types import TAG, TAGGED, arrow_schema, spark_schema, tagged_schema
 from ctr_batch.spark.work import SOURCE, SparkBucketWork, by_query_of, daily_of
@@ -29,6 +31,8 @@ from ctr_batch.spark.work import SOURCE, SparkBucketWork, by_query_of, daily_of
 if TYPE_CHECKING:
     import pyarrow as pa
     from pyspark.sql import DataFrame
+
+_SIDE = "_side"  # 0: a search, 1: a session (ctr_daily's group holds both)
 
 
 def spark_tables(
@@ -85,12 +89,11 @@ def spark_tables(
     tagged = tagged_schema()
     output = spark_schema(tagged)
     work = SparkBucketWork(settings, None, arrow_schema(output, large=large))
-    grouped = contract.groupBy(bucket.alias(BUCKET))
 
-    def tagged_tables(table: pa.Table) -> pa.Table:  # a function: Spark counts its arguments
-        return work.tagged(table)
+    def tagged_tables(_: int, rows: pa.Table) -> pa.Table:
+        return work.tagged(rows)
 
-    union = grouped.applyInArrow(tagged_tables, output).cache()
+    union = per_group(contract, bucket, tagged_tables, output, count).cache()
     tables = {
         name: union.where(union[TAG] == tag).select(*TABLE_SCHEMAS[name].names())
         for tag, name in enumerate(TAGGED)
@@ -101,33 +104,33 @@ def spark_tables(
 def aggregates(tables: dict[str, DataFrame], buckets: int, *, large: bool) -> dict[str, DataFrame]:
     """``ctr_daily`` (days hashed into buckets) and ``ctr_by_query`` (queries hashed) in Spark.
 
-    Each group holds every row of its days or queries, aggregated by the local Polars code.
+    Each group holds every row of its days or queries, aggregated by the local Polars code;
+    a day's searches and sessions travel in one group, told apart by a side column.
     """
+    from pyspark.sql import functions as sf
+
     searches, sessions = tables["searches"], tables["sessions"]
     daily_schema, query_schema = spark_schema(CTR_DAILY_SCHEMA), spark_schema(CTR_BY_QUERY_SCHEMA)
     daily_arrow = arrow_schema(daily_schema, large=large)
     query_arrow = arrow_schema(query_schema, large=large)
 
-    def daily(left: pa.Table, right: pa.Table) -> pa.Table:
-        return daily_of(left, right, daily_arrow)
+    def daily(_: int, rows: pa.Table) -> pa.Table:
+        side = rows.column(_SIDE)
+        days = rows.filter(pc.equal(side, 0)).select([DATE, CLICKED])
+        session_days = rows.filter(pc.equal(side, 1)).select([DATE, N_SEARCHES, N_CLICKS])
+        return daily_of(days, session_days, daily_arrow)
 
-    def by_query(table: pa.Table) -> pa.Table:
-        return by_query_of(table, query_arrow)
+    def by_query(_: int, rows: pa.Table) -> pa.Table:
+        return by_query_of(rows, query_arrow)
 
-    by_day = _fresh(searches, DATE, CLICKED).groupBy(prepare.bucket_of(DATE, buckets))
-    session_days = _fresh(sessions, DATE, N_SEARCHES, N_CLICKS).groupBy(
-        prepare.bucket_of(DATE, buckets)
+    both = searches.select(DATE, CLICKED, sf.lit(0).alias(_SIDE)).unionByName(
+        sessions.select(DATE, N_SEARCHES, N_CLICKS, sf.lit(1).alias(_SIDE)),
+        allowMissingColumns=True,
     )
+    by_day = prepare.bucket_of(DATE, buckets)
     return {
-        CTR_DAILY_TABLE: by_day.cogroup(session_days).applyInArrow(daily, daily_schema),
-        CTR_BY_QUERY_TABLE: searches.groupBy(prepare.bucket_of(QUERY, buckets)).applyInArrow(
-            by_query, query_schema
+        CTR_DAILY_TABLE: per_group(both, by_day, daily, daily_schema, buckets),
+        CTR_BY_QUERY_TABLE: per_group(
+            searches, prepare.bucket_of(QUERY, buckets), by_query, query_schema, buckets
         ),
     }
-
-
-def _fresh(frame: DataFrame, *columns: str) -> DataFrame:
-    """`columns` of `frame` as new columns (both sides of a cogroup come from one union)."""
-    from pyspark.sql import functions as sf
-
-    return frame.select(*(sf.col(column).alias(column) for column in columns))

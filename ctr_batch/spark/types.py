@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import polars as pl
+import pyarrow as pa
 
 from ctr_batch.core.schema import QUARANTINE_TABLE, SEARCHES_TABLE, SESSIONS_TABLE, TABLE_SCHEMAS
 
 if TYPE_CHECKING:
-    import pyarrow as pa
     from pyspark.sql.types import DataType, StructType
 
 PolarsType = pl.DataType | pl.datatypes.DataTypeClass
@@ -49,14 +49,33 @@ def spark_schema(schema: pl.Schema) -> StructType:
     return st.StructType([st.StructField(name, spark_type(t)) for name, t in schema.items()])
 
 
-def arrow_schema(schema: StructType, *, large: bool) -> pa.Schema:
-    """The Arrow schema Spark expects back from a UDF returning `schema`.
+def arrow_schema(schema: StructType, *, large: bool = False) -> pa.Schema:
+    """The Arrow schema Spark expects back from a UDF returning `schema` (also: reads in).
 
-    `large`: ``spark.sql.execution.arrow.useLargeVarTypes`` is on (strings as ``large_string``).
+    Timestamps are UTC; `large`: ``spark.sql.execution.arrow.useLargeVarTypes`` is on
+    (strings as ``large_string``). PySpark 4 converts so itself; PySpark 3.5's converter
+    takes neither option (its timestamps are UTC already), so its strings are widened here.
     """
     from pyspark.sql.pandas.types import to_arrow_schema
 
-    return to_arrow_schema(schema, timezone="UTC", prefers_large_types=large)
+    try:
+        return to_arrow_schema(schema, timezone="UTC", prefers_large_types=large)
+    except TypeError:  # PySpark 3.5
+        converted = to_arrow_schema(schema)
+    if not large:
+        return converted
+    return pa.schema([field.with_type(_large(field.type)) for field in converted])
+
+
+def _large(dtype: pa.DataType) -> pa.DataType:
+    """`dtype` with ``large_string`` and ``large_binary`` for its strings, lists' included."""
+    if pa.types.is_string(dtype):
+        return pa.large_string()
+    if pa.types.is_binary(dtype):
+        return pa.large_binary()
+    if pa.types.is_list(dtype):
+        return pa.list_(dtype.value_field.with_type(_large(dtype.value_type)))
+    return dtype
 
 
 def tagged_schema() -> pl.Schema:

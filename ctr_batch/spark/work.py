@@ -1,7 +1,7 @@
 """What Spark's Python workers run: Arrow in, the local Polars code, Arrow out.
 
-Each function takes the rows of one group as a ``pyarrow.Table`` (as
-``GroupedData.applyInArrow`` hands them over) and returns one. A user bucket is computed by
+Each function takes the rows of one group as a ``pyarrow.Table`` (as ``groups.per_group``
+hands them over) and returns one. A user bucket is computed by
 ``BucketWork``, the very unit of work of the local bucketed path, on its rows in input order.
 """
 
@@ -123,7 +123,7 @@ class SparkBucketWork:
         ]
         return to_spark_arrow(pl.concat(frames, how="diagonal"), self.output)
 
-    def write(self, key: tuple[pa.Scalar, ...], table: pa.Table) -> pa.Table:
+    def write(self, bucket: int, table: pa.Table) -> pa.Table:
         """Write the bucket's parts (named by bucket: a retry rewrites the same files).
 
         Returns the bucket's quarantined rows by reason.
@@ -131,7 +131,6 @@ class SparkBucketWork:
         if self.staging is None:
             msg = "SparkBucketWork.write needs a staging folder"
             raise ValueError(msg)
-        bucket = int(key[0].as_py())
         tables = self.tables(table)
         for name in PART_TABLES:
             path = self.staging / name / bucket_part(bucket)
