@@ -36,7 +36,12 @@ from ctr_batch.spark import balance, prepare
 from ctr_batch.spark.files import read_events
 from ctr_batch.spark.groups import collect_arrow, per_group
 from ctr_batch.spark.run import bucket_count, ids_all_distinct
-from ctr_batch.spark.session import large_var_types, require_pyspark, spark_session
+from ctr_batch.spark.session import (
+    check_master,
+    large_var_types,
+    require_pyspark,
+    spark_session,
+)
 from ctr_batch.spark.types import arrow_schema, spark_schema, to_spark_arrow
 from ctr_batch.spark.work import fail_once, with_duplicates_apart
 
@@ -163,7 +168,6 @@ class SparkWindows:
             return window_tables(span, files, bounds, config)
         spark = spark_session(self.master)
         count = self.buckets or bucket_count(scanned.rows, spark.sparkContext.defaultParallelism)
-        spark.conf.set("spark.sql.shuffle.partitions", str(count))
         partition_of = [files[path] for path in scanned.paths]
         window = Window(config, partition_of, span, bounds, _first_times(scanned, partition_of))
         staging = scratch_folder(self.out, "spark")
@@ -243,5 +247,6 @@ def backfill_windows(
                 raise ConfigError(msg)
         return None
     check_buckets(buckets, "--buckets")
+    check_master(master)
     require_pyspark()
     return SparkWindows(out, master, buckets)

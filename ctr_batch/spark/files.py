@@ -63,10 +63,13 @@ def _described(scanned: ScannedEvents) -> str:
 
 
 def _reason(exc: Exception) -> str:
-    """The first line of Spark's message, and what to do about it."""
+    """The start of Spark's message (a line ending in ':' with the next), and what to do."""
     java = getattr(exc, "java_exception", None)  # py4j's own message names only the call
-    lines = str(java if java is not None else exc).strip().splitlines() or [type(exc).__name__]
-    return f"Spark cannot read them as one table: {lines[0]} (--engine auto reads them)"
+    lines = [line.strip() for line in str(java if java is not None else exc).splitlines()]
+    lines = [line for line in lines if line] or [type(exc).__name__]
+    said = " ".join(lines[:2]) if lines[0].endswith(":") else lines[0]
+    said = said if len(said) <= 300 else f"{said[:297]}..."
+    return f"Spark cannot read them as one table: {said} (--engine auto reads them)"
 
 
 def _file_rows(scanned: ScannedEvents, spark_paths: list[str]) -> list[tuple[str, int, int]]:

@@ -36,18 +36,20 @@ def per_group(
 
     `rows` hold the columns of `frame`; `func` returns a table of the Arrow types of `schema`
     (a Spark schema or DDL text; see ``types.arrow_schema``), which the result DataFrame has.
+    The rows are hash-partitioned by group into `groups` partitions (the session's
+    ``spark.sql.shuffle.partitions`` is left alone).
     """
     use_apply = APPLY_IN_ARROW
     if use_apply is None:
         use_apply = hasattr(frame.groupBy(), "applyInArrow")
-    if use_apply:
+    keyed = frame.withColumn(GROUP, key.cast("long")).repartition(groups, GROUP)
+    if use_apply:  # grouped within the partitions made here: `groups` tasks at most
 
         def apply(keys: tuple[pa.Scalar, ...], rows: pa.Table) -> pa.Table:
-            return func(int(keys[0].as_py()), rows)
+            return func(int(keys[0].as_py()), rows.drop_columns([GROUP]))
 
-        return frame.groupBy(key.alias(GROUP)).applyInArrow(apply, schema)
-    keyed = frame.withColumn(GROUP, key.cast("long"))
-    ordered = keyed.repartition(groups, GROUP).sortWithinPartitions(GROUP)
+        return keyed.groupBy(GROUP).applyInArrow(apply, schema)
+    ordered = keyed.sortWithinPartitions(GROUP)
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for group, rows in _cut(batches):

@@ -37,7 +37,7 @@ from ctr_batch.io.write import PARQUET_OPTIONS, write_file, write_tables
 from ctr_batch.spark import balance, prepare
 from ctr_batch.spark.files import read_events
 from ctr_batch.spark.groups import collect_arrow, per_group
-from ctr_batch.spark.session import large_var_types, spark_session
+from ctr_batch.spark.session import check_master, large_var_types, spark_session
 from ctr_batch.spark.types import arrow_schema, spark_schema
 from ctr_batch.spark.work import SparkBucketWork
 from ctr_batch.stages.flag import ids_distinct
@@ -86,6 +86,7 @@ def run_spark(
     ``bucket_count``). Returns the run summary, as ``ctr_batch.run``.
     """
     started, step = started or time.perf_counter(), progress or (lambda _: None)
+    check_master(master)
     if isinstance(events, pl.DataFrame | pl.LazyFrame | pa.Table):
         msg = "--engine spark reads Parquet paths; for a Spark DataFrame use ctr_batch.spark"
         msg += ".tables.spark_tables"
@@ -98,7 +99,6 @@ def run_spark(
         step("starting Spark")
         spark = spark_session(master)
         count = buckets or bucket_count(scanned.rows, spark.sparkContext.defaultParallelism)
-        spark.conf.set("spark.sql.shuffle.partitions", str(count))
         with new_output(out) as snapshot:
             step(f"computing {count} user buckets of {scanned.rows:,} rows on Spark")
             quarantined = _compute(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import warnings
 from typing import TYPE_CHECKING
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 INSTALL_HINT = "pip install 'ctr-batch[spark]'"
 MIN_VERSION = (3, 5)  # mapInArrow, _metadata.row_index, useLargeVarTypes
 LARGE_VAR_TYPES = "spark.sql.execution.arrow.useLargeVarTypes"
+_MASTER = re.compile(r"local(\[[^\]]*\])?|local-cluster\[[^\]]*\]|(spark|k8s|mesos)://\S+|yarn")
 
 
 def require_pyspark() -> None:
@@ -35,6 +37,14 @@ def require_pyspark() -> None:
         raise ConfigError(msg)
 
 
+def check_master(master: str | None) -> None:
+    """A one-line ``ConfigError`` unless `master` is None or reads as a Spark master URL."""
+    if master is not None and not _MASTER.fullmatch(master):
+        msg = f"--spark-master {master!r}: not a Spark master URL (local, local[N], "
+        msg += "spark://HOST:PORT, yarn, k8s://URL)"
+        raise ConfigError(msg)
+
+
 def spark_session(master: str | None) -> SparkSession:
     """The active Spark session, or a new one on `master` (default ``local[*]``).
 
@@ -45,6 +55,7 @@ def spark_session(master: str | None) -> SparkSession:
     require_pyspark()
     from pyspark.sql import SparkSession
 
+    check_master(master)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     use_bundled_java()
     builder = SparkSession.builder.appName("ctr-batch")

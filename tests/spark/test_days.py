@@ -133,6 +133,7 @@ def test_cli_engine_spark_and_bad_settings(day_files: Path, tmp_path: Path) -> N
         (["--buckets", "2"], "--buckets needs --engine spark for a backfill"),
         (["--spark-master", "local[1]"], "--spark-master needs --engine spark for a backfill"),
         (["--engine", "spark", "--buckets", "0"], "--buckets must be from 1 to 65,536"),
+        (["--engine", "spark", "--spark-master", "bogus://x"], "not a Spark master URL"),
     ):
         bad = runner.invoke(app, [*base, "--out", str(tmp_path / "bad"), *extra])
         assert bad.exit_code == 3, (extra, bad.output)

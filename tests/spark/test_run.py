@@ -109,6 +109,7 @@ def test_cli_engine_spark(day_files: Path, tmp_path: Path) -> None:
     [
         (["--spark-master", "local[1]"], "--spark-master needs --engine spark"),
         (["--engine", "spark", "--memory-limit", "1GiB"], "does not apply to --engine spark"),
+        (["--engine", "spark", "--spark-master", "bogus://x"], "not a Spark master URL"),
     ],
 )
 def test_cli_bad_spark_settings(
