@@ -33,8 +33,8 @@ from ctr_batch.days.figures import DayTables, capped_by_day, continued_into, day
 from ctr_batch.days.window import (
     SLACK,
     long_sessions,
-    read_range,
     run_bounds,
+    window_bounds,
 )
 from ctr_batch.days.window_tables import window_tables
 from ctr_batch.io.read import decoding, scan_events
@@ -75,7 +75,7 @@ def compute_days(
     margins = (config.lookback, config.lookback)
     extent: tuple[datetime, datetime] | None = None
     while True:
-        bounds = read_range(span, config, margins)
+        bounds = window_bounds(span, partitions, config, margins)
         tables, home_rows, late = compute_window(span, partitions, bounds, config)
         reach = _reaching(tables[SESSIONS_TABLE], span, bounds, config)
         if not any(reach):
@@ -90,7 +90,8 @@ def compute_days(
     by_day = _split_by_day(tables)
     for day in days:
         day_tables = _day_tables(by_day, day)
-        own = _reaching(tables[SESSIONS_TABLE], (day, day), read_range((day, day), config), config)
+        own_bounds = window_bounds((day, day), partitions, config)
+        own = _reaching(tables[SESSIONS_TABLE], (day, day), own_bounds, config)
         window = _recorded_window(bounds, reach, widened=any(own))
         counts = {
             "rows_home": home_rows.get(day, 0),

@@ -14,7 +14,13 @@ from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING
 
 from ctr_batch.days.manifest import DayRecord, fingerprint
-from ctr_batch.days.window import SLACK, files_between, files_for_day, read_range, run_bounds
+from ctr_batch.days.window import (
+    SLACK,
+    files_between,
+    files_for_day,
+    run_bounds,
+    window_bounds,
+)
 from ctr_batch.io.read import file_rows
 
 if TYPE_CHECKING:
@@ -101,7 +107,9 @@ def _stale_neighbours(
     stale = []
     for key, old in manifest.items():
         day = date.fromisoformat(key)
-        window = _bounds(old.window) if old.window else read_range((day, day), config)
+        window = (
+            _bounds(old.window) if old.window else window_bounds((day, day), partitions, config)
+        )
         if day in asked or not (window[0] < end and window[1] > start):
             continue
         plan = plan_day(day, partitions, config, old)

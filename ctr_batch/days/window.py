@@ -114,7 +114,7 @@ def files_for_day(
     last: date | None = None,
 ) -> list[Path]:
     """Input files that can hold rows of the window of `day` (to `last`); all unpartitioned."""
-    return files_between(read_range((day, last or day), config), partitions, config)
+    return files_between(window_bounds((day, last or day), partitions, config), partitions, config)
 
 
 def files_between(
@@ -164,6 +164,36 @@ def read_range(
     before, after = margins or (config.lookback, config.lookback)
     start, end = run_bounds(days, config.run.timezone)
     return start - before - config.run.gap, end + after + config.run.gap
+
+
+def window_bounds(
+    days: tuple[date, date],
+    partitions: Mapping[Path, date | None],
+    config: BackfillConfig,
+    margins: tuple[timedelta, timedelta] | None = None,
+) -> tuple[datetime, datetime]:
+    """What the days read: ``read_range``, stretched to the times of their own folders' rows.
+
+    A ``date=`` folder of the days may hold rows up to a day from its date (late data, local
+    time zones). The days count such rows, and quarantine the bad ones, so they read the
+    times those rows lie at (and a gap around), with what the neighbours have there: a
+    resent copy of an event is then judged beside the original, as in one full run. The
+    times come from the files' footers; without statistics, the folder's day with its day of
+    slack on each side.
+    """
+    lo, hi = read_range(days, config, margins)
+    column = dict(config.run.column_map).get(EVENT_TIME, EVENT_TIME)
+    for path, part in partitions.items():
+        if part is None or not days[0] <= part <= days[1]:
+            continue
+        start = datetime.combine(part, datetime.min.time(), UTC)
+        low, high = start - SLACK, start + _ONE_DAY + SLACK  # where rows are placed at all
+        span = time_span(path, column)
+        if span is not None:
+            low, high = max(low, span[0]), min(high, span[1])
+        if low <= high:
+            lo, hi = min(lo, low - config.run.gap), max(hi, high + config.run.gap)
+    return lo, hi
 
 
 def run_bounds(days: tuple[date, date], timezone: str) -> tuple[datetime, datetime]:

@@ -380,3 +380,26 @@ def test_a_bad_row_of_a_folder_timed_on_the_next_day_is_quarantined_on_its_folde
         assert home == {1: 2, 2: 0}, out
         quarantine = pl.read_parquet(tmp_path / out / "quarantine" / "**" / "*.parquet")
         assert quarantine["event_type"].to_list() == ["purchase"], out
+
+
+def test_a_resent_event_in_the_next_days_folder_is_a_duplicate_day_by_day(
+    tmp_path: Path,
+) -> None:
+    """An at-least-once resend: the same event again, in the next day's folder."""
+    at = datetime(2026, 11, 4, 9, 27, tzinfo=UTC)
+    rows = {  # folder: (user, time, type, id) of its rows
+        4: [("a", at, "search", "e1"), ("a", at, "click", "e2")],
+        5: [("a", at, "search", "e1"), ("b", at + timedelta(days=1), "search", "e3")],
+    }
+    events = tmp_path / "events"
+    for day, folder in rows.items():
+        frame = pl.DataFrame(folder, schema=["user_id", "event_time", "event_type", "event_id"],
+                             orient="row").with_columns(pl.lit("q").alias("query"))  # fmt: skip
+        frame.write_parquet(events / f"date=2026-11-0{day}" / "a.parquet", mkdir=True)
+    config = BackfillConfig(lookback=timedelta(hours=2), allow_empty=True, max_quarantine=1.0)
+    for day in (4, 5):
+        backfill([events], tmp_path / "out", date(2026, 11, day), date(2026, 11, day), config)
+    run([events], tmp_path / "full", RunConfig())
+    assert_same_tables(tmp_path / "out", tmp_path / "full")
+    quarantine = pl.read_parquet(tmp_path / "out" / "quarantine" / "**" / "*.parquet")
+    assert quarantine.select("event_id", "reason").rows() == [("e1", "duplicate_event_id")]
