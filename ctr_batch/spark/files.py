@@ -13,8 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from ctr_batch.core.errors import InputError
-from ctr_batch.core.schema import FILE_INDEX, SEQ
+from ctr_batch.core.schema import EVENT_TIME, FILE_INDEX, SEQ
 from ctr_batch.spark.prepare import contract_frame
 
 if TYPE_CHECKING:
@@ -37,6 +40,7 @@ def read_events(
     """The contract columns of the scanned files, read by Spark, with ``_seq`` and ``_file``."""
     from pyspark.sql import functions as sf
 
+    _refuse_nanoseconds(scanned, mapping.get(EVENT_TIME, EVENT_TIME))
     names = [_GLOB.sub(r"\\\1", str(path.resolve())) for path in scanned.paths]
     try:
         raw = spark.read.option("mergeSchema", "true").parquet(*names)
@@ -55,6 +59,21 @@ def read_events(
     )
     joined = contract.join(sf.broadcast(files), _PATH)
     return joined.withColumn(SEQ, sf.col(_OFFSET) + sf.col(_ROW)).drop(_PATH, _ROW, _OFFSET)
+
+
+def _refuse_nanoseconds(scanned: ScannedEvents, column: str) -> None:
+    """InputError naming the first file whose times are in nanoseconds (Spark cannot read it).
+
+    Spark fails on them only once its tasks run, after logging a Java stack trace; the
+    footers tell at once.
+    """
+    for file in scanned.files:
+        schema = pq.read_schema(file.path)
+        kind = schema.field(column).type if column in schema.names else None
+        if kind is not None and pa.types.is_timestamp(kind) and kind.unit == "ns":
+            msg = f"{file.path}: column {column!r} holds nanosecond timestamps, which Spark "
+            msg += "cannot read (--engine auto reads them; or write them in microseconds)"
+            raise InputError(msg)
 
 
 def _described(scanned: ScannedEvents) -> str:

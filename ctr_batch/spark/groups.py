@@ -10,6 +10,7 @@ meets the same groups. ``per_group`` picks the form; ``collect_arrow`` collects 
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -20,12 +21,13 @@ from ctr_batch.spark.types import arrow_schema
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from pyspark.sql import Column, DataFrame
+    from pyspark.sql import Column, DataFrame, SparkSession
     from pyspark.sql.types import StructType
 
     GroupFunction = Callable[[int, pa.Table], pa.Table]
 
 GROUP = "_group"
+_KEYS: dict[int, list[int]] = {}  # partition_keys by group count (Spark's hash never changes)
 APPLY_IN_ARROW: bool | None = None  # None: applyInArrow where Spark has it (tests force either)
 
 
@@ -36,26 +38,53 @@ def per_group(
 
     `rows` hold the columns of `frame`; `func` returns a table of the Arrow types of `schema`
     (a Spark schema or DDL text; see ``types.arrow_schema``), which the result DataFrame has.
-    The rows are hash-partitioned by group into `groups` partitions (the session's
-    ``spark.sql.shuffle.partitions`` is left alone).
+    The rows are hash-partitioned into `groups` partitions, one group in each (see
+    ``partition_keys``; the session's ``spark.sql.shuffle.partitions`` is left alone).
     """
+    from pyspark.sql import functions as sf
+
     use_apply = APPLY_IN_ARROW
     if use_apply is None:
         use_apply = hasattr(frame.groupBy(), "applyInArrow")
-    keyed = frame.withColumn(GROUP, key.cast("long")).repartition(groups, GROUP)
-    if use_apply:  # grouped within the partitions made here: `groups` tasks at most
+    placed = partition_keys(frame.sparkSession, groups)
+    group_of = {placed_key: group for group, placed_key in enumerate(placed)}
+    spread = sf.from_json(sf.lit(json.dumps(placed)), "array<bigint>")
+    keyed = frame.withColumn(GROUP, sf.element_at(spread, key.cast("int") + 1))
+    keyed = keyed.repartition(groups, GROUP)
+    if use_apply:  # grouped within the partitions made here: one group per task
 
         def apply(keys: tuple[pa.Scalar, ...], rows: pa.Table) -> pa.Table:
-            return func(int(keys[0].as_py()), rows.drop_columns([GROUP]))
+            return func(group_of[keys[0].as_py()], rows.drop_columns([GROUP]))
 
         return keyed.groupBy(GROUP).applyInArrow(apply, schema)
     ordered = keyed.sortWithinPartitions(GROUP)
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for group, rows in _cut(batches):
-            yield from func(group, rows).to_batches()
+        for placed_key, rows in _cut(batches):
+            yield from func(group_of[placed_key], rows).to_batches()
 
     return ordered.mapInArrow(run, schema)
+
+
+def partition_keys(spark: SparkSession, groups: int) -> list[int]:
+    """For each group, a key that Spark's hash partitioning into `groups` sends to its own.
+
+    Hash partitioning puts a key in partition ``pmod(hash(key), groups)``: group numbers
+    themselves collide (8 buckets landed in 4 partitions, 3 in one), so each group travels
+    under the smallest number whose hash picks the group's partition, found by Spark itself
+    among 64 candidates per group (one small job; the same numbers every time).
+    """
+    from pyspark.sql import functions as sf
+
+    if groups not in _KEYS:
+        candidates = spark.range(groups * 64).select(
+            sf.pmod(sf.hash("id"), sf.lit(groups)).alias("partition"), "id"
+        )
+        placed = list(range(groups))  # a partition no candidate reaches (never seen): its id
+        for partition, placed_key in candidates.groupBy("partition").agg(sf.min("id")).collect():
+            placed[int(partition)] = int(placed_key)
+        _KEYS[groups] = placed
+    return _KEYS[groups]
 
 
 def _cut(batches: Iterator[pa.RecordBatch]) -> Iterator[tuple[int, pa.Table]]:

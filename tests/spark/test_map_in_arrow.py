@@ -50,7 +50,7 @@ def test_each_group_is_seen_whole_and_once(spark: SparkSession) -> None:
                 {"g": [group], "rows": [rows.num_rows], "ids": [sum(rows["id"].to_pylist())]}
             )
 
-        got = collect_arrow(per_group(frame, frame["g"], sizes, "g long, rows long, ids long", 4))
+        got = collect_arrow(per_group(frame, frame["g"], sizes, "g long, rows long, ids long", 13))
     finally:
         spark.conf.unset("spark.sql.execution.arrow.maxRecordsPerBatch")
     found = sorted(zip(*(got[name].to_pylist() for name in ("g", "rows", "ids")), strict=True))
@@ -77,3 +77,41 @@ def test_run_and_backfill(day_files: Path, tmp_path: Path) -> None:  # noqa: F81
     )
     assert figures(got) == figures(expected)
     assert_same_tables(tmp_path / "days-spark", tmp_path / "days-local")
+
+
+@pytest.mark.parametrize("apply_in_arrow", [True, False])
+def test_each_group_has_a_partition_of_its_own(
+    spark: SparkSession, *, apply_in_arrow: bool
+) -> None:
+    """Group numbers hashed as they are share partitions; the keys they travel under do not."""
+    groups.APPLY_IN_ARROW = apply_in_arrow
+    spark.conf.set("spark.sql.adaptive.enabled", "false")  # no merging of small partitions
+    try:
+        frame = spark.range(0, 800).selectExpr("id", "id % 8 AS g")
+
+        def where(group: int, rows: pa.Table) -> pa.Table:
+            from pyspark import TaskContext
+
+            task = TaskContext.get()
+            assert task is not None
+            return pa.table({"g": [group], "rows": [rows.num_rows], "part": [task.partitionId()]})
+
+        schema = "g long, rows long, part long"
+        got = collect_arrow(per_group(frame, frame["g"], where, schema, 8))
+    finally:
+        spark.conf.unset("spark.sql.adaptive.enabled")
+        groups.APPLY_IN_ARROW = None
+    assert sorted(got["g"].to_pylist()) == list(range(8))
+    assert set(got["rows"].to_pylist()) == {100}
+    assert sorted(got["part"].to_pylist()) == list(range(8))
+
+
+def test_cut_splits_sorted_batches_where_the_group_changes() -> None:
+    """Groups spread over batch edges, several in one batch, empty batches: each whole, once."""
+    layout = [[0, 0, 1], [], [1, 1, 2], [2, 3], [3]]
+    batches = [
+        pa.record_batch({groups.GROUP: pa.array(keys, pa.int64()), "x": list(range(len(keys)))})
+        for keys in layout
+    ]
+    cut = [(group, rows.num_rows, rows.column_names) for group, rows in groups._cut(iter(batches))]
+    assert cut == [(0, 2, ["x"]), (1, 3, ["x"]), (2, 2, ["x"]), (3, 2, ["x"])]

@@ -141,10 +141,16 @@ def test_a_held_lock_refuses_at_once(tmp_path: Path) -> None:
 
 @pytest.mark.usefixtures("spark")
 def test_files_spark_cannot_read_are_one_line(tmp_path: Path) -> None:
-    """Nanosecond times: Spark refuses the file; one line naming it, nothing written."""
+    """Nanosecond times (found in the footer), or times of two kinds: one line, nothing written."""
     path = tmp_path / "ns.parquet"
     events = generate_events(events=20, users=2, days=1, seed=1)
     events.with_columns(pl.col("event_time").cast(pl.Datetime("ns", "UTC"))).write_parquet(path)
-    with pytest.raises(ctr_batch.InputError, match=r"ns\.parquet: Spark cannot read them"):
+    with pytest.raises(ctr_batch.InputError, match=r"ns\.parquet: column 'event_time' holds nano"):
         ctr_batch.run(path, tmp_path / "out", engine="spark")
+    mixed = tmp_path / "mixed"
+    events.write_parquet(mixed / "a.parquet", mkdir=True)
+    naive = events.with_columns(pl.col("event_time").dt.replace_time_zone(None))
+    naive.write_parquet(mixed / "b.parquet")
+    with pytest.raises(ctr_batch.InputError, match=r"Spark cannot read them as one table: \S"):
+        ctr_batch.run(mixed, tmp_path / "out", engine="spark")
     assert not (tmp_path / "out").exists()
