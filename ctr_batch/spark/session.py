@@ -6,6 +6,7 @@ import os
 import re
 import sys
 import warnings
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ctr_batch.core.errors import ConfigError
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 INSTALL_HINT = "pip install 'ctr-batch[spark]'"
 MIN_VERSION = (3, 5)  # mapInArrow, _metadata.row_index, useLargeVarTypes
 LARGE_VAR_TYPES = "spark.sql.execution.arrow.useLargeVarTypes"
+LOG_CONFIG = Path(__file__).with_name("log4j2.properties")  # errors only
 _MASTER = re.compile(r"local(\[[^\]]*\])?|local-cluster\[[^\]]*\]|(spark|k8s|mesos)://\S+|yarn")
 
 
@@ -64,6 +66,10 @@ def spark_session(master: str | None) -> SparkSession:
     elif SparkSession.getActiveSession() is None:
         builder = builder.master("local[*]")
     builder = builder.config("spark.ui.showConsoleProgress", "false")
+    if SparkSession.getActiveSession() is None:  # the driver starts now: quiet from the start
+        builder = builder.config(
+            "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={LOG_CONFIG}"
+        )
     try:
         spark = builder.getOrCreate()
     except Exception as exc:  # the JVM did not start: no Java, a bad master URL
