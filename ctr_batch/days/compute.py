@@ -32,6 +32,7 @@ from ctr_batch.core.schema import (
 from ctr_batch.days.figures import DayTables, capped_by_day, continued_into, day_record
 from ctr_batch.days.window import (
     SLACK,
+    files_between,
     long_sessions,
     run_bounds,
     window_bounds,
@@ -76,7 +77,9 @@ def compute_days(
     extent: tuple[datetime, datetime] | None = None
     while True:
         bounds = window_bounds(span, partitions, config, margins)
-        tables, home_rows, late = compute_window(span, partitions, bounds, config)
+        chosen = sorted(files_between(bounds, partitions, config))  # input order: by path
+        files = {path: partitions[path] for path in chosen}
+        tables, home_rows, late = compute_window(span, files, bounds, config)
         reach = _reaching(tables[SESSIONS_TABLE], span, bounds, config)
         if not any(reach):
             break

@@ -28,7 +28,7 @@ from ctr_batch.core.schema import (
     SOURCE_ROW,
 )
 from ctr_batch.days.figures import late_rows
-from ctr_batch.days.window import HOME_DAY, PARTITION, PLACED, files_between, window_rows
+from ctr_batch.days.window import HOME_DAY, PARTITION, PLACED, window_rows
 from ctr_batch.io.read import decoding, scan_events
 from ctr_batch.stages.flag import quarantine_rows
 
@@ -47,17 +47,17 @@ class WindowEngine(Protocol):
     def __call__(
         self,
         span: tuple[date, date],
-        partitions: Mapping[Path, date | None],
+        files: Mapping[Path, date | None],
         bounds: tuple[datetime, datetime],
         config: BackfillConfig,
     ) -> WindowTables:
-        """All tables of the rows timed within `bounds`, rows per home day, late per day."""
+        """The tables of `files` (with their ``date=`` day) within `bounds`, rows per day."""
         ...
 
 
 def window_tables(
     span: tuple[date, date],
-    partitions: Mapping[Path, date | None],
+    files: Mapping[Path, date | None],
     bounds: tuple[datetime, datetime],
     config: BackfillConfig,
 ) -> WindowTables:
@@ -65,7 +65,6 @@ def window_tables(
 
     The local ``WindowEngine``: the window's rows read and computed in this process.
     """
-    files = {path: partitions[path] for path in sorted(files_between(bounds, partitions, config))}
     if not files:
         return compute_tables(pl.LazyFrame(schema=EVENTS_SCHEMA), config.run), {}, {}
     scanned = scan_events(list(files), column_map=dict(config.run.column_map))

@@ -22,7 +22,7 @@ from ctr_batch.batch.buckets import PART_TABLES
 from ctr_batch.batch.run import check_buckets
 from ctr_batch.core.errors import ConfigError
 from ctr_batch.core.schema import EVENT_TIME, FILE_INDEX
-from ctr_batch.days.window import PLACED, files_between, in_reach, window_rows
+from ctr_batch.days.window import PLACED, in_reach, window_rows
 from ctr_batch.days.window_tables import (
     tables_of_window,
     timeless_error,
@@ -153,18 +153,14 @@ class SparkWindows:
     def __call__(
         self,
         span: tuple[date, date],
-        partitions: Mapping[Path, date | None],
+        files: Mapping[Path, date | None],
         bounds: tuple[datetime, datetime],
         config: BackfillConfig,
     ) -> WindowTables:
-        """All tables of the rows timed within `bounds`, rows per home day, late per day."""
-        files = {
-            path: partitions[path] for path in sorted(files_between(bounds, partitions, config))
-        }
-        if not files:  # nothing to hand to Spark: the local engine's empty tables
-            return window_tables(span, files, bounds, config)
-        scanned = scan_events(list(files), column_map=dict(config.run.column_map))
-        if not scanned.rows:
+        """All tables of the rows of `files` timed within `bounds`, rows per home day, late."""
+        mapping = dict(config.run.column_map)
+        scanned = scan_events(list(files), column_map=mapping) if files else None
+        if scanned is None or not scanned.rows:  # nothing for Spark: the local empty tables
             return window_tables(span, files, bounds, config)
         spark = spark_session(self.master)
         count = self.buckets or bucket_count(scanned.rows, spark.sparkContext.defaultParallelism)
