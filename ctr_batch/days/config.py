@@ -11,7 +11,7 @@ from typing import Any
 from ctr_batch._version import __version__
 from ctr_batch.core.config import Duration, RunConfig, format_duration, to_duration
 from ctr_batch.core.errors import ConfigError
-from ctr_batch.core.schema import TABLE_LAYOUT
+from ctr_batch.core.schema import EVENT_TIME, TABLE_LAYOUT
 
 TRAILING_DAYS = 7  # days before a day whose median its rows are compared with
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
@@ -122,6 +122,11 @@ class BackfillConfig:
             f"{rows:,} input rows, below --min-rows-ratio {self.min_rows_ratio:g} of the median "
             f"{median:,.0f} of the {len(recent)} days before it (data missing or late?)"
         )
+
+    @property
+    def time_column(self) -> str:
+        """The input column that holds the event time (``--column`` may map it)."""
+        return dict(self.run.column_map).get(EVENT_TIME, EVENT_TIME)
 
     def settings(self) -> dict[str, Any]:
         """What a day's result depends on besides its input files.

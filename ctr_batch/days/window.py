@@ -131,7 +131,7 @@ def files_between(
     their rows without a time or far from their day, which are quarantined on it.
     """
     lo, hi = bounds
-    column = _time_column(config)
+    column = config.time_column
     chosen = []
     for path, part in partitions.items():
         if part is None:
@@ -143,11 +143,6 @@ def files_between(
         if lo.date() <= part <= hi.date() or _reaches(path, column, bounds):
             chosen.append(path)
     return chosen
-
-
-def _time_column(config: BackfillConfig) -> str:
-    """The input column that holds the event time (``--column`` may map it)."""
-    return dict(config.run.column_map).get(EVENT_TIME, EVENT_TIME)
 
 
 def _reaches(path: Path, column: str, bounds: tuple[datetime, datetime]) -> bool:
@@ -187,7 +182,7 @@ def window_bounds(
     slack on each side.
     """
     lo, hi = read_range(days, config, margins)
-    column = _time_column(config)
+    column = config.time_column
     for path, part in partitions.items():
         if part is None or not days[0] <= part <= days[1]:
             continue
