@@ -2,13 +2,20 @@
 
 Usage::
 
-    python benchmarks/bench.py [--sizes 1M,10M,50M,1B] [--cache bench-data] [--skip-peer]
+    python benchmarks/bench.py [--sizes 1M,10M,50M,200M,1B] [--engines auto,duckdb]
+                               [--cache bench-data] [--skip-peer] [--validate]
 
 Generates logs with ``ctr-batch generate`` (cached under ``--cache``), then measures, each in a
 fresh process: ``ctr-batch run`` (each engine), the DuckDB window-SQL job an analyst would
 write (``benchmarks/peer_window.sql``), and the limit pieces: a scan of the needed columns and
 the sort by (user, time) alone. For each: wall seconds, CPU seconds, peak RSS, events/s, and
-the ratio to the peer and to the scan + sort limit.
+the ratio to the peer and to the scan + sort limit. ``--engines auto,duckdb`` adds the SQL
+twin. Beyond 50M events (``200M``, ``1B``: logs built from 50M-event chunks) only ``ctr-batch``
+runs: the peer and the limit pieces would sort the whole log in memory.
+
+``--validate`` adds ``validate --events`` beside ``run`` on a 2M-event log: once with a stream
+output that agrees with the batch (no difference to explain), once with 5 % of users' events
+arriving in reverse order, so that the stream drops some as late (differences to explain).
 """
 
 from __future__ import annotations
@@ -25,7 +32,15 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 USERS_PER_EVENT = 0.02  # 10M events -> 200k users
 DAYS = 7
-SIZES = {"1M": 1_000_000, "10M": 10_000_000, "50M": 50_000_000, "1B": 1_000_000_000}
+SIZES = {
+    "1M": 1_000_000,
+    "10M": 10_000_000,
+    "50M": 50_000_000,
+    "200M": 200_000_000,
+    "1B": 1_000_000_000,
+}
+VALIDATE_EVENTS = 2_000_000
+DISORDERED_SHARE = 20  # one user in 20 (5 %) has its events arrive in reverse order
 CHUNK = 50_000_000  # larger logs are built from chunks of this many events (disjoint users)
 GENERATED_CHUNKS = 6  # the other chunks copy these under new user ids
 
@@ -47,7 +62,10 @@ elif task == "peer":
     duckdb.sql(sql, params={"events": log + "/**/*.parquet"}).write_parquet(out + "/peer.parquet")
 else:
     from ctr_batch.cli.app import main
-    sys.argv = ["ctr-batch", "run", log, "--out", out, "-q", *task.split()[1:]]
+    if task.split()[0] == "ctr-batch":  # a run of the log, with options
+        sys.argv = ["ctr-batch", "run", log, "--out", out, "-q", *task.split()[1:]]
+    else:  # any command, its arguments in the task
+        sys.argv = ["ctr-batch", *task.split()]
     try:
         main()
     except SystemExit as exit:
@@ -110,6 +128,43 @@ def build_in_chunks(log: Path, events: int) -> None:
         print(f"built {part} ({k + 1} of {chunks})", file=sys.stderr, flush=True)
 
 
+def validate_rows(cache: Path) -> None:
+    """``run`` and ``validate --events`` on a 2M-event log, agreeing and with differences."""
+    import polars as pl  # only the validate section needs it
+
+    log = cache / "validate-2M" / "events"
+    if not (log.parent / ".complete").exists():
+        generate(log, VALIDATE_EVENTS, seed=5)
+        frame = pl.scan_parquet(log / "**/*.parquet", hive_partitioning=False)
+        arrival = pl.int_range(pl.len(), dtype=pl.Int64)
+        chosen = pl.col("user_id").hash(seed=7) % DISORDERED_SHARE == 0
+        frame = frame.with_columns(
+            pl.when(chosen).then(-arrival).otherwise(arrival).alias("arrival")
+        )
+        frame.sink_parquet(log.parent / "disordered.parquet")
+        (log.parent / ".complete").touch()
+    cases = {"agreeing": log, "5 % of users late": log.parent / "disordered.parquet"}
+    print(f"\n{'validate (2M events)':<32} {'task':<10} {'wall s':>8} {'cpu s':>8} "
+          f"{'RSS GiB':>8} {'/run':>6}")  # fmt: skip
+    for case, events in cases.items():
+        work = log.parent / case.split()[0]
+        shutil.rmtree(work, ignore_errors=True)
+        stream, batch = work / "stream", work / "batch"
+        arrival = " --arrival-column arrival" if events.suffix else ""
+        subprocess.run(
+            [sys.executable, "-m", "ctr_batch", "simulate-stream", str(events), "--out",
+             str(stream), "--wait", "2m", *arrival.split()],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        run = measure("ctr-batch", events, batch)
+        check = f"validate --batch {batch} --stream {stream / 'searches'} --events {events}"
+        check += f" --wait 2m{arrival}"
+        validated = measure(check, events, work / "unused")
+        for task, r in {"run": run, "validate": validated}.items():
+            print(f"{case:<32} {task:<10} {r['wall']:8.2f} {r['cpu']:8.2f} {r['rss_gib']:8.2f} "
+                  f"{r['wall'] / run['wall']:6.2f}")  # fmt: skip
+
+
 def measure(task: str, log: Path, out: Path) -> dict[str, float]:
     """Run one task in a fresh Python process and return its own figures."""
     out.mkdir(parents=True, exist_ok=True)
@@ -137,6 +192,7 @@ def main() -> None:
     parser.add_argument(
         "--memory-limit", default="", help="passed to ctr-batch run (default: none, its own)"
     )
+    parser.add_argument("--validate", action="store_true", help="add validate --events rows")
     args = parser.parse_args()
     limit = f" --memory-limit {args.memory_limit}" if args.memory_limit else ""
     tasks = [
@@ -163,6 +219,8 @@ def main() -> None:
             print(f"{label:>7} {task:<50} {r['wall']:8.2f} {r['cpu']:8.2f} {r['rss_gib']:8.2f} "
                   f"{rate:7.2f} {to_peer} {to_limit}")  # fmt: skip
         sys.stdout.flush()
+    if args.validate:
+        validate_rows(args.cache)
     print(
         f"\nmeasured {time.strftime('%Y-%m-%d')}, {resource.getpagesize()} B pages; "
         "limit = scan + sort (user, time)"
