@@ -49,7 +49,7 @@ from ctr_batch.core.schema import (
 )
 from ctr_batch.io.layout import BUCKET, bucket_files, bucket_part, spill_pass
 from ctr_batch.io.read import scan_table
-from ctr_batch.io.write import PARQUET_OPTIONS
+from ctr_batch.io.write import table_options
 from ctr_batch.stages.flag import id_hashes, row_problem
 
 if TYPE_CHECKING:
@@ -266,7 +266,8 @@ def compute_buckets(
 
 def _write_parts(tables: dict[str, pl.DataFrame], staging: Path, index: int) -> None:
     for name in PART_TABLES:
-        tables[name].write_parquet(staging / name / bucket_part(index), **PARQUET_OPTIONS)
+        part = staging / name / bucket_part(index)
+        tables[name].write_parquet(part, **table_options(name, tables[name]))
 
 
 def aggregate_parts(staging: Path) -> dict[str, pl.DataFrame]:

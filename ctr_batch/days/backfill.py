@@ -118,7 +118,7 @@ def backfill(
             inputs = [events] if isinstance(events, str | Path) else events
             _roll_up_queries(commits.snapshot())
             summary = _summary_frame(manifest, config, inputs)
-            write_partition(summary, commits.snapshot() / RUN_SUMMARY_TABLE)
+            write_partition(summary, commits.snapshot() / RUN_SUMMARY_TABLE, RUN_SUMMARY_TABLE)
             commits.commit()
         except BaseException:
             commits.discard()
@@ -269,7 +269,7 @@ def _shown(key: str, value: Any) -> str:
 def _roll_up_queries(out: Path) -> None:
     """Rewrite ``ctr_by_query`` (one row per query) from every searches partition in `out`."""
     searches = scan_table(out / SEARCHES_TABLE, SEARCHES_SCHEMA)
-    write_partition(query_roll_up(searches), out / CTR_BY_QUERY_TABLE)
+    write_partition(query_roll_up(searches), out / CTR_BY_QUERY_TABLE, CTR_BY_QUERY_TABLE)
 
 
 def _summary_frame(

@@ -39,7 +39,7 @@ class DayCommits:
         with self._lock:
             snapshot = self.snapshot()
             for table, frame in tables.items():
-                write_partition(frame, snapshot / table / f"{DATE}={day.isoformat()}")
+                write_partition(frame, snapshot / table / f"{DATE}={day.isoformat()}", table)
             self.manifest[day.isoformat()] = record
             write_manifest(snapshot, self.manifest)
             if time.monotonic() - self._last >= self.every:

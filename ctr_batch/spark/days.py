@@ -31,7 +31,7 @@ from ctr_batch.days.window_tables import (
 )
 from ctr_batch.io.layout import bucket_part, remove_folder, scratch_folder
 from ctr_batch.io.read import check_unchanged, decoding, scan_events
-from ctr_batch.io.write import PARQUET_OPTIONS, write_file
+from ctr_batch.io.write import table_options, write_file
 from ctr_batch.spark import balance, prepare
 from ctr_batch.spark.files import read_events
 from ctr_batch.spark.groups import collect_arrow, per_group
@@ -116,7 +116,8 @@ class WindowWork:
             rows, self.window.config, self.files.lazy(), dedupe=False, duplicates=duplicates
         )
         for name in PART_TABLES:
-            write_file(tables[name], self.staging / name / bucket_part(bucket), **PARQUET_OPTIONS)
+            part = self.staging / name / bucket_part(bucket)
+            write_file(tables[name], part, **table_options(name, tables[name]))
         fail_once(bucket)
         counts = pl.DataFrame(
             [

@@ -33,7 +33,7 @@ from ctr_batch.core.schema import (
 from ctr_batch.io.commit import new_output, writing
 from ctr_batch.io.layout import bucket_part, check_output_folder, refuse_backfill_layout
 from ctr_batch.io.read import check_unchanged, decoding
-from ctr_batch.io.write import PARQUET_OPTIONS, write_file, write_tables
+from ctr_batch.io.write import table_options, write_file, write_tables
 from ctr_batch.spark import balance, prepare
 from ctr_batch.spark.files import read_events
 from ctr_batch.spark.groups import collect_arrow, per_group
@@ -161,7 +161,7 @@ def _fill_empty_tables(staging: Path) -> None:
     for name in PART_TABLES:
         if not any((staging / name).glob("*.parquet")):
             empty = pl.DataFrame(schema=TABLE_SCHEMAS[name])
-            write_file(empty, staging / name / bucket_part(0), **PARQUET_OPTIONS)
+            write_file(empty, staging / name / bucket_part(0), **table_options(name, empty))
 
 
 def _aggregate(

@@ -25,7 +25,7 @@ from ctr_batch.core.schema import (
 )
 from ctr_batch.io.layout import bucket_part
 from ctr_batch.io.normalize import contract_columns
-from ctr_batch.io.write import PARQUET_OPTIONS, write_file
+from ctr_batch.io.write import table_options, write_file
 from ctr_batch.spark.types import TAG, TAGGED, to_spark_arrow
 from ctr_batch.stages import aggregate
 from ctr_batch.stages.flag import repeated_event_id, row_problem
@@ -134,7 +134,7 @@ class SparkBucketWork:
         tables = self.tables(table)
         for name in PART_TABLES:
             path = self.staging / name / bucket_part(bucket)
-            write_file(tables[name], path, **PARQUET_OPTIONS)
+            write_file(tables[name], path, **table_options(name, tables[name]))
         fail_once(bucket)
         counts = tables[QUARANTINE_TABLE].group_by(REASON).len().cast({"len": pl.Int64})
         return to_spark_arrow(counts, self.output)

@@ -113,7 +113,7 @@ def run_simulation(
             simulation = simulate(frame, config)
         summary, tables = _summarized(simulation, scanned, started)
         with new_output(out) as snapshot:
-            write_tables(tables, snapshot)
+            write_tables(tables, snapshot, documented=False)
     return dataclasses.replace(summary, tables={name: out / name for name in tables})
 
 

@@ -56,3 +56,41 @@ def test_unknown_table(args: list[str]) -> None:
     assert "unknown table" in result.stderr
     assert "available: searches, sessions" in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def _docs_in(path: Path) -> tuple[dict[bytes, bytes], dict[str, str]]:
+    """A file's key-value metadata and its columns' described meanings."""
+    import pyarrow.parquet as pq
+
+    fields = {f.name: (f.metadata or {}).get(b"description", b"") for f in pq.read_schema(path)}
+    meta = pq.read_metadata(path).metadata or {}
+    return meta, {name: text.decode() for name, text in fields.items()}
+
+
+@pytest.mark.parametrize("buckets", [1, 3, 12])  # one pass, rescanned buckets, spilled buckets
+def test_written_files_hold_their_docs(tmp_path: Path, buckets: int) -> None:
+    run([sample("sample").path], tmp_path / "out", RunConfig(), buckets=buckets)
+    for table in TABLE_SCHEMAS:
+        for path in (tmp_path / "out" / table).rglob("*.parquet"):
+            meta, described = _docs_in(path)
+            assert meta[b"ctr_batch.table"] == table.encode(), path
+            assert meta[b"description"] == TABLE_DOCS[table].encode(), path
+            assert described == {c: m for c, (_, m) in COLUMN_DOCS[table].items()}, path
+
+
+def test_backfill_partitions_hold_their_docs(tmp_path: Path) -> None:
+    from ctr_batch.days.backfill import backfill
+    from ctr_batch.days.config import BackfillConfig
+
+    config = BackfillConfig(allow_empty=True, max_quarantine=1.0)
+    backfill(sample("sample").path, tmp_path / "out", "2026-11-01", "2026-11-07", config)
+    for table in ("searches", "sessions", "ctr_daily", "quarantine"):
+        paths = list((tmp_path / "out" / table).rglob("*.parquet"))
+        assert paths, table
+        for path in paths:
+            meta, described = _docs_in(path)
+            assert meta[b"ctr_batch.table"] == table.encode(), path
+            assert described == {
+                c: m for c, (_, m) in COLUMN_DOCS[table].items() if c in described
+            }
+            assert all(described.values()), path
