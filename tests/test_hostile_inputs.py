@@ -206,11 +206,11 @@ def test_a_run_that_cannot_write_one_table_changes_nothing(
     before = {t: pl.read_parquet(out / t / "*.parquet") for t in ("searches", "sessions")}
     real_write, written = write_module.write_partition, []
 
-    def failing(frame: pl.DataFrame, folder: Path) -> Path:
+    def failing(frame: pl.DataFrame, folder: Path, table: str | None = None) -> Path:
         if folder.name == "ctr_daily":
             raise OSError(28, "No space left on device", str(folder))
         written.append(folder.name)
-        return real_write(frame, folder)
+        return real_write(frame, folder, table)
 
     monkeypatch.setattr(write_module, "write_partition", failing)
     code, _, err = invoke("run", path, "--out", out, "-q", "--gap", "1s")
@@ -220,6 +220,28 @@ def test_a_run_that_cannot_write_one_table_changes_nothing(
     for table, frame in before.items():  # ... yet readers still see the previous output
         assert pl.read_parquet(out / table / "*.parquet").equals(frame)
     assert len(list((out / ".snapshots").iterdir())) == 1  # the failed one is gone
+
+
+@pytest.mark.parametrize("buckets", ["1", "3", "12"])  # one pass, rescans, spilled buckets
+def test_a_full_disk_is_not_blamed_on_the_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, buckets: str
+) -> None:
+    path = write(LOG, tmp_path / "in.parquet")
+    out = tmp_path / "out"
+    assert invoke("run", path, "--out", out, "-q")[0] == 0
+    before = pl.read_parquet(out / "searches" / "*.parquet")
+    said = "parquet: File out of specification: underlying IO error: No space left on device "
+    said += "(os error 28)"  # what Polars 2.1 raises on a full tmpfs
+
+    def full(frame: pl.DataFrame, file: object, **options: object) -> None:
+        raise pl.exceptions.ComputeError(said)
+
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", full)
+    code, _, err = invoke("run", path, "--out", out, "-q", "--gap", "1s", "--buckets", buckets)
+    assert (code, err.count("\n")) == (3, 1)
+    assert err.startswith("error: no space left on the device while writing"), err
+    assert "input" not in err
+    assert pl.read_parquet(out / "searches" / "*.parquet").equals(before)
 
 
 def test_an_input_rewritten_while_read_stops_the_run(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 import signal
 import sys
 from contextlib import contextmanager
@@ -17,14 +16,13 @@ import typer
 from rich.console import Console
 
 from ctr_batch.core.config import RunConfig, format_duration, to_date, to_duration
-from ctr_batch.core.errors import ConfigError, CtrBatchError
+from ctr_batch.core.errors import DISK_FULL, ConfigError, CtrBatchError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
 EXIT_BAD_INPUT = 3  # Click uses 2 for usage errors; errors may carry their own (5)
 EXIT_NIGHT_FAILED = 4  # a backfill day failed a guardrail; the others were published
-_DISK_FULL = re.compile(r"No space left on device|os error 28|ENOSPC")
 P = ParamSpec("P")
 
 out_console = Console(width=None if sys.stdout.isatty() else 160)
@@ -124,7 +122,7 @@ def one_line_errors(command: Callable[P, None]) -> Callable[P, None]:
             _print_error(f"{place}{exc.strerror or exc}")
             raise typer.Exit(EXIT_BAD_INPUT) from None
         except pl.exceptions.PolarsError as exc:
-            if not _DISK_FULL.search(str(exc)):
+            if not DISK_FULL.search(str(exc)):
                 raise
             _print_error(f"no space left on the device while writing ({_first_line(exc)})")
             raise typer.Exit(EXIT_BAD_INPUT) from None

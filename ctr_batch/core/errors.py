@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+
+
+#: What an error says when the disk is full (Polars: "os error 28"), whatever was being done.
+DISK_FULL = re.compile(r"No space left on device|os error 28|ENOSPC")
 
 
 class CtrBatchError(Exception):

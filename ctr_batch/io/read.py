@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ctr_batch.core.config import known_zone
-from ctr_batch.core.errors import InputError, SchemaError
+from ctr_batch.core.errors import DISK_FULL, ConfigError, InputError, SchemaError
 from ctr_batch.core.schema import (
     EVENT_COLUMNS,
     EVENT_ID,
@@ -162,17 +162,22 @@ def decoding(files: Sequence[Path]) -> Iterator[None]:
 
     Footers are checked before anything is read; a corrupt data page shows only once a plan
     over every file reads it, and Polars does not say which file that was: each is then read
-    alone, on this failure path only.
+    alone, on this failure path only. When every one decodes, the file that failed is one the
+    run wrote (a part or spill file cut short by a full disk): a ``ConfigError`` says so.
     """
     try:
         yield
     except (pl.exceptions.ComputeError, pl.exceptions.PanicException, OSError) as exc:
         panicked = isinstance(exc, pl.exceptions.PanicException)  # a chunk Polars cannot read
-        if not panicked and not _UNREADABLE.search(str(exc)):
-            raise
+        if DISK_FULL.search(str(exc)) or not (panicked or _UNREADABLE.search(str(exc))):
+            raise  # a full disk while writing says "parquet: ... os error 28" too
         culprit = next((path for path in files if not _decodes(path)), None)
-        where = str(culprit) if culprit else f"one of {len(files)} input files"
-        raise InputError.unreadable(where, str(exc)) from None
+        if culprit is None:  # every input decodes: what failed is a file the run wrote
+            said = (str(exc).strip().splitlines() or ["unknown error"])[0]
+            msg = f"a file written by this run cannot be read back ({said}); "
+            msg += "is the disk of the output (or of the temporary folder) full or failing?"
+            raise ConfigError(msg) from None
+        raise InputError.unreadable(str(culprit), str(exc)) from None
 
 
 def _decodes(path: Path) -> bool:

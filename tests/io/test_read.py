@@ -10,12 +10,12 @@ import pytest
 
 from ctr_batch.batch.run import run
 from ctr_batch.core.config import RunConfig, StreamConfig
-from ctr_batch.core.errors import InputError, SchemaError
+from ctr_batch.core.errors import ConfigError, InputError, SchemaError
 from ctr_batch.core.schema import EVENT_COLUMNS, EVENTS_SCHEMA, SEQ
 from ctr_batch.days.backfill import backfill
 from ctr_batch.days.config import BackfillConfig
 from ctr_batch.io.find import find_event_files
-from ctr_batch.io.read import scan_events
+from ctr_batch.io.read import decoding, scan_events
 from ctr_batch.samples.generate import generate_events
 from ctr_batch.streaming.run import run_simulation
 from tests.conftest import T0, events
@@ -205,3 +205,17 @@ def test_hive_partition_column_does_not_leak(write, tmp_path: Path) -> None:
     write(BASIC, "log/date=2024-01-01/a.parquet")
     got = read(tmp_path / "log")
     assert "date" not in got.columns
+
+
+def test_a_written_file_that_cannot_be_read_back_is_not_blamed_on_the_input(
+    tmp_path: Path,
+) -> None:
+    good = tmp_path / "in.parquet"
+    generate_events(events=3_000, users=30, days=1, seed=2).write_parquet(
+        good, compression="uncompressed"
+    )
+    part = tmp_path / "part.parquet"  # a part cut short by a full disk
+    part.write_bytes(good.read_bytes()[:2_000] + good.read_bytes()[-1_000:])
+    message = r"^a file written by this run cannot be read back \(.*\); is the disk"
+    with pytest.raises(ConfigError, match=message), decoding([good]):
+        pl.scan_parquet(part).collect()
