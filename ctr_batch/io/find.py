@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlparse
 
 from ctr_batch.core.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+_URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")  # hdfs://, s3a://, file://, ...
 
 
 def find_event_files(
@@ -39,7 +43,7 @@ def locate_event_files(
     own = outside.resolve() if outside is not None else None
     found: dict[Path, tuple[Path, Path]] = {}  # resolved path -> (first spelling, its root)
     for spec in input_specs(inputs):
-        matches, root = _matches(Path(spec))
+        matches, root = _matches(local_path(spec))
         if own is not None:
             outputs = [p for p in matches if p.resolve().is_relative_to(own)]
             matches = [p for p in matches if p not in outputs]
@@ -80,6 +84,25 @@ def _walk(folder: Path) -> list[Path]:
         seen.add(real)
         files += [Path(root) / n for n in names if n.endswith(".parquet") and not _hidden(Path(n))]
     return [p for p in files if p.is_file()]
+
+
+def local_path(spec: str | Path) -> Path:
+    """`spec` as a local path: a ``file://`` URL's path; a ConfigError for other URLs.
+
+    Examples
+    --------
+    >>> local_path("file:///data/events%20v2"), local_path("events")
+    (PosixPath('/data/events v2'), PosixPath('events'))
+    """
+    url = _URL.match(str(spec)) if isinstance(spec, str) else None
+    if url is None:
+        return Path(spec)
+    if url.group(1).lower() == "file":
+        return Path(unquote(urlparse(str(spec)).path))
+    msg = f"{spec}: ctr-batch reads local or mounted paths, not {url.group(1)}:// URLs (mount or "
+    msg += "copy the data; on Spark, pass a DataFrame you read to ctr_batch.spark.tables."
+    msg += "spark_tables, see the README's Spark section)"
+    raise ConfigError(msg)
 
 
 def input_specs(inputs: object) -> list[str | Path]:

@@ -219,3 +219,20 @@ def test_a_written_file_that_cannot_be_read_back_is_not_blamed_on_the_input(
     message = r"^a file written by this run cannot be read back \(.*\); is the disk"
     with pytest.raises(ConfigError, match=message), decoding([good]):
         pl.scan_parquet(part).collect()
+
+
+@pytest.mark.parametrize("url", ["s3a://bucket/logs/", "hdfs://nn:8020/logs", "gs://b/x.parquet"])
+def test_a_remote_url_is_refused_with_what_to_do(tmp_path: Path, url: str) -> None:
+    with pytest.raises(ConfigError, match=r"^\S+: ctr-batch reads local or mounted paths, not "):
+        run([url], tmp_path / "out", RunConfig())
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_file_url_reads_the_local_path(tmp_path: Path) -> None:
+    folder = tmp_path / "in put"
+    generate_events(events=500, users=10, days=1, seed=3).write_parquet(
+        folder / "e.parquet", mkdir=True
+    )
+    by_url = run([folder.as_uri()], tmp_path / "a", RunConfig())
+    by_path = run([folder], tmp_path / "b", RunConfig())
+    assert (by_url.rows_read, by_url.sessions) == (by_path.rows_read, by_path.sessions) != (0, 0)
