@@ -25,6 +25,13 @@ class CtrBatchError(Exception):
 class ConfigError(CtrBatchError):
     """A setting is invalid."""
 
+    @classmethod
+    def unreadable_output(cls, reason: str) -> ConfigError:
+        """A file the run itself wrote cannot be read back (a full or failing disk)."""
+        said = reason.strip().splitlines()[0] if reason.strip() else "unknown error"
+        msg = f"a file written by this run cannot be read back ({said}); is the disk of the "
+        return cls(msg + "output (or of the temporary folder) full or failing?")
+
 
 class InputError(CtrBatchError):
     """Events cannot be found or read."""

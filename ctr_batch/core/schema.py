@@ -95,6 +95,7 @@ CTR_BY_QUERY_TABLE = "ctr_by_query"
 CTR_BY_QUERY_DAILY_TABLE = "ctr_by_query_daily"
 QUARANTINE_TABLE = "quarantine"
 RUN_SUMMARY_TABLE = "run_summary"
+DAY_SUMMARY_TABLE = "day_summary"  # a backfill's figures per day, from its manifest
 
 # --- schemas ------------------------------------------------------------------------------------
 EVENTS_SCHEMA = pl.Schema(

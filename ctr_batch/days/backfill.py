@@ -18,18 +18,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import polars as pl
-
-from ctr_batch.batch.pipeline import query_roll_up
 from ctr_batch.core.config import format_duration, to_date
 from ctr_batch.core.errors import ConfigError, SettingsConflictError
-from ctr_batch.core.schema import (
-    CTR_BY_QUERY_TABLE,
-    RUN_SUMMARY_TABLE,
-    SEARCHES_SCHEMA,
-    SEARCHES_TABLE,
-)
-from ctr_batch.core.summary import BACKFILL_SUMMARY_SCHEMA, summary_header
 from ctr_batch.days.compute import compute_days
 from ctr_batch.days.config import BackfillConfig
 from ctr_batch.days.manifest import DayRecord, fingerprint, read_manifest
@@ -42,6 +32,7 @@ from ctr_batch.days.plan import (
     window_files,
 )
 from ctr_batch.days.publish import DayCommits
+from ctr_batch.days.summaries import write_summaries
 from ctr_batch.days.window import days_between, partition_date
 from ctr_batch.io.commit import writing
 from ctr_batch.io.find import locate_event_files
@@ -51,8 +42,6 @@ from ctr_batch.io.layout import (
     refuse_run_layout,
     remove_stale_temporaries,
 )
-from ctr_batch.io.read import scan_table
-from ctr_batch.io.write import write_partition
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -116,9 +105,7 @@ def backfill(
         try:
             reports |= _compute_all(plans, partitions, config, commits, on_day, windows)
             inputs = [events] if isinstance(events, str | Path) else events
-            _roll_up_queries(commits.snapshot())
-            summary = _summary_frame(manifest, config, inputs)
-            write_partition(summary, commits.snapshot() / RUN_SUMMARY_TABLE, RUN_SUMMARY_TABLE)
+            write_summaries(commits.snapshot(), manifest, config, inputs)
             commits.commit()
         except BaseException:
             commits.discard()
@@ -264,35 +251,3 @@ def _shown(key: str, value: Any) -> str:
     if key.endswith("_us") and isinstance(value, int):
         return format_duration(timedelta(microseconds=value))
     return str(value)
-
-
-def _roll_up_queries(out: Path) -> None:
-    """Rewrite ``ctr_by_query`` (one row per query) from every searches partition in `out`."""
-    searches = scan_table(out / SEARCHES_TABLE, SEARCHES_SCHEMA)
-    write_partition(query_roll_up(searches), out / CTR_BY_QUERY_TABLE, CTR_BY_QUERY_TABLE)
-
-
-def _summary_frame(
-    manifest: dict[str, DayRecord], config: BackfillConfig, events: Sequence[str | Path]
-) -> pl.DataFrame:
-    """One row describing every day in `out` (``BACKFILL_SUMMARY_SCHEMA``), from the manifest."""
-    records = manifest.values()
-    rows = sum(r.rows_home for r in records)
-    quarantined = sum(r.rows_quarantined for r in records)
-    searches, clicked = sum(r.searches for r in records), sum(r.clicked_searches for r in records)
-    row = [
-        *summary_header("backfill", config.run, events).values(),
-        format_duration(config.lookback),
-        len(manifest),
-        date.fromisoformat(min(manifest)) if manifest else None,
-        date.fromisoformat(max(manifest)) if manifest else None,
-        rows,
-        rows - quarantined,
-        quarantined,
-        sum(r.sessions for r in records),
-        searches,
-        clicked,
-        clicked / searches if searches else None,
-        sum(r.long_sessions for r in records),
-    ]
-    return pl.DataFrame([row], schema=BACKFILL_SUMMARY_SCHEMA, orient="row")

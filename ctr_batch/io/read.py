@@ -173,10 +173,7 @@ def decoding(files: Sequence[Path]) -> Iterator[None]:
             raise  # a full disk while writing says "parquet: ... os error 28" too
         culprit = next((path for path in files if not _decodes(path)), None)
         if culprit is None:  # every input decodes: what failed is a file the run wrote
-            said = (str(exc).strip().splitlines() or ["unknown error"])[0]
-            msg = f"a file written by this run cannot be read back ({said}); "
-            msg += "is the disk of the output (or of the temporary folder) full or failing?"
-            raise ConfigError(msg) from None
+            raise ConfigError.unreadable_output(str(exc)) from None
         raise InputError.unreadable(str(culprit), str(exc)) from None
 
 

@@ -186,6 +186,40 @@ def past_midnight(frame: pl.DataFrame) -> Spec:
     )
 
 
+_NIGHTS = {  # backfill_days column -> what the chart calls it
+    "continued_sessions": "sessions from the day before",
+    "late_rows": "late rows",
+    "capped_sessions": "opened by --max-session",
+    "long_sessions": "longer than the lookback",
+}
+
+
+def backfill_days(frame: pl.DataFrame) -> Spec:
+    """A backfill's per-day figures from its manifest, one bar per figure (none: no chart)."""
+    if frame.is_empty():
+        return _chart(frame, "")
+    long = frame.unpivot(list(_NIGHTS), index="date", variable_name="figure", value_name="count")
+    return _chart(
+        long.with_columns(
+            pl.col("date").cast(pl.String), pl.col("figure").replace_strict(_NIGHTS)
+        ),
+        "Backfill per day: sessions carried across midnight, late rows, capped and long sessions",
+        mark={"type": "bar", "tooltip": True},
+        encoding={
+            "x": {"field": "date", "type": "ordinal", "title": None},
+            "xOffset": {"field": "figure"},
+            "y": {"field": "count", "type": "quantitative", "title": "count"},
+            "color": {
+                "field": "figure",
+                "type": "nominal",
+                "title": None,
+                "sort": list(_NIGHTS.values()),
+            },
+            "tooltip": [{"field": "date"}, {"field": "figure"}, _tip("count", "count", ",")],
+        },
+    )
+
+
 def chart_specs(figures: Figures) -> dict[str, Spec]:
     """Every chart of the report by element id; a chart without rows is left out."""
     lengths = figures["session_length"]
@@ -220,6 +254,7 @@ def chart_specs(figures: Figures) -> dict[str, Spec]:
         ),
         "quarantine": quarantine(figures["quarantine"]),
         "past-midnight": past_midnight(figures["past_midnight"]),
+        "backfill-days": backfill_days(figures.tables.get("backfill_days", pl.DataFrame())),
     }  # fmt: skip
     return {name: spec for name, spec in specs.items() if _has_rows(spec)}
 

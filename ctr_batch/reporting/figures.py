@@ -11,7 +11,7 @@ import polars as pl
 
 from ctr_batch.core.config import to_date
 from ctr_batch.core.errors import ConfigError, InputError
-from ctr_batch.core.schema import CTR, QUERY, SEARCHES
+from ctr_batch.core.schema import CTR, DAY_SUMMARY_TABLE, QUERY, SEARCHES
 from ctr_batch.io.commit import current_snapshot
 from ctr_batch.sql.query import run_queries
 
@@ -121,15 +121,19 @@ def resolve_period(
     return Period(first, last)
 
 
-def figure_requests(period: Period) -> dict[str, tuple[str, dict[str, str | None]]]:
+def figure_requests(
+    period: Period, *, backfill: bool = False
+) -> dict[str, tuple[str, dict[str, str | None]]]:
     """Label → (curated query, parameters) for every figure of the report.
+
+    With `backfill` (the output is a backfill's, with ``day_summary``), its per-day figures too.
 
     The lowest-CTR table is not among them: it is ``top_queries`` (``ctr_by_query`` with
     ``min_searches`` 1) kept to ``MIN_SUPPORT`` searches, which is what ``ctr_by_query`` with
     ``min_searches`` ``MIN_SUPPORT`` returns, for one scan fewer.
     """
     days = period.params()
-    return {
+    requests = {
         "headline": ("headline", days),
         "headline_previous": ("headline", period.previous.params()),
         "daily": ("ctr_wilson_by_day", days),
@@ -145,6 +149,7 @@ def figure_requests(period: Period) -> dict[str, tuple[str, dict[str, str | None
         "past_midnight": ("sessions_past_midnight", days),
         "data_quality": ("data_quality", {}),
     }
+    return requests | ({"backfill_days": ("backfill_days", days)} if backfill else {})
 
 
 def lowest_ctr(by_query: pl.DataFrame) -> pl.DataFrame:
@@ -172,7 +177,8 @@ def gather(
     """
     snapshot = pin(out)
     period = resolve_period(snapshot, start, end, out=out)
-    tables = run_queries(snapshot, figure_requests(period))
+    requests = figure_requests(period, backfill=(snapshot / DAY_SUMMARY_TABLE).is_dir())
+    tables = run_queries(snapshot, requests)
     tables["lowest_ctr"] = lowest_ctr(tables["top_queries"])
     for label in ("top_queries", "lowest_ctr", "zero_result", "zero_click"):
         tables[label] = tables[label].head(TABLE_ROWS)

@@ -193,6 +193,13 @@ def asset(name: str) -> str:
     return (resources.files("ctr_batch.reporting") / name).read_text(encoding="utf-8")
 
 
+def _backfill_slot(specs: dict[str, Spec]) -> str:
+    """The backfill's per-day chart, for a backfill's output only (a run has no days)."""
+    if "backfill-days" not in specs:
+        return ""
+    return f'<div class="grid" style="margin-top:14px">{chart_slot("backfill-days", specs)}</div>'
+
+
 def chart_slot(element: str, specs: dict[str, Spec], empty: str = "") -> str:
     """The box of chart `element`, or of the note `empty` when `specs` lacks it."""
     if element in specs:
@@ -229,6 +236,7 @@ def render(figures: Figures, specs: dict[str, Spec], *, title: str, bundle: str)
         f'<h2>Data quality</h2><div id="quality">{quality_cards(figures)}</div>'
         f'<div class="grid" style="margin-top:14px">{chart_slot("quarantine", specs)}'
         f"{chart_slot('past-midnight', specs)}</div>"
+        f"{_backfill_slot(specs)}"
         "<footer>Every figure comes from the curated SQL of ctr_batch (queries/*.sql); "
         "run the same with <code>ctr-batch query NAME OUT --param start=... --param end=...</code>"
         "</footer>"

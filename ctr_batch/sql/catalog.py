@@ -18,7 +18,7 @@ from ctr_batch.sql.queryfile import QueryFile, list_queries
 from ctr_batch.sql.views import sql_identifier, sql_string
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Collection, Iterable
 
     import duckdb
 
@@ -63,9 +63,13 @@ def _literal(value: str | None) -> str:
     return "NULL" if value is None else sql_string(value)
 
 
-def create_macros(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Create a table macro per curated report, commented with its purpose; return the names."""
-    queries = list_queries("report")
+def create_macros(con: duckdb.DuckDBPyConnection, tables: Collection[str]) -> list[str]:
+    """Create a table macro per curated report, commented with its purpose; return the names.
+
+    A report that reads a table the output lacks (``backfill_days`` of a run's output, which
+    has no ``day_summary``) gets none.
+    """
+    queries = [q for q in list_queries("report") if set(q.reads) <= set(tables)]
     for query in queries:
         con.execute(macro_ddl(query))
         con.execute(

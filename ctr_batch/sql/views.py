@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from ctr_batch.core.errors import ConfigError, InputError
-from ctr_batch.core.schema import CTR_BY_QUERY_DAILY_TABLE, RUN_SUMMARY_TABLE, TABLE_SCHEMAS
+from ctr_batch.core.schema import (
+    CTR_BY_QUERY_DAILY_TABLE,
+    DAY_SUMMARY_TABLE,
+    RUN_SUMMARY_TABLE,
+    TABLE_SCHEMAS,
+)
 from ctr_batch.io.commit import CURRENT
 from ctr_batch.io.find import parquet_files
 from ctr_batch.sql.queryfile import list_queries
@@ -151,7 +156,7 @@ def export_duckdb(out: str | Path, db: str | Path) -> list[str]:
             from ctr_batch.sql import catalog  # late: catalog builds on this module
 
             catalog.comment_tables(con, tables)
-            catalog.create_macros(con)
+            catalog.create_macros(con, tables)
         staging.replace(db)
     except duckdb.IOException as exc:
         msg = f"{db}: cannot be written ({first_line(exc)})"
@@ -164,7 +169,7 @@ def export_duckdb(out: str | Path, db: str | Path) -> list[str]:
 
 def _foreign_objects(db: Path) -> list[str]:
     """Tables, views and macros in `db` that no export writes (the user's own work)."""
-    tables = (*TABLE_SCHEMAS, CTR_BY_QUERY_DAILY_TABLE, RUN_SUMMARY_TABLE)
+    tables = (*TABLE_SCHEMAS, CTR_BY_QUERY_DAILY_TABLE, RUN_SUMMARY_TABLE, DAY_SUMMARY_TABLE)
     ours = {*tables, *(query.name for query in list_queries("report"))}
     try:
         with duckdb.connect(str(db), read_only=True) as con:

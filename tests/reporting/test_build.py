@@ -67,11 +67,13 @@ def test_cli_json(generated_backfill: Path, tmp_path: Path) -> None:
     assert document["end"] == "2026-11-08"
     assert document["bytes"] == target.stat().st_size
     assert "quarantine" in document["charts"]
-    assert len(document["charts"]) == 10
+    assert "backfill-days" in document["charts"]  # a backfill's output
+    assert len(document["charts"]) == 11
 
 
 def test_page_is_self_contained(sample_run: Path, tmp_path: Path) -> None:
     result = ctr_batch.report(sample_run, tmp_path / "r.html", title="Sample")
+    assert "backfill-days" not in result.charts  # a run's output has no days of a backfill
     page = result.path.read_text(encoding="utf-8")
     markup = re.sub(r"<script\b[^>]*>.*?</script>", "", page, flags=re.S)  # the rest: markup
     assert markup.count("<script") == 0

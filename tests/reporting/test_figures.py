@@ -40,7 +40,9 @@ def cli_query(name: str, out: Path, params: dict[str, str | None], file: Path) -
 
 def test_figures_equal_ctr_batch_query(any_out: Path, tmp_path: Path) -> None:
     figures = gather(any_out)
-    requests = figure_requests(figures.period)
+    backfill = (any_out / "day_summary").is_dir()
+    assert backfill == ("backfill" in any_out.name)
+    requests = figure_requests(figures.period, backfill=backfill)
     requests["lowest_ctr"] = ("ctr_by_query", {**figures.period.params(), "min_searches": "20"})
     assert MIN_SUPPORT == 20
     for label, (name, params) in requests.items():

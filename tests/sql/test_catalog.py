@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-REPORTS = list_queries("report")
+REPORTS = [q for q in list_queries("report") if "day_summary" not in q.reads]  # a run's
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +80,24 @@ def test_comments_on_tables_columns_and_macros(db: duckdb.DuckDBPyConnection) ->
         ).fetchall()
     )
     assert set(macros) >= {q.name for q in REPORTS}
+    assert "backfill_days" not in macros  # a run's output has no day_summary
     assert macros["daily_ctr"].startswith("Daily search CTR")
+
+
+def test_a_backfill_export_has_the_backfill_days_macro(tmp_path: Path) -> None:
+    from ctr_batch.days.backfill import backfill
+    from ctr_batch.days.config import BackfillConfig
+
+    frame = generate_events(events=3_000, users=40, days=3, seed=4)
+    write_events(frame, tmp_path / "events")
+    backfill(tmp_path / "events", tmp_path / "out", "2026-11-01", "2026-11-03", BackfillConfig())
+    target = tmp_path / "ctr.duckdb"
+    result = CliRunner().invoke(app, ["export-duckdb", str(tmp_path / "out"), str(target)])
+    assert result.exit_code == 0, result.stderr
+    with duckdb.connect(str(target), read_only=True) as con:
+        got = con.sql("SELECT * FROM backfill_days()").pl()
+    assert_frame_equal(got, query.run_query("backfill_days", tmp_path / "out"))
+    assert got.height == 3
 
 
 def test_export_never_replaces_a_database_holding_other_work(out: Path, tmp_path: Path) -> None:

@@ -16,7 +16,12 @@ from ctr_batch.batch import run as batch_run
 from ctr_batch.core.config import RunConfig
 from ctr_batch.core.errors import ConfigError, InputError
 from ctr_batch.core.resources import data_dir
-from ctr_batch.core.schema import RUN_SUMMARY_TABLE, TABLE_SCHEMAS
+from ctr_batch.core.schema import (
+    CTR_BY_QUERY_DAILY_TABLE,
+    DAY_SUMMARY_TABLE,
+    RUN_SUMMARY_TABLE,
+    TABLE_SCHEMAS,
+)
 from ctr_batch.io.write import write_events
 from ctr_batch.samples.generate import generate_events
 from ctr_batch.sql import query, queryfile
@@ -27,9 +32,11 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-REPORTS = [q.name for q in query.list_queries("report")]
+RUN_TABLES = {*TABLE_SCHEMAS, RUN_SUMMARY_TABLE}  # what a run writes; a backfill adds:
+KNOWN_TABLES = {*RUN_TABLES, CTR_BY_QUERY_DAILY_TABLE, DAY_SUMMARY_TABLE}
+# reports over a run's tables (every one but those over a backfill's own tables)
+REPORTS = [q.name for q in query.list_queries("report") if set(q.reads) <= RUN_TABLES]
 CHECKS = [q.name for q in query.list_queries("check")]
-KNOWN_TABLES = {*TABLE_SCHEMAS, RUN_SUMMARY_TABLE}
 
 
 def _run(sources: list[Path], out: Path) -> Path:
@@ -210,6 +217,36 @@ def test_tables_without_rows(tmp_path: Path) -> None:
         assert got.height == fixed.get(name, 0), name
     failures = {name: rows for name, rows in query.run_checks(out).items() if rows.height}
     assert not failures, failures
+
+
+def test_only_backfill_days_needs_a_backfill() -> None:
+    every = {q.name for q in query.list_queries("report")}
+    assert every - set(REPORTS) == {"backfill_days"}
+
+
+def test_backfill_days_are_the_manifest(tmp_path: Path) -> None:
+    from ctr_batch.days.backfill import backfill
+    from ctr_batch.days.config import BackfillConfig
+    from ctr_batch.days.manifest import read_manifest
+
+    late = events(("u", 0, "search", "q"), ("u", 60, "click", None), ("v", 120, "search", "r"))
+    (tmp_path / "in" / "date=2024-01-01").mkdir(parents=True)
+    (tmp_path / "in" / "date=2024-01-02").mkdir(parents=True)
+    late.head(2).write_parquet(tmp_path / "in" / "date=2024-01-01" / "a.parquet")
+    late.tail(1).write_parquet(tmp_path / "in" / "date=2024-01-02" / "b.parquet")  # late: day 1
+    out = tmp_path / "out"
+    backfill(tmp_path / "in", out, "2024-01-01", "2024-01-02", BackfillConfig(allow_empty=True))
+    got = query.run_query("backfill_days", out)
+    manifest = read_manifest(out)
+    assert got.get_column("date").cast(pl.String).to_list() == sorted(manifest)
+    for row in got.iter_rows(named=True):
+        record = manifest[row["date"].isoformat()]
+        assert (row["rows_read"], row["late_rows"]) == (record.rows_home, record.late_rows)
+        assert row["continued_sessions"] == record.continued_sessions
+    assert got.get_column("late_rows").to_list() == [1, 0]
+    assert got.get_column("rows_read").to_list() == [2, 1]
+    one_day = query.run_query("backfill_days", out, {"start": "2024-01-02"})
+    assert one_day.height == 1
 
 
 def test_reports_return_rows_on_the_sample(sample_out: Path) -> None:
@@ -541,7 +578,8 @@ def one_line(caught: pytest.ExceptionInfo[Exception]) -> str:
 def test_unknown_query(sample_out: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         query.run_query("no_such_query", sample_out)
-    assert one_line(caught) == f"unknown query 'no_such_query'; available: {', '.join(REPORTS)}"
+    every = ", ".join(q.name for q in query.list_queries("report"))
+    assert one_line(caught) == f"unknown query 'no_such_query'; available: {every}"
     with pytest.raises(ConfigError, match="unknown check 'daily_ctr'; available: ctr_by"):
         query.find_query("daily_ctr", kind="check")
 
