@@ -17,11 +17,13 @@ from ctr_batch.core.config import format_duration
 from ctr_batch.core.schema import (
     CTR_BY_QUERY_TABLE,
     DAY_SUMMARY_TABLE,
+    OUTSIDE_PARTITION,
+    REASONS,
     RUN_SUMMARY_TABLE,
     SEARCHES_SCHEMA,
     SEARCHES_TABLE,
 )
-from ctr_batch.core.summary import BACKFILL_SUMMARY_SCHEMA, summary_header
+from ctr_batch.core.summary import BACKFILL_SUMMARY_SCHEMA, quarantined_column, summary_header
 from ctr_batch.io.read import scan_table
 from ctr_batch.io.write import write_partition
 
@@ -46,6 +48,7 @@ def write_summaries(
     write_partition(day_summary(manifest), snapshot / DAY_SUMMARY_TABLE)
 
 
+DAY_REASONS = (*REASONS, OUTSIDE_PARTITION)  # a backfill quarantines rows far from their folder
 #: ``day_summary``: the manifest's figures, one row per day (what ``backfill --json`` prints).
 DAY_SUMMARY_SCHEMA = pl.Schema(
     {
@@ -53,6 +56,7 @@ DAY_SUMMARY_SCHEMA = pl.Schema(
         "rows_read": pl.Int64(),
         "rows_processed": pl.Int64(),
         "rows_quarantined": pl.Int64(),
+        **{quarantined_column(reason): pl.Int64() for reason in DAY_REASONS},
         "sessions": pl.Int64(),
         "searches": pl.Int64(),
         "clicked_searches": pl.Int64(),
@@ -72,6 +76,7 @@ def day_summary(days: dict[str, DayRecord]) -> pl.DataFrame:
 
     Examples
     --------
+    >>> from ctr_batch.days.manifest import DayRecord
     >>> day_summary({"2024-05-03": DayRecord(rows_home=10, rows_quarantined=1, late_rows=2)}
     ...             ).select("date", "rows_processed", "late_rows").row(0)
     (datetime.date(2024, 5, 3), 9, 2)
@@ -82,6 +87,7 @@ def day_summary(days: dict[str, DayRecord]) -> pl.DataFrame:
             r.rows_home,
             r.rows_home - r.rows_quarantined,
             r.rows_quarantined,
+            *(r.quarantined.get(reason, 0) for reason in DAY_REASONS),
             r.sessions,
             r.searches,
             r.clicked_searches,

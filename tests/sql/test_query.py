@@ -244,6 +244,11 @@ def test_backfill_days_are_the_manifest(tmp_path: Path) -> None:
         assert (row["rows_read"], row["late_rows"]) == (record.rows_home, record.late_rows)
         assert row["continued_sessions"] == record.continued_sessions
     assert got.get_column("late_rows").to_list() == [1, 0]
+    from ctr_batch.days.summaries import day_summary
+
+    table = pl.read_parquet(out / "day_summary" / "*.parquet")
+    assert table.equals(day_summary(manifest))
+    assert table.get_column("quarantined_null_user_id").to_list() == [0, 0]
     assert got.get_column("rows_read").to_list() == [2, 1]
     one_day = query.run_query("backfill_days", out, {"start": "2024-01-02"})
     assert one_day.height == 1
