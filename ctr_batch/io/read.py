@@ -24,6 +24,7 @@ from ctr_batch.core.schema import (
 )
 from ctr_batch.io.find import find_event_files, parquet_files
 from ctr_batch.io.normalize import GIVEN, contract_columns, normalize_events
+from ctr_batch.io.stats import data_end, uncompressed_bytes
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
@@ -134,7 +135,7 @@ def scan_events(
         frames.append(_scan_file(path, schema, mapping, index=index, offset=offset))
         rows = metadata.num_rows
         stamp = _stamp(path)
-        files.append(InputFile(path, rows, offset, *_uncompressed_bytes(metadata), stamp))
+        files.append(InputFile(path, rows, offset, *uncompressed_bytes(metadata), stamp))
         has_event_id |= mapping.get(EVENT_ID, EVENT_ID) in schema
         offset += rows
     return ScannedEvents(tuple(frames), tuple(files), has_event_id)
@@ -201,6 +202,8 @@ def scan_table(folder: Path, schema: pl.Schema | None = None) -> pl.LazyFrame:
 def _read_footer(path: Path) -> tuple[pl.Schema, pq.FileMetaData]:
     try:
         metadata = pq.read_metadata(path)
+        if data_end(metadata) > path.stat().st_size - metadata.serialized_size - 8:
+            raise InputError.unreadable(str(path), "its footer points past its end: cut short?")
         _check_zones(path, metadata.schema.to_arrow_schema())
         schema = pl.scan_parquet(path, glob=False, hive_partitioning=False).collect_schema()
     except (OSError, pa.ArrowException, pl.exceptions.PolarsError) as exc:  # no usable footer
@@ -266,20 +269,6 @@ def _check_time_range(path: Path, metadata: pq.FileMetaData, column: str) -> Non
                 msg = f"{path}: column {column!r} holds times beyond the microsecond range "
                 msg += "(year 294,000 and more); fix or drop those rows"
                 raise SchemaError(msg)
-
-
-def _uncompressed_bytes(metadata: pq.FileMetaData) -> tuple[int, int]:
-    """Uncompressed bytes of the nested (list) columns and of the others, over all row groups."""
-    lists = other = 0
-    for group in range(metadata.num_row_groups):
-        row_group = metadata.row_group(group)
-        for index in range(row_group.num_columns):
-            column = row_group.column(index)
-            if "." in column.path_in_schema:
-                lists += column.total_uncompressed_size
-            else:
-                other += column.total_uncompressed_size
-    return lists, other
 
 
 def _scan_file(

@@ -1,4 +1,4 @@
-"""What a Parquet file's footer says about its rows without reading them: their time span."""
+"""What a Parquet file's footer says about its rows without reading them: time span, sizes."""
 
 from __future__ import annotations
 
@@ -57,3 +57,37 @@ def _span(path: str, size: int, modified: int, column: str) -> tuple[datetime, d
         )
     except OverflowError:
         return None
+
+
+def data_end(metadata: pq.FileMetaData) -> int:
+    """The byte just past the last column chunk the footer points to (0 without any).
+
+    A file cut short in its middle with its footer kept (a bad copy) points past its own end:
+    comparing this with the file's size finds it from the footer alone, before Polars reads a
+    page and panics on the short range.
+    """
+    end = 0
+    for group in range(metadata.num_row_groups):
+        row_group = metadata.row_group(group)
+        for column in range(row_group.num_columns):
+            chunk = row_group.column(column)
+            starts = [
+                chunk.data_page_offset,
+                chunk.dictionary_page_offset or chunk.data_page_offset,
+            ]
+            end = max(end, min(starts) + chunk.total_compressed_size)
+    return end
+
+
+def uncompressed_bytes(metadata: pq.FileMetaData) -> tuple[int, int]:
+    """Uncompressed bytes of the nested (list) columns and of the others, over all row groups."""
+    lists = other = 0
+    for group in range(metadata.num_row_groups):
+        row_group = metadata.row_group(group)
+        for index in range(row_group.num_columns):
+            column = row_group.column(index)
+            if "." in column.path_in_schema:
+                lists += column.total_uncompressed_size
+            else:
+                other += column.total_uncompressed_size
+    return lists, other

@@ -236,3 +236,29 @@ def test_a_file_url_reads_the_local_path(tmp_path: Path) -> None:
     by_url = run([folder.as_uri()], tmp_path / "a", RunConfig())
     by_path = run([folder], tmp_path / "b", RunConfig())
     assert (by_url.rows_read, by_url.sessions) == (by_path.rows_read, by_path.sessions) != (0, 0)
+
+
+def test_a_file_cut_in_its_middle_is_one_line_without_a_panic(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    whole = tmp_path / "whole.parquet"
+    generate_events(events=3_000, users=30, days=1, seed=2).write_parquet(whole)
+    data = whole.read_bytes()
+    middle = len(data) // 2
+    cut = tmp_path / "in" / "cut.parquet"  # 5 KB gone from the middle, the footer kept
+    cut.parent.mkdir()
+    cut.write_bytes(data[: middle - 2_500] + data[middle + 2_500 :])
+    for command in (["run", str(cut.parent)], ["simulate-stream", str(cut.parent)]):
+        done = subprocess.run(
+            [sys.executable, "-m", "ctr_batch", *command, "--out", str(tmp_path / "out")],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 3
+        assert done.stderr == (
+            f"error: {cut}: not a readable Parquet file (its footer points past its end: "
+            "cut short?)\n"
+        )
+    assert not (tmp_path / "out").exists()
