@@ -57,7 +57,7 @@ def _emit(frame: pl.DataFrame, title: str, fmt: str, output: Path | None, rows: 
         if output is None:
             msg = "--format parquet needs --output FILE"
             raise ConfigError(msg)
-        write_file(frame, output)
+        write_file(frame, output, durable=True)
         err_console.print(f"wrote {frame.height:,} rows to {output}", markup=False)
     else:
         text = _text(frame, fmt)

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from ctr_batch.core.errors import ConfigError
 from ctr_batch.core.schema import COLUMN_DOCS, DATE, EVENT_TIME, TABLE_DOCS
+from ctr_batch.io.commit import sync_folder
 from ctr_batch.io.layout import PART_FILE
 
 if TYPE_CHECKING:
@@ -92,11 +93,13 @@ def write_partition(frame: pl.DataFrame, folder: Path, table: str | None = None)
     return folder / PART_FILE
 
 
-def write_file(frame: pl.DataFrame, path: Path, **options: Any) -> Path:
+def write_file(frame: pl.DataFrame, path: Path, *, durable: bool = False, **options: Any) -> Path:
     """Write `frame` as the Parquet file `path`: to a temporary file beside it, then renamed.
 
     The temporary name is hidden and ends in ``.tmp``, so no ``*.parquet`` glob matches it.
     `options` go to ``write_parquet``. As for ``write_text``, only a regular file is replaced.
+    `durable`: flushed to disk before and after the rename, as a file of its own (a file in a
+    snapshot is flushed when the snapshot is committed).
     """
     _refuse_other_than_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -105,11 +108,24 @@ def write_file(frame: pl.DataFrame, path: Path, **options: Any) -> Path:
     try:
         frame.write_parquet(name, **options)
         Path(name).chmod(0o644)  # mkstemp creates owner-only files
+        if durable:
+            sync_file(Path(name))
         Path(name).replace(path)
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise
+    if durable:
+        sync_folder(path.parent)
     return path
+
+
+def sync_file(path: Path) -> None:
+    """Flush a file's content to disk."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _refuse_other_than_file(path: Path) -> None:
@@ -121,7 +137,9 @@ def _refuse_other_than_file(path: Path) -> None:
 
 
 def write_text(text: str, path: Path) -> Path:
-    """Write `text` to `path` (UTF-8) atomically: a temporary file beside it, then renamed.
+    """Write `text` to `path` (UTF-8) atomically and durably.
+
+    A temporary file beside it is flushed to disk, then renamed (and the folder flushed).
 
     Only a regular file is replaced: a folder, link, device or pipe at `path` is refused
     (renaming over ``/dev/null`` or a link would replace it, not write through it).
@@ -132,11 +150,14 @@ def write_text(text: str, path: Path) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
         Path(name).chmod(0o644)
         Path(name).replace(path)
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise
+    sync_folder(path.parent)
     return path
 
 

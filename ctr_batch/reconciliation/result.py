@@ -100,7 +100,7 @@ def write_mismatches(result: ReconcileResult, path: Path) -> Path:
 
     The file is written under a temporary name beside `path`, then renamed over it.
     """
-    return write_file(result.mismatches, path)
+    return write_file(result.mismatches, path, durable=True)
 
 
 def summary_rows(result: ReconcileResult) -> list[tuple[str, str]]:

@@ -37,3 +37,40 @@ def test_anything_else_is_refused_and_left_alone(tmp_path: Path, kind: str) -> N
             write()
     assert target.is_symlink() == (kind == "link")
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_standalone_outputs_are_flushed_before_and_after_their_rename(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pathlib import Path as RealPath
+
+    from ctr_batch.batch.run import run
+    from ctr_batch.core.config import RunConfig
+    from ctr_batch.samples.bundled import sample
+    from ctr_batch.sql.views import export_duckdb
+
+    run([sample("sample").path], tmp_path / "out", RunConfig())
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def recording(descriptor: int) -> None:
+        synced.append(str(RealPath(f"/proc/self/fd/{descriptor}").readlink()))
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", recording)
+    frame = pl.DataFrame({"a": [1]})
+    targets = [
+        write_text("x", tmp_path / "o" / "a.txt"),
+        write_file(frame, tmp_path / "o" / "b.parquet", durable=True),
+    ]
+    export_duckdb(tmp_path / "out", tmp_path / "o" / "c.duckdb")
+    folder = str((tmp_path / "o").resolve())
+    for target in [*targets, tmp_path / "o" / "c.duckdb"]:
+        staged = [
+            s for s in synced if RealPath(s).parent == RealPath(folder) and s.endswith(".tmp")
+        ]
+        assert any(RealPath(s).name.startswith(f".{target.name}.") for s in staged), target
+    assert synced.count(folder) == 3  # each rename flushed in its folder
+    synced.clear()
+    write_file(frame, tmp_path / "o" / "d.parquet")  # a snapshot's file: flushed at commit
+    assert synced == []
