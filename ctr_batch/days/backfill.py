@@ -28,8 +28,8 @@ from ctr_batch.days.plan import (
     DayReport,
     plan_day,
     plan_days,
+    reach_files,
     runs_of_days,
-    window_files,
 )
 from ctr_batch.days.publish import DayCommits
 from ctr_batch.days.summaries import write_summaries
@@ -70,6 +70,7 @@ def backfill(
     --------
     >>> import tempfile
     >>> from datetime import datetime
+    >>> import polars as pl
     >>> events = pl.DataFrame({"user_id": ["a", "a", "a"],
     ...     "event_time": [datetime(2024, 1, 1, 23, 59, s) for s in (0, 1, 2)],
     ...     "event_type": ["search", "results", "click"]})
@@ -125,9 +126,9 @@ def _compute_all(
 
     A session that began on a day of ``OUT`` before a run of days and goes on into it may
     have more events now: its day is computed again if its own inputs changed (and so on,
-    back to where it began). A day whose fingerprint is unchanged read every file that can
-    hold a row of its window, and its window held its sessions whole (or was recorded open
-    where the data ended, so that any later file changes the fingerprint): its tables stand.
+    back to where it began). A day whose fingerprint is unchanged has every file that can
+    change it as it was (its own folder, and the files with rows within a gap of its
+    sessions or of the day: ``plan.reach_files``): its tables stand.
     """
     reports: dict[date, DayReport] = {}
     earlier: set[date] = set()
@@ -173,11 +174,11 @@ def _compute_run(
         tables, record = computed[plan.day]
         problem = config.problem(record.rows_home, record.rows_quarantined)
         warning = config.warning(record.rows_home, _rows_before(plan.day, commits.records()))
-        files = window_files(record, plan, partitions, config)
+        files = reach_files(plan.day, record, partitions, config)
         record = dataclasses.replace(
             record,
-            fingerprint=fingerprint(files, config.settings()) if record.window else plan.digest,
-            files=len(files),
+            fingerprint=fingerprint(files, config.settings()),
+            files=len(plan.files),
             seconds=seconds,
             computed_at=datetime.now(UTC).isoformat(timespec="seconds"),
             settings=config.settings(),

@@ -9,7 +9,7 @@ holds the whole session, so every session is computed exactly as a full recomput
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
 import polars as pl
@@ -40,12 +40,10 @@ from ctr_batch.days.window import (
 from ctr_batch.days.window_tables import window_tables
 from ctr_batch.io.read import decoding, scan_events
 
-OPEN_PAST = datetime(1, 1, 2, tzinfo=UTC)  # a recorded window edge the data may yet cross
-OPEN_FUTURE = datetime(9999, 12, 30, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from datetime import timedelta
     from pathlib import Path
 
     from ctr_batch.days.config import BackfillConfig
@@ -93,9 +91,7 @@ def compute_days(
     by_day = _split_by_day(tables)
     for day in days:
         day_tables = _day_tables(by_day, day)
-        own_bounds = window_bounds((day, day), partitions, config)
-        own = _reaching(tables[SESSIONS_TABLE], (day, day), own_bounds, config)
-        window = _recorded_window(bounds, reach, widened=any(own))
+        window = reach_window(tables[SESSIONS_TABLE], day, config)
         counts = {
             "rows_home": home_rows.get(day, 0),
             "long_sessions": long_sessions(day_tables[SESSIONS_TABLE], (day, day), config),
@@ -110,23 +106,27 @@ def compute_days(
     return computed, set(into.get_column(DATE).to_list())
 
 
-def _recorded_window(
-    bounds: tuple[datetime, datetime], reach: tuple[bool, bool], *, widened: bool
-) -> list[str]:
-    """The window to record for a day: empty when its own lookback window suffices.
+def reach_window(sessions: pl.DataFrame, day: date, config: BackfillConfig) -> list[str]:
+    """The times a row must lie in to change `day`'s tables from another day's folder.
 
-    A day computed with others may have sessions that its own window would not hold whole
-    (`widened`): it records the window it was computed with, `bounds`, so that its
-    fingerprint covers every file that can change those sessions. A session still reaching
-    an edge of `bounds` where the data ends may go on when more data comes: that edge is
-    recorded open (the far past or future), so that any file landing beyond it changes the
-    day's fingerprint and a later backfill next to it computes it again.
+    The day's tables hold its sessions and the searches made on it: those of the sessions
+    with events on the day. A row changes one of them only if it lies within a gap of it (a
+    row farther away opens a session of its own, or joins none), and a row opens a session on
+    the day only if it lies on the day. So the span from the earliest start to the latest
+    end of those sessions and of the day itself, widened by a gap on each side (inclusive),
+    holds every row of another folder that can change the day. The day's fingerprint covers
+    the files whose footers show times in it, besides its own folder (``plan.reach_files``):
+    a file landing outside leaves the day as it is, however near.
     """
-    if not widened:
-        return []
-    low = OPEN_PAST if reach[0] else bounds[0]
-    high = OPEN_FUTURE if reach[1] else bounds[1]
-    return [low.isoformat(), high.isoformat()]
+    start, end = run_bounds((day, day), config.run.timezone)
+    if config.run.max_session is not None:  # pieces of one gap session are decided together
+        sessions = _gap_sessions(sessions, config)
+    ours = sessions.filter((pl.col(SESSION_END) >= start) & (pl.col(SESSION_START) < end))
+    first, last = ours.select(pl.col(SESSION_START).min(), pl.col(SESSION_END).max()).row(0)
+    low = min(first, start) if first is not None else start
+    high = max(last, end) if last is not None else end
+    gap = config.run.gap
+    return [(low - gap).isoformat(), (high + gap + _MICROSECOND).isoformat()]
 
 
 def _reaching(

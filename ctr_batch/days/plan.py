@@ -10,24 +10,20 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from ctr_batch.days.manifest import DayRecord, fingerprint
-from ctr_batch.days.window import (
-    SLACK,
-    files_between,
-    files_for_day,
-    run_bounds,
-    window_bounds,
-)
+from ctr_batch.days.window import SLACK, files_for_day, run_bounds, window_bounds
 from ctr_batch.io.read import file_rows
+from ctr_batch.io.stats import time_span
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from ctr_batch.days.config import BackfillConfig
 
+_ONE_DAY = timedelta(days=1)
 RUN_ROWS = 30_000_000  # input rows computed in one pass, at most (about 4 GiB at peak)
 
 
@@ -73,13 +69,39 @@ def plan_days(
 def plan_day(
     day: date, partitions: dict[Path, date | None], config: BackfillConfig, old: DayRecord | None
 ) -> DayPlan:
-    """What `day` reads and its fingerprint; skipped when `old` was computed from the same."""
+    """What `day` reads and its fingerprint; skipped when `old` was computed from the same.
+
+    A recorded day's fingerprint covers the files that can change it (``reach_files`` of its
+    recorded reach window); a new day's, those its lookback window reads.
+    """
     files = files_for_day(day, partitions, config)
-    if old is not None and old.window:  # a long session made it read more: so must a rerun
-        files = sorted({*files, *files_between(_bounds(old.window), partitions, config)})
-    digest = fingerprint(files, config.settings())
+    covered = files if old is None or not old.window else reach_files(day, old, partitions, config)
+    digest = fingerprint(covered, config.settings())
     skip = not config.force and old is not None and old.fingerprint == digest
     return DayPlan(day, files, digest, old, skip)
+
+
+def reach_files(
+    day: date, record: DayRecord, partitions: dict[Path, date | None], config: BackfillConfig
+) -> list[Path]:
+    """The input files that can change `day` as `record` has it: its fingerprint's files.
+
+    They are the day's own folder (its rows, placed or quarantined, whatever their times),
+    every file outside ``date=`` folders, and the other folders' files whose footers show
+    times within the day's reach window (``compute.reach_window``), or no times at all.
+    """
+    bounds = _bounds(record.window)
+    chosen = []
+    for path, part in partitions.items():
+        if part is None or part == day:
+            chosen.append(path)
+            continue
+        start = datetime.combine(part, time(), UTC)
+        near = start - SLACK < bounds[1] and start + _ONE_DAY + SLACK > bounds[0]
+        span = time_span(path, config.time_column) if near else None
+        if near and (span is None or (span[0] < bounds[1] and span[1] >= bounds[0])):
+            chosen.append(path)
+    return sorted(chosen, key=lambda path: path.as_posix())
 
 
 def _stale_neighbours(
@@ -121,18 +143,6 @@ def _stale_neighbours(
 def _bounds(window: list[str]) -> tuple[datetime, datetime]:
     """A recorded window's start and end."""
     return datetime.fromisoformat(window[0]), datetime.fromisoformat(window[1])
-
-
-def window_files(
-    record: DayRecord,
-    plan: DayPlan,
-    partitions: dict[Path, date | None],
-    config: BackfillConfig,
-) -> list[Path]:
-    """The files a computed day read: its plan's, or those of the wider window it needed."""
-    if not record.window:
-        return plan.files
-    return sorted({*plan.files, *files_between(_bounds(record.window), partitions, config)})
 
 
 def runs_of_days(plans: list[DayPlan]) -> list[list[DayPlan]]:

@@ -151,10 +151,12 @@ def test_changed_day_recomputes_exactly_the_days_that_read_it(log: Path, tmp_pat
     frame.head(frame.height - 10).write_parquet(changed)  # a corrected partition
     reports = backfill([log], tmp_path / "out", *DAYS, BackfillConfig(allow_empty=True))
     recomputed = [r.day for r in reports if r.computed]
-    # a day reads its window (lookback 1 day + gap on each side) from the date= folders whose
-    # rows may lie there: Nov 3's rows are all timed on Nov 3 (its footer says so), so the
-    # days whose window reaches Nov 3, Nov 1 .. Nov 5, read it (Oct 31 and Nov 6 do not)
-    assert recomputed == days_between(date(2026, 11, 1), date(2026, 11, 5))
+    # a day's fingerprint covers its own folder and the files whose footers show times within
+    # its reach (its sessions' span and its own day, a gap on each side): Nov 3's rows are
+    # all timed on Nov 3, so Nov 2 (sessions into Nov 3 or ending within a gap of it), Nov 3
+    # and Nov 4 (a gap before its start) are computed again; Nov 1 and Nov 5, whose lookback
+    # windows read Nov 3 too, are not: no row of Nov 3 can change them
+    assert recomputed == days_between(date(2026, 11, 2), date(2026, 11, 4))
     assert len(recomputed) < len(reports)
     backfill([log], tmp_path / "fresh", *DAYS, BackfillConfig(allow_empty=True))
     assert_same_tables(tmp_path / "out", tmp_path / "fresh")
@@ -351,9 +353,10 @@ def test_the_night_after_recomputes_only_days_whose_inputs_changed(tmp_path: Pat
     reports = backfill([arrived], tmp_path / "out", date(2026, 11, 6), date(2026, 11, 6), config)
     computed = [report.day for report in reports if report.computed]
     assert computed[-1] == date(2026, 11, 6)
-    # day 4 reads up to Nov 6 00:30 (1 d lookback and a gap), where folder 6 has rows; for
-    # days 1-3 (reading up to Nov 5 00:30 at most) folder 6's footer rules it out
-    assert min(computed) == date(2026, 11, 4)
+    # day 5's owl session goes on to Nov 6 00:05, so a row of folder 6 up to a gap later can
+    # change it: it is computed again; day 4's sessions end by Nov 5 00:05, so no row of
+    # folder 6 can change it (its lookback window reads folder 6, but its reach does not)
+    assert computed == [date(2026, 11, 5), date(2026, 11, 6)]
     run([arrived], tmp_path / "full", RunConfig())
     assert_same_tables(tmp_path / "out", tmp_path / "full")
 

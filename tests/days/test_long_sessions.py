@@ -123,7 +123,7 @@ def test_a_bot_session_of_days_is_read_whole_and_rerun_skips_it(tmp_path: Path) 
     config = BackfillConfig(allow_empty=True)
     nightly = day_by_day(tmp_path / "events", tmp_path / "out", (1, 2, 3, 4), config)
     assert nightly[0].record.long_sessions == 1
-    assert nightly[0].record.window  # read wider than the lookback, and recorded
+    assert nightly[0].record.window[1] > "2026-11-04"  # its reach: the bot's whole session
     run([tmp_path / "events"], tmp_path / "full", config.run)
     assert_same_tables(tmp_path / "out", tmp_path / "full")
     assert not {name for name, rows in run_checks(tmp_path / "out").items() if rows.height}
@@ -136,7 +136,8 @@ def test_a_bot_session_of_days_is_read_whole_and_rerun_skips_it(tmp_path: Path) 
     assert {r.day for r in changed if r.computed} >= {date(2026, 11, 1), date(2026, 11, 2)}
     run([tmp_path / "events"], tmp_path / "full2", config.run)
     assert_same_tables(tmp_path / "out", tmp_path / "full2")
-    assert not read_manifest(tmp_path / "out")["2026-11-01"].window  # now within the lookback
+    reach = read_manifest(tmp_path / "out")["2026-11-01"].window
+    assert "2026-11-02T23" < reach[1] < "2026-11-03T01"  # its session now ends on Nov 2
 
 
 def test_each_day_records_how_it_met_its_neighbours(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 RUN_TABLES = ("ctr_by_query", "ctr_daily", "quarantine", "run_summary", "searches", "sessions")
 STREAM_TABLES = ("late", "quarantine", "searches", "sessions")
-BACKFILL_TABLES = ("ctr_by_query", "ctr_by_query_daily", "ctr_daily", "quarantine",
+BACKFILL_TABLES = ("ctr_by_query", "ctr_by_query_daily", "ctr_daily", "day_summary", "quarantine",
                    "run_summary", "searches", "sessions")  # fmt: skip
 WRITERS = {  # name -> (command after the events folder, tables a reader must find)
     "run": (["run", "--out"], RUN_TABLES),
