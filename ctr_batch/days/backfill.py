@@ -224,10 +224,12 @@ def _with_days_to_rebuild(
 def _comparable(settings: dict[str, Any]) -> dict[str, Any]:
     """Settings as stored in the manifest (JSON), without the tool version.
 
-    Days stored before the table layout was recorded have layout 1.
+    Days stored before the table layout was recorded have layout 1; the lookback they stored
+    did not change their tables (``BackfillConfig.settings``).
     """
     stored: dict[str, Any] = json.loads(json.dumps(settings))
     stored.pop("tool_version", None)
+    stored.pop("lookback_us", None)
     stored.setdefault("table_layout", 1)
     return stored
 

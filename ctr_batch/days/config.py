@@ -133,13 +133,15 @@ class BackfillConfig:
 
         ``max_session_us`` appears only when set, so days computed before it existed keep
         their settings. ``table_layout`` (``schema.TABLE_LAYOUT``) makes days written with
-        other table columns differ in settings: rebuilt with ``--force``, never mixed.
+        other table columns differ in settings: rebuilt with ``--force``, never mixed. The
+        lookback is not among them: it is where reading starts, and every session is read
+        whole whatever it is, so days of two lookbacks mix (each day's counts its own
+        ``long_sessions``).
         """
         settings = {
             "gap_us": self.run.gap // timedelta(microseconds=1),
             "gap_rule": self.run.gap_rule,
             "timezone": self.run.timezone,
-            "lookback_us": self.lookback // timedelta(microseconds=1),
             "column_map": sorted(self.run.column_map),
             "table_layout": TABLE_LAYOUT,
             "tool_version": __version__,

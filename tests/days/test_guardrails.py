@@ -97,6 +97,22 @@ def test_other_settings_are_refused_with_exit_5_unless_forced(tmp_path: Path) ->
     assert backfill(log, out, 2, 4, "--gap", "5m", "--timezone", "Asia/Tokyo")[0] == 0
 
 
+def test_another_lookback_mixes_and_recomputes_nothing(tmp_path: Path) -> None:
+    # the lookback is where reading starts: every session is read whole whatever it is
+    log = day_log(tmp_path / "events", 2, 3, 4)
+    out = tmp_path / "out"
+    assert backfill(log, out, 2, 3)[0] == 0
+    before = json.loads((out / "_manifest.json").read_text())["days"]
+    result = CliRunner().invoke(app, ["backfill", str(log), "--out", str(out), "--start",
+                                      "2026-11-02", "--end", "2026-11-04", "--lookback", "2h",
+                                      "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    days = {day["day"]: day["computed"] for day in json.loads(result.stdout)["days"]}
+    assert days == {"2026-11-02": False, "2026-11-03": False, "2026-11-04": True}
+    after = json.loads((out / "_manifest.json").read_text())["days"]
+    assert after["2026-11-02"] == before["2026-11-02"]
+
+
 def test_days_written_with_other_table_columns_are_refused_until_forced(tmp_path: Path) -> None:
     """An upgrade that adds columns never leaves one table with day files of two layouts."""
     log = day_log(tmp_path / "events", 2, 3)
