@@ -134,7 +134,7 @@ def commit(out: Path, folder: Path) -> None:
     pointer.symlink_to(f"{SNAPSHOTS}/{folder.name}")
     previous = current_snapshot(out)
     pointer.replace(out / CURRENT)  # the commit
-    sync_folder(out)
+    sync_path(out)
     checkpoint("switched")
     _unlink_dropped(out, set(names))
     prune(out, keep={folder, *([previous] if previous else [])})
@@ -169,17 +169,13 @@ def sync_tree(folder: Path) -> None:
             path = Path(root) / name
             if path.stat().st_nlink > 1:
                 continue
-            descriptor = os.open(path, os.O_RDONLY)
-            try:
-                os.fsync(descriptor)
-            finally:
-                os.close(descriptor)
-        sync_folder(Path(root))
+            sync_path(path)
+        sync_path(Path(root))
 
 
-def sync_folder(folder: Path) -> None:
-    """Flush a folder's entries (names created, renamed or removed) to disk."""
-    descriptor = os.open(folder, os.O_RDONLY)
+def sync_path(path: Path) -> None:
+    """Flush a file's content, or a folder's entries (names made, renamed, removed), to disk."""
+    descriptor = os.open(path, os.O_RDONLY)
     try:
         os.fsync(descriptor)
     finally:

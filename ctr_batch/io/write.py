@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from ctr_batch.core.errors import ConfigError
 from ctr_batch.core.schema import COLUMN_DOCS, DATE, EVENT_TIME, TABLE_DOCS
-from ctr_batch.io.commit import sync_folder
+from ctr_batch.io.commit import sync_path
 from ctr_batch.io.layout import PART_FILE
 
 if TYPE_CHECKING:
@@ -109,23 +109,14 @@ def write_file(frame: pl.DataFrame, path: Path, *, durable: bool = False, **opti
         frame.write_parquet(name, **options)
         Path(name).chmod(0o644)  # mkstemp creates owner-only files
         if durable:
-            sync_file(Path(name))
+            sync_path(Path(name))
         Path(name).replace(path)
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise
     if durable:
-        sync_folder(path.parent)
+        sync_path(path.parent)
     return path
-
-
-def sync_file(path: Path) -> None:
-    """Flush a file's content to disk."""
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def _refuse_other_than_file(path: Path) -> None:
@@ -157,7 +148,7 @@ def write_text(text: str, path: Path) -> Path:
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise
-    sync_folder(path.parent)
+    sync_path(path.parent)
     return path
 
 

@@ -16,9 +16,8 @@ from ctr_batch.core.schema import (
     RUN_SUMMARY_TABLE,
     TABLE_SCHEMAS,
 )
-from ctr_batch.io.commit import CURRENT, sync_folder
+from ctr_batch.io.commit import CURRENT, sync_path
 from ctr_batch.io.find import parquet_files
-from ctr_batch.io.write import sync_file
 from ctr_batch.sql.queryfile import list_queries
 
 if TYPE_CHECKING:
@@ -158,9 +157,9 @@ def export_duckdb(out: str | Path, db: str | Path) -> list[str]:
 
             catalog.comment_tables(con, tables)
             catalog.create_macros(con, tables)
-        sync_file(staging)  # closed: flushed to disk before it takes the name
+        sync_path(staging)  # closed: flushed to disk before it takes the name
         staging.replace(db)
-        sync_folder(db.parent)
+        sync_path(db.parent)
     except duckdb.IOException as exc:
         msg = f"{db}: cannot be written ({first_line(exc)})"
         raise ConfigError(msg) from None
