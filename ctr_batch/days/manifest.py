@@ -22,12 +22,14 @@ class DayRecord:
     The figures count the day's own rows: ``rows_home`` input rows whose home day it is, of
     which ``rows_quarantined`` were set aside (``quarantined`` by reason); the day's
     ``sessions`` (with ``session_events`` events), ``searches`` and ``clicked_searches``; and
-    ``long_sessions``, its sessions reaching more than the lookback past it (read whole from
-    a wider ``window``: its UTC start and end, empty when its own lookback window holds every
-    session with events on it), ``continued_sessions`` (begun before it, going on into it),
+    ``long_sessions``, its sessions reaching more than the lookback past it (read whole, from
+    a wider window), its reach ``window`` (UTC start and end: a gap around its sessions and
+    the day, ``compute.reach_window``; empty in manifests written before it was recorded),
+    ``continued_sessions`` (begun before it, going on into it),
     ``capped_sessions`` (opened by ``--max-session``) and ``late_rows`` (timed on it, found in
-    a later day's folder). The rest says how it was computed: the ``fingerprint`` of its input
-    files and settings, the number of ``files``, ``seconds``, when (``computed_at``) and the
+    a later day's folder). The rest says how it was computed: the ``fingerprint`` of the input
+    files that can change it (``plan.reach_files``) and of the settings, the number of
+    ``files`` its lookback window read, ``seconds``, when (``computed_at``) and the
     ``settings``.
     """
 
