@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ctr_batch.days.config import BackfillConfig
 
 _ONE_DAY = timedelta(days=1)
+_MICROSECOND = timedelta(microseconds=1)
 RUN_ROWS = 30_000_000  # input rows computed in one pass, at most (about 4 GiB at peak)
 
 
@@ -88,9 +89,11 @@ def reach_files(
 
     They are the day's own folder (its rows, placed or quarantined, whatever their times),
     every file outside ``date=`` folders, and the other folders' files whose footers show
-    times within the day's reach window (``compute.reach_window``), or no times at all.
+    times within the day's reach window (``compute.reach_window``) or within the times of the
+    day's own folder (a resent copy of one of its rows, late or not, decides which copy is
+    the duplicate), or no times at all.
     """
-    bounds = _bounds(record.window)
+    bounds = _reach(day, record, partitions, config)
     chosen = []
     for path, part in partitions.items():
         if part is None or part == day:
@@ -104,6 +107,22 @@ def reach_files(
     return sorted(chosen, key=lambda path: path.as_posix())
 
 
+def _reach(
+    day: date, record: DayRecord, partitions: dict[Path, date | None], config: BackfillConfig
+) -> tuple[datetime, datetime]:
+    """The recorded reach window of `day`, stretched over the times of its own folder's rows.
+
+    The times come from the footers; a file without them may hold rows up to a day
+    (``SLACK``) from its folder's day.
+    """
+    low, high = _bounds(record.window)
+    start = datetime.combine(day, time(), UTC)
+    for path in (path for path, part in partitions.items() if part == day):
+        span = time_span(path, config.time_column) or (start - SLACK, start + _ONE_DAY + SLACK)
+        low, high = min(low, span[0]), max(high, span[1] + _MICROSECOND)
+    return low, high
+
+
 def _stale_neighbours(
     days: list[date],
     partitions: dict[Path, date | None],
@@ -112,9 +131,10 @@ def _stale_neighbours(
 ) -> list[DayPlan]:
     """Recorded days outside `days` whose window reaches them and whose inputs changed.
 
-    A window reaches them when it overlaps their days, or the times their ``date=`` folders
-    may hold (a day of slack on each side: in a time zone far from UTC, a late row in the
-    folder asked for may be timed on a local day two days earlier).
+    A day's reach (``_reach``) meets them when it overlaps their days, or the times that
+    their ``date=`` folders and the folders next to them may hold (a day of slack on each
+    side): a late file may land in the folder of the day before the one asked for, and in a
+    time zone far from UTC a row of it may be timed on a local day two days earlier still.
 
     The night after ``D``, day ``D``'s sessions that went on past midnight have more events:
     ``D`` read the new day's folder in its window, so its fingerprint changed, and it is
@@ -123,14 +143,16 @@ def _stale_neighbours(
     """
     asked = set(days)
     start, end = run_bounds((min(days), max(days)), config.run.timezone)
-    # the asked days' folders may hold rows up to a day (SLACK) outside their UTC dates
-    start = min(start, datetime.combine(min(days), time(), UTC) - SLACK)
-    end = max(end, datetime.combine(max(days) + SLACK, time(), UTC) + SLACK)
+    # the asked days' folders and the next ones may hold rows up to a day (SLACK) away
+    start = min(start, datetime.combine(min(days) - _ONE_DAY, time(), UTC) - SLACK)
+    end = max(end, datetime.combine(max(days) + 2 * _ONE_DAY, time(), UTC) + SLACK)
     stale = []
     for key, old in manifest.items():
         day = date.fromisoformat(key)
         window = (
-            _bounds(old.window) if old.window else window_bounds((day, day), partitions, config)
+            _reach(day, old, partitions, config)
+            if old.window
+            else window_bounds((day, day), partitions, config)
         )
         if day in asked or not (window[0] < end and window[1] > start):
             continue

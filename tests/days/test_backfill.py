@@ -406,3 +406,69 @@ def test_a_resent_event_in_the_next_days_folder_is_a_duplicate_day_by_day(
     assert_same_tables(tmp_path / "out", tmp_path / "full")
     quarantine = pl.read_parquet(tmp_path / "out" / "quarantine" / "**" / "*.parquet")
     assert quarantine.select("event_id", "reason").rows() == [("e1", "duplicate_event_id")]
+
+
+def _put(folder: Path, name: str, rows: list[tuple[str, datetime, str]]) -> Path:
+    """Searches ``(user, time, event_id)`` as the Parquet file `folder`/`name`."""
+    frame = to_frame([
+        {"user_id": user, "event_time": moment, "event_type": "search", "query": "q",
+         "items": None, "item": None, "event_id": event_id}
+        for user, moment, event_id in rows
+    ])  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
+    frame.write_parquet(folder / name)
+    return folder / name
+
+
+@pytest.mark.parametrize("copy", ["arrives", "leaves"])
+def test_a_resent_copy_of_a_late_row_recomputes_the_day_whose_folder_holds_it(
+    tmp_path: Path, copy: str
+) -> None:
+    """A late row of Nov 2's folder (timed Nov 1) and a copy of it in Nov 1's folder.
+
+    The copy comes first in input order, so the late row is the duplicate, quarantined on its
+    home day, Nov 2, though Nov 2's sessions are far from it: Nov 2's fingerprint covers the
+    times of its own folder's rows, so the copy's arrival or removal recomputes it.
+    """
+    day_one, day_two = tmp_path / "ev" / "date=2026-11-01", tmp_path / "ev" / "date=2026-11-02"
+    _put(day_one, "a.parquet", [("u", datetime(2026, 11, 1, 10, tzinfo=UTC), "u1")])
+    late = ("w", datetime(2026, 11, 1, 20, tzinfo=UTC), "L")
+    _put(day_two, "a.parquet", [("v", datetime(2026, 11, 2, 12, tzinfo=UTC), "v1"), late])
+    resent = _put(day_one, "late.parquet", [late]) if copy == "leaves" else None
+    config = BackfillConfig(allow_empty=True, max_quarantine=1.0)
+    backfill([tmp_path / "ev"], tmp_path / "out", date(2026, 11, 1), date(2026, 11, 2), config)
+    if resent is None:
+        _put(day_one, "late.parquet", [late])
+    else:
+        resent.unlink()
+    again = backfill(
+        [tmp_path / "ev"], tmp_path / "out", date(2026, 11, 1), date(2026, 11, 2), config
+    )
+    assert all(report.computed for report in again)
+    run([tmp_path / "ev"], tmp_path / "full", config.run)
+    assert_same_tables(tmp_path / "out", tmp_path / "full")
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Tokyo"])
+def test_a_late_file_in_the_folder_before_the_night_recomputes_its_day(
+    tmp_path: Path, zone: str
+) -> None:
+    """Night 3 asks only Nov 3; a late file lands in Nov 2's folder with a row of Nov 1.
+
+    In Tokyo that row is on local Nov 1, whose sessions end long before Nov 2 in UTC: the
+    days a night looks at for changed inputs reach a day before the folder of the day asked.
+    """
+    config = BackfillConfig(run=RunConfig(timezone=zone), allow_empty=True, max_quarantine=1.0)
+    root = tmp_path / "ev"
+    for day, user in ((1, "u"), (2, "v"), (3, "x")):
+        folder = root / f"date=2026-11-0{day}"
+        _put(folder, "a.parquet", [(user, datetime(2026, 11, day, 3, tzinfo=UTC), user)])
+        if day == 3:
+            late = [("w", datetime(2026, 11, 1, 3, tzinfo=UTC), "w")]
+            _put(root / "date=2026-11-02", "late.parquet", late)
+        nights = backfill(
+            [root], tmp_path / "out", date(2026, 11, day), date(2026, 11, day), config
+        )
+    assert date(2026, 11, 1) in {report.day for report in nights if report.computed}
+    run([root], tmp_path / "full", config.run)
+    assert_same_tables(tmp_path / "out", tmp_path / "full")
