@@ -244,6 +244,34 @@ def test_a_full_disk_is_not_blamed_on_the_input(
     assert pl.read_parquet(out / "searches" / "*.parquet").equals(before)
 
 
+@pytest.mark.parametrize("free", [1 << 10, 1 << 40])  # a full disk, and room left
+def test_a_backfill_write_that_fails_without_saying_why_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, free: int
+) -> None:
+    import shutil as shutil_module
+    from collections import namedtuple
+
+    path = write(LOG, tmp_path / "events" / "date=2024-01-01" / "in.parquet")
+    said = "parquet: File out of specification: Invalid thrift: transport error"  # a full tmpfs
+
+    def failing(frame: pl.DataFrame, file: object, **options: object) -> None:
+        raise pl.exceptions.ComputeError(said)
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", failing)
+    monkeypatch.setattr(shutil_module, "disk_usage", lambda _: usage(free, 0, free))
+    code, _, err = invoke(
+        "backfill", path.parent.parent, "--out", tmp_path / "out", "--start", "2024-01-01",
+        "--end", "2024-01-01", "-q",
+    )  # fmt: skip
+    assert (code, err.count("\n")) == (3, 1), err
+    if free < 1 << 20:
+        assert err.startswith("error: no space left on the device while writing "), err
+    else:
+        assert "a table file cannot be written (parquet: File out of spec" in err, err
+    assert "input" not in err
+
+
 def test_an_input_rewritten_while_read_stops_the_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -71,6 +71,11 @@ def _emit(frame: pl.DataFrame, title: str, fmt: str, output: Path | None, rows: 
 def _text(frame: pl.DataFrame, fmt: str) -> str:
     """`frame` as csv, a JSON array (``json``) or one JSON object per line (``ndjson``)."""
     if fmt == "csv":
+        nested = [name for name, kind in frame.schema.items() if kind.is_nested()]
+        if nested:
+            msg = f"--format csv cannot hold list columns ({', '.join(nested)}); use json, "
+            msg += "ndjson or parquet, or select other columns"
+            raise ConfigError(msg)
         return frame.write_csv()
     if fmt == "ndjson":
         return frame.write_ndjson()

@@ -97,11 +97,15 @@ def local_path(spec: str | Path) -> Path:
     url = _URL.match(str(spec)) if isinstance(spec, str) else None
     if url is None:
         return Path(spec)
+    parts = urlparse(str(spec))
+    if url.group(1).lower() == "file" and parts.netloc in ("", "localhost") and parts.path:
+        return Path(unquote(parts.path))
     if url.group(1).lower() == "file":
-        return Path(unquote(urlparse(str(spec)).path))
-    msg = f"{spec}: ctr-batch reads local or mounted paths, not {url.group(1)}:// URLs (mount or "
-    msg += "copy the data; on Spark, pass a DataFrame you read to ctr_batch.spark.tables."
-    msg += "spark_tables, see the README's Spark section)"
+        msg = f"{spec}: a file:// URL names a path on this machine, as file:///data/events"
+        raise ConfigError(msg)
+    msg = f"{spec}: ctr-batch reads and writes local or mounted paths, not {url.group(1)}:// "
+    msg += "URLs (mount or copy the data; on Spark, pass a DataFrame you read to ctr_batch."
+    msg += "spark.tables.spark_tables, see the README's Spark section)"
     raise ConfigError(msg)
 
 

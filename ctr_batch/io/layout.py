@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ctr_batch.core.errors import ConfigError
 from ctr_batch.core.schema import SEARCHES_TABLE
+from ctr_batch.io.find import local_path
 
 PART_FILE = "part-0.parquet"
 MANIFEST_FILE = "_manifest.json"
@@ -42,7 +43,7 @@ def output_folder(out: object) -> Path:
     if not isinstance(out, str | Path) or not str(out).strip():
         msg = f"out: expected the path of an output folder; got {out!r}"
         raise ConfigError(msg)
-    return Path(out)
+    return local_path(out)
 
 
 def check_output_folder(out: Path) -> None:

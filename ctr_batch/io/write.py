@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import pyarrow as pa
 
-from ctr_batch.core.errors import ConfigError
+from ctr_batch.core.errors import DISK_FULL, ConfigError
 from ctr_batch.core.schema import COLUMN_DOCS, DATE, EVENT_TIME, TABLE_DOCS
 from ctr_batch.io.commit import sync_path
 from ctr_batch.io.layout import PART_FILE
@@ -28,6 +28,7 @@ PARQUET_OPTIONS: dict[str, Any] = {
     "statistics": True,
 }
 _WRITERS = 3  # tables encoded at once: the two large ones and the small rest
+_NEARLY_FULL = 16 << 20  # bytes free in a folder where a write failed: the disk is full
 
 
 def table_options(table: str, frame: pl.DataFrame) -> dict[str, Any]:
@@ -106,7 +107,7 @@ def write_file(frame: pl.DataFrame, path: Path, *, durable: bool = False, **opti
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
-        frame.write_parquet(name, **options)
+        _write_parquet(frame, Path(name), options)
         Path(name).chmod(0o644)  # mkstemp creates owner-only files
         if durable:
             sync_path(Path(name))
@@ -117,6 +118,23 @@ def write_file(frame: pl.DataFrame, path: Path, *, durable: bool = False, **opti
     if durable:
         sync_path(path.parent)
     return path
+
+
+def _write_parquet(frame: pl.DataFrame, path: Path, options: dict[str, Any]) -> None:
+    """``frame.write_parquet``; a failure is a ConfigError naming the file (one line).
+
+    A full disk does not always say so: Polars may report the footer it could not finish as
+    "Invalid thrift". With (almost) no room left in the folder, the error says the disk is full.
+    """
+    try:
+        frame.write_parquet(path, **options)
+    except pl.exceptions.PolarsError as exc:
+        said = (str(exc).strip().splitlines() or ["unknown error"])[0]
+        if DISK_FULL.search(str(exc)) or shutil.disk_usage(path.parent).free < _NEARLY_FULL:
+            msg = f"no space left on the device while writing {path.parent} ({said})"
+        else:
+            msg = f"{path.parent}: a table file cannot be written ({said})"
+        raise ConfigError(msg) from None
 
 
 def _refuse_other_than_file(path: Path) -> None:

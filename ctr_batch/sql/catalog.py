@@ -13,14 +13,14 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+import duckdb
+
 from ctr_batch.core.schema import COLUMN_DOCS, TABLE_DOCS
 from ctr_batch.sql.queryfile import QueryFile, list_queries
 from ctr_batch.sql.views import sql_identifier, sql_string
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterable
-
-    import duckdb
 
 _PARAM = re.compile(r"\$(\w+)")
 
@@ -67,16 +67,21 @@ def create_macros(con: duckdb.DuckDBPyConnection, tables: Collection[str]) -> li
     """Create a table macro per curated report, commented with its purpose; return the names.
 
     A report that reads a table the output lacks (``backfill_days`` of a run's output, which
-    has no ``day_summary``) gets none.
+    has no ``day_summary``), or columns its tables lack (a stream's ``searches`` has no
+    ``clicked``), gets none.
     """
-    queries = [q for q in list_queries("report") if set(q.reads) <= set(tables)]
-    for query in queries:
-        con.execute(macro_ddl(query))
+    made = []
+    for query in (q for q in list_queries("report") if set(q.reads) <= set(tables)):
+        try:
+            con.execute(macro_ddl(query))
+        except (duckdb.BinderException, duckdb.CatalogException):
+            continue
         con.execute(
             f"COMMENT ON MACRO TABLE {sql_identifier(query.name)} IS "
             f"{sql_string(f'{query.purpose} Grain: {query.grain}. Params: {query.params_doc}')}"
         )
-    return [query.name for query in queries]
+        made.append(query.name)
+    return made
 
 
 def comment_tables(con: duckdb.DuckDBPyConnection, views: Iterable[str]) -> None:

@@ -160,7 +160,7 @@ def export_duckdb(out: str | Path, db: str | Path) -> list[str]:
         sync_path(staging)  # closed: flushed to disk before it takes the name
         staging.replace(db)
         sync_path(db.parent)
-    except duckdb.IOException as exc:
+    except (duckdb.IOException, duckdb.TransactionException) as exc:  # a full disk: either
         msg = f"{db}: cannot be written ({first_line(exc)})"
         raise ConfigError(msg) from None
     finally:

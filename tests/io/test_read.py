@@ -223,9 +223,19 @@ def test_a_written_file_that_cannot_be_read_back_is_not_blamed_on_the_input(
 
 @pytest.mark.parametrize("url", ["s3a://bucket/logs/", "hdfs://nn:8020/logs", "gs://b/x.parquet"])
 def test_a_remote_url_is_refused_with_what_to_do(tmp_path: Path, url: str) -> None:
-    with pytest.raises(ConfigError, match=r"^\S+: ctr-batch reads local or mounted paths, not "):
+    with pytest.raises(ConfigError, match=r"^\S+: ctr-batch reads and writes local or mounted "):
         run([url], tmp_path / "out", RunConfig())
     assert not (tmp_path / "out").exists()
+    good = tmp_path / "in.parquet"
+    generate_events(events=100, users=5, days=1, seed=3).write_parquet(good)
+    with pytest.raises(ConfigError, match=r"^\S+: ctr-batch reads and writes local or mounted "):
+        run([good], url, RunConfig())
+
+
+@pytest.mark.parametrize("url", ["file://", "file://otherhost/data", "file://localhost"])
+def test_a_file_url_without_a_local_path_is_refused(tmp_path: Path, url: str) -> None:
+    with pytest.raises(ConfigError, match="a file:// URL names a path on this machine"):
+        run([url], tmp_path / "out", RunConfig())
 
 
 def test_a_file_url_reads_the_local_path(tmp_path: Path) -> None:

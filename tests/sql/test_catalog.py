@@ -112,3 +112,27 @@ def test_export_never_replaces_a_database_holding_other_work(out: Path, tmp_path
     ours = tmp_path / "ctr.duckdb"
     for _ in range(2):  # an earlier export is replaced
         assert CliRunner().invoke(app, ["export-duckdb", str(out), str(ours)]).exit_code == 0
+
+
+def test_a_stream_output_exports_without_the_macros_its_tables_cannot_bind(
+    tmp_path: Path,
+) -> None:
+    from ctr_batch.samples.bundled import sample
+
+    stream = tmp_path / "stream"
+    result = CliRunner().invoke(app, ["simulate-stream", str(sample("sample").path), "--out",
+                                      str(stream)])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    target = tmp_path / "s.duckdb"
+    result = CliRunner().invoke(app, ["export-duckdb", str(stream), str(target)])
+    assert result.exit_code == 0, result.stderr
+    with duckdb.connect(str(target), read_only=True) as con:
+        views = {row[0] for row in con.sql("SELECT view_name FROM duckdb_views()").fetchall()}
+        assert {"searches", "sessions", "late", "quarantine"} <= views
+        macros = con.sql(
+            "SELECT function_name FROM duckdb_functions() WHERE function_type = 'table_macro' "
+            "AND NOT internal"
+        ).fetchall()
+    assert ("daily_ctr",) in macros
+    assert ("data_quality",) not in macros  # reads run_summary, which a stream has not
+    assert ("suspicious_users",) not in macros  # reads searches columns a stream's lacks
