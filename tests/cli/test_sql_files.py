@@ -87,6 +87,18 @@ def test_json_array_and_ndjson_to_files(out: Path, tmp_path: Path) -> None:
         assert rows[0]["date"] == "2026-11-01"
 
 
+def test_csv_refuses_list_columns_in_one_line(out: Path, tmp_path: Path) -> None:
+    target = tmp_path / "q.csv"
+    code, _, stderr = invoke("sql", str(out), "SELECT items FROM quarantine", "-f", "csv",
+                             "--output", str(target))  # fmt: skip
+    assert code == 3
+    assert stderr == (
+        "error: --format csv cannot hold list columns (items); use json, ndjson or parquet, "
+        "or select other columns\n"
+    )
+    assert not target.exists()
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
