@@ -15,6 +15,7 @@ import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -97,7 +98,8 @@ def backfill(
         remove_stale_temporaries(out)
         manifest = read_manifest(out)
         days = _with_days_to_rebuild(out, days, manifest, config)
-        commits = DayCommits(out, manifest)
+        inputs = [events] if isinstance(events, str | Path) else events
+        commits = DayCommits(out, manifest, partial(write_summaries, config=config, events=inputs))
         plans = plan_days(days, partitions, config, manifest)
         reports = {plan.day: plan.skipped() for plan in plans if plan.skip}
         for report in reports.values():
@@ -105,7 +107,6 @@ def backfill(
                 on_day(report)
         try:
             reports |= _compute_all(plans, partitions, config, commits, on_day, windows)
-            inputs = [events] if isinstance(events, str | Path) else events
             write_summaries(commits.snapshot(), manifest, config, inputs)
             commits.commit()
         except BaseException:

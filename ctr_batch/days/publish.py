@@ -5,6 +5,9 @@ output by hard links), with the manifest updated beside them; the snapshot is co
 ``every`` seconds have passed since the last commit, and at the end. A kill loses at most
 that much work (those days are recomputed by the next run, since the committed manifest does
 not list them), and a day's tables and its manifest entry always become visible together.
+The summary tables (``summaries.write_summaries``) are refreshed with the last commit; a
+snapshot committed without any (a first backfill's first batch) gets them first, so that a
+reader never misses a table.
 """
 
 from __future__ import annotations
@@ -13,12 +16,13 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from ctr_batch.core.schema import DATE
+from ctr_batch.core.schema import DATE, RUN_SUMMARY_TABLE
 from ctr_batch.days.manifest import DayRecord, write_manifest
 from ctr_batch.io.commit import begin, commit, discard
 from ctr_batch.io.write import write_partition
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import date
     from pathlib import Path
 
@@ -28,8 +32,16 @@ if TYPE_CHECKING:
 class DayCommits:
     """The open snapshot of a backfill, committed in batches (see the module docstring)."""
 
-    def __init__(self, out: Path, manifest: dict[str, DayRecord], *, every: float = 5.0) -> None:
+    def __init__(
+        self,
+        out: Path,
+        manifest: dict[str, DayRecord],
+        summarize: Callable[[Path, dict[str, DayRecord]], None],
+        *,
+        every: float = 5.0,
+    ) -> None:
         self.out, self.manifest, self.every = out, manifest, every
+        self._summarize = summarize
         self._open: Path | None = None
         self._last = time.monotonic()
         self._lock = threading.Lock()  # days computed in parallel add one at a time
@@ -57,8 +69,10 @@ class DayCommits:
         return self._open
 
     def commit(self) -> None:
-        """Commit the open snapshot, if any."""
+        """Commit the open snapshot, if any (with summary tables, if it has none yet)."""
         if self._open is not None:
+            if not (self._open / RUN_SUMMARY_TABLE).exists():
+                self._summarize(self._open, self.manifest)
             commit(self.out, self._open)
             self._open, self._last = None, time.monotonic()
 

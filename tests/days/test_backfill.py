@@ -472,3 +472,37 @@ def test_a_late_file_in_the_folder_before_the_night_recomputes_its_day(
     assert date(2026, 11, 1) in {report.day for report in nights if report.computed}
     run([root], tmp_path / "full", config.run)
     assert_same_tables(tmp_path / "out", tmp_path / "full")
+
+
+def test_a_first_backfill_stopped_after_its_first_batch_leaves_every_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each batch commit is an output readers see: the first one has the summaries too."""
+    from ctr_batch.days import publish
+    from ctr_batch.io import write as write_module
+
+    frame = generate_events(events=3_000, users=30, days=3, seed=4)
+    write_events(frame, tmp_path / "events")
+    monkeypatch.setattr(publish.DayCommits.__init__, "__kwdefaults__", {"every": 0.0})
+    real, written = write_module.write_partition, []
+
+    def failing_on_day_two(frame: pl.DataFrame, folder: Path, table: str | None = None) -> Path:
+        if folder.name == "date=2026-11-02":
+            raise OSError(28, "No space left on device")
+        written.append(folder)
+        return real(frame, folder, table)
+
+    monkeypatch.setattr(publish, "write_partition", failing_on_day_two)
+    config = BackfillConfig(allow_empty=True, max_quarantine=1.0)
+    with pytest.raises(OSError, match="No space"):
+        backfill([tmp_path / "events"], tmp_path / "out", date(2026, 11, 1), date(2026, 11, 3),
+                 config)  # fmt: skip
+    out = tmp_path / "out"
+    tables = sorted(p.name for p in out.iterdir() if not p.name.startswith((".", "_")))
+    assert "run_summary" in tables
+    assert "day_summary" in tables
+    for table in tables:  # every documented path reads, and only day 1 is there
+        read = pl.read_parquet(out / table / "**" / "*.parquet", hive_partitioning=False)
+        if "date" in read.columns and read.height:
+            assert read.get_column("date").max() <= date(2026, 11, 1), table
+    assert not {name for name, rows in run_checks(out).items() if rows.height}
