@@ -30,7 +30,7 @@ from ctr_batch.io.commit import writing
 from ctr_batch.io.layout import (
     check_output_folder,
     output_folder,
-    refuse_backfill_layout,
+    refuse_other_output,
 )
 from ctr_batch.io.normalize import frame_of
 from ctr_batch.io.read import (
@@ -195,7 +195,7 @@ def run(
     check_output_folder(out)
     job = OutputRun(scanned, out, settings, step, started, described(events))
     with writing(out, "run"), decoding(scanned.paths):
-        refuse_backfill_layout(out)
+        refuse_other_output(out, "run")
         if engine == "duckdb":
             require_one_pass(scanned, limit, buckets)
         elif buckets != 1 and ((buckets or 1) > 1 or not fits_in_memory(scanned, limit)):

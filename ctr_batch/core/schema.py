@@ -96,6 +96,7 @@ CTR_BY_QUERY_DAILY_TABLE = "ctr_by_query_daily"
 QUARANTINE_TABLE = "quarantine"
 RUN_SUMMARY_TABLE = "run_summary"
 DAY_SUMMARY_TABLE = "day_summary"  # a backfill's figures per day, from its manifest
+LATE_TABLE = "late"  # simulate-stream's events dropped as late
 
 # --- schemas ------------------------------------------------------------------------------------
 EVENTS_SCHEMA = pl.Schema(

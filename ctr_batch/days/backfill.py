@@ -40,7 +40,7 @@ from ctr_batch.io.find import locate_event_files
 from ctr_batch.io.layout import (
     check_output_folder,
     output_folder,
-    refuse_run_layout,
+    refuse_other_output,
     remove_stale_temporaries,
 )
 
@@ -94,7 +94,7 @@ def backfill(
         raise ConfigError(msg)
     check_output_folder(out)
     with writing(out, "backfill"):
-        refuse_run_layout(out)
+        refuse_other_output(out, "backfill")
         remove_stale_temporaries(out)
         manifest = read_manifest(out)
         days = _with_days_to_rebuild(out, days, manifest, config)

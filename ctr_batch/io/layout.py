@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 
 from ctr_batch.core.errors import ConfigError
-from ctr_batch.core.schema import SEARCHES_TABLE
+from ctr_batch.core.schema import LATE_TABLE, RUN_SUMMARY_TABLE, SEARCHES_TABLE
 from ctr_batch.io.find import local_path
 
 PART_FILE = "part-0.parquet"
@@ -53,17 +53,32 @@ def check_output_folder(out: Path) -> None:
         raise ConfigError(msg)
 
 
-def refuse_backfill_layout(out: Path) -> None:
-    """ConfigError if `out` holds ``ctr-batch backfill`` partitions (a run would mix them in)."""
+def output_kind(out: Path) -> str | None:
+    """The command whose output `out` holds: backfill, simulate-stream, run, or None (none).
+
+    A backfill's has its manifest, a stream's its ``late`` table (and tables of other columns
+    under the batch's names), a run's its ``run_summary`` (or, written before it existed, one
+    ``searches`` part).
+    """
     if (out / MANIFEST_FILE).exists():
-        msg = f"{out} holds the output of `ctr-batch backfill`; run into another --out"
-        raise ConfigError(msg)
+        return "backfill"
+    if (out / LATE_TABLE).exists():
+        return "simulate-stream"
+    if (out / RUN_SUMMARY_TABLE).exists() or (out / SEARCHES_TABLE / PART_FILE).exists():
+        return "run"
+    return None
 
 
-def refuse_run_layout(out: Path) -> None:
-    """ConfigError if `out` holds ``ctr-batch run`` tables (a backfill would mix them in)."""
-    if (out / SEARCHES_TABLE / PART_FILE).exists():
-        msg = f"{out} holds the output of `ctr-batch run`; backfill into another --out"
+def refuse_other_output(out: Path, command: str) -> None:
+    """ConfigError if `out` holds another command's output: `command` would mix or replace it.
+
+    A run rewrites every table of a run's output, a backfill adds day partitions to a
+    backfill's: into anything else, the tables would mix layouts (Polars and DuckDB could no
+    longer read them) or a stream's would silently replace the batch's.
+    """
+    kind = output_kind(out)
+    if kind is not None and kind != command:
+        msg = f"{out} holds the output of `ctr-batch {kind}`; {command} into another --out"
         raise ConfigError(msg)
 
 

@@ -31,6 +31,7 @@ from ctr_batch.core.rules import local_date
 from ctr_batch.core.schema import (
     CTR,
     DATE,
+    LATE_TABLE,
     N_CLICKS,
     SEARCH_TIME,
     SEARCHES_TABLE,
@@ -40,7 +41,7 @@ from ctr_batch.core.schema import (
 from ctr_batch.reconciliation.diff import COLUMN, OCCURRENCE, differences, with_occurrence
 from ctr_batch.reconciliation.records import KEYS, batch_searches, records_of
 from ctr_batch.streaming.records import MERGED
-from ctr_batch.streaming.simulate import LATE_INPUT_ROW, LATE_TABLE, simulate
+from ctr_batch.streaming.simulate import LATE_INPUT_ROW, simulate
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

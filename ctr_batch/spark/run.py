@@ -31,7 +31,7 @@ from ctr_batch.core.schema import (
     TABLE_SCHEMAS,
 )
 from ctr_batch.io.commit import new_output, writing
-from ctr_batch.io.layout import bucket_part, check_output_folder, refuse_backfill_layout
+from ctr_batch.io.layout import bucket_part, check_output_folder, refuse_other_output
 from ctr_batch.io.read import check_unchanged, decoding
 from ctr_batch.io.write import table_options, write_file, write_tables
 from ctr_batch.spark import balance, prepare
@@ -95,7 +95,7 @@ def run_spark(
     scanned = scan(events, config, outside=out)
     check_output_folder(out)
     with writing(out, "run"), decoding(scanned.paths):  # locked first: a refusal is at once
-        refuse_backfill_layout(out)
+        refuse_other_output(out, "run")
         step("starting Spark")
         spark = spark_session(master)
         count = buckets or bucket_count(scanned.rows, spark.sparkContext.defaultParallelism)

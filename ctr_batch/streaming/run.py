@@ -12,15 +12,22 @@ import polars as pl
 
 from ctr_batch.core.config import StreamConfig
 from ctr_batch.core.errors import SchemaError
-from ctr_batch.core.schema import CTR, QUARANTINE_TABLE, SEARCHES_TABLE, SEQ, SESSIONS_TABLE
+from ctr_batch.core.schema import (
+    CTR,
+    LATE_TABLE,
+    QUARANTINE_TABLE,
+    SEARCHES_TABLE,
+    SEQ,
+    SESSIONS_TABLE,
+)
 from ctr_batch.io.commit import new_output, writing
 from ctr_batch.io.find import input_specs
-from ctr_batch.io.layout import check_output_folder, refuse_backfill_layout
+from ctr_batch.io.layout import check_output_folder, refuse_other_output
 from ctr_batch.io.normalize import GIVEN, frame_of, normalize_events
 from ctr_batch.io.read import ScannedEvents, decoding, scan_events
 from ctr_batch.io.write import write_tables
 from ctr_batch.stages.flag import quarantine_rows
-from ctr_batch.streaming.simulate import LATE_TABLE, Simulation, simulate
+from ctr_batch.streaming.simulate import Simulation, simulate
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -108,7 +115,7 @@ def run_simulation(
         inputs, arrival=config.arrival, column_map=column_map, outside=out
     )
     with writing(out, "simulate-stream"):
-        refuse_backfill_layout(out)
+        refuse_other_output(out, "simulate-stream")
         with decoding(scanned.paths):
             simulation = simulate(frame, config)
         summary, tables = _summarized(simulation, scanned, started)

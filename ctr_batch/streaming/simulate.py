@@ -29,6 +29,7 @@ from ctr_batch.core.schema import (
     EVENT_TIME,
     EVENT_TYPE,
     EVENTS_SCHEMA,
+    LATE_TABLE,
     OPENS_SESSION,
     QUARANTINE_TABLE,
     ROW,
@@ -45,7 +46,6 @@ from ctr_batch.streaming.windower import stream_sessions
 if TYPE_CHECKING:
     from ctr_batch.core.config import GapRule, StreamConfig
 
-LATE_TABLE = "late"
 # a late event's position in the input (files in path order, rows in order)
 LATE_INPUT_ROW = "input_row"
 WATERMARK = "watermark"  # the user's watermark when a late event arrived

@@ -15,8 +15,8 @@ from ctr_batch.io.layout import (
     PART_FILE,
     bucket_files,
     check_output_folder,
-    refuse_backfill_layout,
-    refuse_run_layout,
+    output_kind,
+    refuse_other_output,
     remove_orphans,
     remove_stale_temporaries,
     scratch_folder,
@@ -49,15 +49,38 @@ def test_scratch_folders_of_dead_processes_are_removed(tmp_path: Path) -> None:
 
 
 def test_a_run_and_a_backfill_refuse_each_others_output(tmp_path: Path) -> None:
-    refuse_backfill_layout(tmp_path)
-    refuse_run_layout(tmp_path)
-    (tmp_path / MANIFEST_FILE).write_text("{}")
-    with pytest.raises(ConfigError, match="output of `ctr-batch backfill`"):
-        refuse_backfill_layout(tmp_path)
+    for command in ("run", "backfill", "simulate-stream"):
+        refuse_other_output(tmp_path, command)  # an empty folder is anyone's
     (tmp_path / "searches").mkdir()
     (tmp_path / "searches" / PART_FILE).write_bytes(b"")
-    with pytest.raises(ConfigError, match="output of `ctr-batch run`"):
-        refuse_run_layout(tmp_path)
+    assert output_kind(tmp_path) == "run"
+    refuse_other_output(tmp_path, "run")
+    with pytest.raises(ConfigError, match="output of `ctr-batch run`; backfill into another"):
+        refuse_other_output(tmp_path, "backfill")
+    (tmp_path / "late").mkdir()  # a stream's output has batch-named tables too
+    assert output_kind(tmp_path) == "simulate-stream"
+    with pytest.raises(ConfigError, match="`ctr-batch simulate-stream`; run into another"):
+        refuse_other_output(tmp_path, "run")
+    (tmp_path / MANIFEST_FILE).write_text("{}")
+    with pytest.raises(ConfigError, match="`ctr-batch backfill`; simulate-stream into another"):
+        refuse_other_output(tmp_path, "simulate-stream")
+
+
+def test_run_and_stream_refuse_each_others_output_from_the_command_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from ctr_batch.cli.app import app
+    from ctr_batch.samples.bundled import sample
+
+    events = str(sample("sample").path)
+    for first, second in (("run", "simulate-stream"), ("simulate-stream", "run")):
+        out = tmp_path / first
+        assert CliRunner().invoke(app, [first, events, "--out", str(out)]).exit_code == 0
+        before = sorted(p.name for p in out.iterdir())
+        refused = CliRunner().invoke(app, [second, events, "--out", str(out)])
+        assert refused.exit_code == 3
+        assert f"holds the output of `ctr-batch {first}`; {second} into another" in refused.stderr
+        assert sorted(p.name for p in out.iterdir()) == before
 
 
 def test_out_must_be_a_folder(tmp_path: Path) -> None:
