@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 
 from ctr_batch.core.config import RunConfig, format_duration, to_date, to_duration
-from ctr_batch.core.errors import DISK_FULL, ConfigError, CtrBatchError
+from ctr_batch.core.errors import DISK_FULL, ConfigError, CtrBatchError, first_line
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -124,7 +124,7 @@ def one_line_errors(command: Callable[P, None]) -> Callable[P, None]:
         except pl.exceptions.PolarsError as exc:
             if not DISK_FULL.search(str(exc)):
                 raise
-            _print_error(f"no space left on the device while writing ({_first_line(exc)})")
+            _print_error(f"no space left on the device while writing ({first_line(exc)})")
             raise typer.Exit(EXIT_BAD_INPUT) from None
 
     return wrapper
@@ -180,10 +180,6 @@ def _usage_error(exc: typer.TyperException) -> int:
         return EXIT_BAD_INPUT
     _print_error(f"{message} (see {ctx.command_path if ctx else 'ctr-batch'} --help)")
     return int(getattr(exc, "exit_code", 2))
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _print_error(message: str) -> None:

@@ -13,6 +13,17 @@ if TYPE_CHECKING:
 DISK_FULL = re.compile(r"No space left on device|os error 28|ENOSPC")
 
 
+def first_line(error: BaseException | str) -> str:
+    """The first line of an error's message (messages of DuckDB, Polars and Spark run long).
+
+    Without any text: the error's type, or ``unknown error`` for a message given as text.
+    """
+    text = str(error).strip()
+    if text:
+        return text.splitlines()[0]
+    return type(error).__name__ if isinstance(error, BaseException) else "unknown error"
+
+
 class CtrBatchError(Exception):
     """Base of every error a user can act on (bad input, bad settings).
 
@@ -28,9 +39,8 @@ class ConfigError(CtrBatchError):
     @classmethod
     def unreadable_output(cls, reason: str) -> ConfigError:
         """A file the run itself wrote cannot be read back (a full or failing disk)."""
-        said = reason.strip().splitlines()[0] if reason.strip() else "unknown error"
-        msg = f"a file written by this run cannot be read back ({said}); is the disk of the "
-        return cls(msg + "output (or of the temporary folder) full or failing?")
+        msg = f"a file written by this run cannot be read back ({first_line(reason)}); is the "
+        return cls(msg + "disk of the output (or of the temporary folder) full or failing?")
 
 
 class InputError(CtrBatchError):
@@ -44,8 +54,7 @@ class InputError(CtrBatchError):
     @classmethod
     def unreadable(cls, source: str, reason: str) -> InputError:
         """A file exists but is not readable Parquet."""
-        first_line = reason.strip().splitlines()[0] if reason.strip() else "unknown error"
-        return cls(f"{source}: not a readable Parquet file ({first_line})")
+        return cls(f"{source}: not a readable Parquet file ({first_line(reason)})")
 
 
 class SettingsConflictError(CtrBatchError):

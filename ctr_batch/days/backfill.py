@@ -24,6 +24,7 @@ from ctr_batch.core.errors import ConfigError, SettingsConflictError
 from ctr_batch.days.compute import compute_days
 from ctr_batch.days.config import BackfillConfig
 from ctr_batch.days.manifest import DayRecord, fingerprint, read_manifest
+from ctr_batch.days.partitions import partition_date
 from ctr_batch.days.plan import (
     DayPlan,
     DayReport,
@@ -34,7 +35,7 @@ from ctr_batch.days.plan import (
 )
 from ctr_batch.days.publish import DayCommits
 from ctr_batch.days.summaries import write_summaries
-from ctr_batch.days.window import days_between, partition_date
+from ctr_batch.days.window import days_between
 from ctr_batch.io.commit import writing
 from ctr_batch.io.find import locate_event_files
 from ctr_batch.io.layout import (
@@ -107,8 +108,7 @@ def backfill(
                 on_day(report)
         try:
             reports |= _compute_all(plans, partitions, config, commits, on_day, windows)
-            write_summaries(commits.snapshot(), manifest, config, inputs)
-            commits.commit()
+            commits.finish()
         except BaseException:
             commits.discard()
             raise

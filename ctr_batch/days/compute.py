@@ -89,9 +89,10 @@ def compute_days(
     capped = capped_by_day(tables[SESSIONS_TABLE], config.run)
     computed = {}
     by_day = _split_by_day(tables)
+    spans = _gap_sessions(tables[SESSIONS_TABLE], config)
     for day in days:
         day_tables = _day_tables(by_day, day)
-        window = reach_window(tables[SESSIONS_TABLE], day, config)
+        window = reach_window(spans, day, config)
         counts = {
             "rows_home": home_rows.get(day, 0),
             "long_sessions": long_sessions(day_tables[SESSIONS_TABLE], (day, day), config),
@@ -106,8 +107,10 @@ def compute_days(
     return computed, set(into.get_column(DATE).to_list())
 
 
-def reach_window(sessions: pl.DataFrame, day: date, config: BackfillConfig) -> list[str]:
+def reach_window(spans: pl.DataFrame, day: date, config: BackfillConfig) -> list[str]:
     """The times a row must lie in to change `day`'s tables from another day's folder.
+
+    `spans` are the sessions the gap alone makes (``_gap_sessions``): their start and end.
 
     The day's tables hold its sessions and the searches made on it: those of the sessions
     with events on the day. A row changes one of them only if it lies within a gap of it (a
@@ -119,9 +122,7 @@ def reach_window(sessions: pl.DataFrame, day: date, config: BackfillConfig) -> l
     a file landing outside leaves the day as it is, however near.
     """
     start, end = run_bounds((day, day), config.run.timezone)
-    if config.run.max_session is not None:  # pieces of one gap session are decided together
-        sessions = _gap_sessions(sessions, config)
-    ours = sessions.filter((pl.col(SESSION_END) >= start) & (pl.col(SESSION_START) < end))
+    ours = spans.filter((pl.col(SESSION_END) >= start) & (pl.col(SESSION_START) < end))
     first, last = ours.select(pl.col(SESSION_START).min(), pl.col(SESSION_END).max()).row(0)
     low = min(first, start) if first is not None else start
     high = max(last, end) if last is not None else end
@@ -138,8 +139,7 @@ def _reaching(
     """Whether a session with events on the days `span` may go on before / after `bounds`."""
     start, end = run_bounds(span, config.run.timezone)
     gap = config.run.gap
-    if config.run.max_session is not None:  # pieces of one gap session are decided together
-        sessions = _gap_sessions(sessions, config)
+    sessions = _gap_sessions(sessions, config)  # pieces of one gap session decided together
     ours = (pl.col(SESSION_END) >= start) & (pl.col(SESSION_START) < end)
     before = ours & (pl.col(SESSION_START) < bounds[0] + gap)
     after = ours & (pl.col(SESSION_END) + gap >= bounds[1])
@@ -151,8 +151,11 @@ def _gap_sessions(sessions: pl.DataFrame, config: BackfillConfig) -> pl.DataFram
     """The sessions the gap alone makes: pieces cut by ``max_session`` joined again.
 
     Where a piece ends, the next piece of its user starts within a gap (else the gap rule
-    cut there), so consecutive pieces a gap apart or less are one gap session.
+    cut there), so consecutive pieces a gap apart or less are one gap session. Without
+    ``max_session``, the sessions themselves.
     """
+    if config.run.max_session is None:
+        return sessions
     idle = pl.col(SESSION_START) - pl.col(SESSION_END).shift().over(USER_ID)
     apart = too_idle(idle, config.run.gap, config.run.gap_rule)
     chain = apart.fill_null(True).cum_sum().over(USER_ID)

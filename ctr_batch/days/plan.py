@@ -14,9 +14,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from ctr_batch.days.manifest import DayRecord, fingerprint
-from ctr_batch.days.window import SLACK, files_for_day, run_bounds, window_bounds
+from ctr_batch.days.window import (
+    SLACK,
+    files_between,
+    files_for_day,
+    own_times,
+    run_bounds,
+    window_bounds,
+)
 from ctr_batch.io.read import file_rows
-from ctr_batch.io.stats import time_span
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -94,33 +100,19 @@ def reach_files(
     the duplicate), or no times at all.
     """
     bounds = _reach(day, record, partitions, config)
-    chosen = []
-    for path, part in partitions.items():
-        if part is None or part == day:
-            chosen.append(path)
-            continue
-        start = datetime.combine(part, time(), UTC)
-        near = start - SLACK < bounds[1] and start + _ONE_DAY + SLACK > bounds[0]
-        span = time_span(path, config.time_column) if near else None
-        if near and (span is None or (span[0] < bounds[1] and span[1] >= bounds[0])):
-            chosen.append(path)
+    chosen = files_between(bounds, partitions, config, own=(day, day))
     return sorted(chosen, key=lambda path: path.as_posix())
 
 
 def _reach(
     day: date, record: DayRecord, partitions: dict[Path, date | None], config: BackfillConfig
 ) -> tuple[datetime, datetime]:
-    """The recorded reach window of `day`, stretched over the times of its own folder's rows.
-
-    The times come from the footers; a file without them may hold rows up to a day
-    (``SLACK``) from its folder's day.
-    """
+    """The recorded reach window of `day`, stretched over the times of its own folder's rows."""
     low, high = _bounds(record.window)
-    start = datetime.combine(day, time(), UTC)
-    for path in (path for path, part in partitions.items() if part == day):
-        span = time_span(path, config.time_column) or (start - SLACK, start + _ONE_DAY + SLACK)
-        low, high = min(low, span[0]), max(high, span[1] + _MICROSECOND)
-    return low, high
+    own = own_times((day, day), partitions, config)
+    if own is None:
+        return low, high
+    return min(low, own[0]), max(high, own[1] + _MICROSECOND)
 
 
 def _stale_neighbours(

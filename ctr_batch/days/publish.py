@@ -68,6 +68,11 @@ class DayCommits:
             self._open = begin(self.out, carry=True)
         return self._open
 
+    def finish(self) -> None:
+        """The last commit: the summary tables refreshed from the whole manifest, then commit."""
+        self._summarize(self.snapshot(), self.manifest)
+        self.commit()
+
     def commit(self) -> None:
         """Commit the open snapshot, if any (with summary tables, if it has none yet)."""
         if self._open is not None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from ctr_batch.core.errors import ConfigError, InputError
+from ctr_batch.core.errors import ConfigError
 from ctr_batch.core.schema import EVENT_TIME, FILE_INDEX, SESSION_END, SESSION_START, TIME_DTYPE
 from ctr_batch.io.stats import time_span
 
@@ -19,8 +18,6 @@ if TYPE_CHECKING:
 
     from ctr_batch.days.config import BackfillConfig
 
-_PARTITION = re.compile(r"(date|dt|ds)=(.*)")  # a day in one folder
-_PART = re.compile(r"(year|month|day)=(\d{1,4})")  # or in three: year=/month=/day=
 PARTITION = "_partition"  # the date of a file's date= folder (below the events root)
 HOME_DAY = "_home_day"
 PLACED = "_placed"
@@ -39,64 +36,6 @@ def days_between(start: date, end: date) -> list[date]:
         msg += f"covers at most {MAX_DAYS:,} (ten years): split the range"
         raise ConfigError(msg)
     return [start + _ONE_DAY * i for i in range((end - start).days + 1)]
-
-
-def partition_date(path: Path, root: Path, key: str | None = None) -> date | None:
-    """The day of the hive partition folders of `path`, below `root` only.
-
-    A day is a folder ``date=``, ``dt=`` or ``ds=`` holding ``YYYY-MM-DD`` or ``YYYYMMDD``, or
-    three folders ``year=/month=/day=``; with `key`, only ``<key>=`` folders name a day. Folders
-    above the events root are not partitions: a root inside ``lake/date=2019-01-01/`` says
-    nothing about the days of its files. A day folder whose value is not a date, or two day
-    keys naming different days (pass `key`), is an ``InputError`` naming the file.
-
-    Examples
-    --------
-    >>> from pathlib import Path
-    >>> partition_date(Path("lake/date=2019-01-01/ev/dt=20240503/a.parquet"),
-    ...                Path("lake/date=2019-01-01"))
-    datetime.date(2024, 5, 3)
-    >>> partition_date(Path("ev/year=2024/month=5/day=3/a.parquet"), Path("ev"))
-    datetime.date(2024, 5, 3)
-    >>> partition_date(Path("lake/date=2019-01-01/ev/a.parquet"), Path("lake/date=2019-01-01"))
-    >>> partition_date(Path("ev/event_day=2024-05-03/a.parquet"), Path("ev"), "event_day")
-    datetime.date(2024, 5, 3)
-    """
-    try:
-        folders = path.parent.relative_to(root).parts
-    except ValueError:  # not below the root (a file given by name, say)
-        folders = path.parent.parts[-3:]
-    try:
-        days = _named_days(folders, key)
-    except ValueError:
-        msg = f"{path}: its partition folders do not name a day; expected date=YYYY-MM-DD, "
-        msg += "dt=YYYYMMDD or year=/month=/day="
-        raise InputError(msg) from None
-    if len(set(days.values())) > 1:
-        named = ", ".join(f"{name}={day}" for name, day in days.items())
-        msg = f"{path}: its folders name different days ({named}); pass --partition-key to "
-        msg += "say which one partitions the events"
-        raise InputError(msg)
-    return next(iter(days.values()), None)
-
-
-def _named_days(folders: tuple[str, ...], key: str | None) -> dict[str, date]:
-    """The day each day key of `folders` names (ValueError for a value that is no date)."""
-    pattern = _PARTITION if key is None else re.compile(rf"({re.escape(key)})=(.*)")
-    days = {}
-    for folder in folders:
-        if match := pattern.fullmatch(folder):
-            value = match.group(2)
-            days[match.group(1)] = date.fromisoformat(value if "-" in value else _dashed(value))
-    parts = {m.group(1): int(m.group(2)) for f in folders if (m := _PART.fullmatch(f))}
-    if key is None and len(parts) == 3:
-        days["year/month/day"] = date(parts["year"], parts["month"], parts["day"])
-    return days
-
-
-def _dashed(value: str) -> str:
-    """``YYYYMMDD`` as ``YYYY-MM-DD`` (anything else is left for ``fromisoformat`` to refuse)."""
-    return f"{value[:4]}-{value[4:6]}-{value[6:]}" if len(value) == 8 else value
 
 
 def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
@@ -121,16 +60,18 @@ def files_between(
     bounds: tuple[datetime, datetime],
     partitions: Mapping[Path, date | None],
     config: BackfillConfig,
+    own: tuple[date, date] | None = None,
 ) -> list[Path]:
     """Input files that can hold rows timed within `bounds` (start, end); all unpartitioned.
 
     A ``date=`` folder holds rows up to a day (``SLACK``) outside its day. A folder of a day
-    beyond the dates of `bounds` is only such a neighbour, read for its rows timed within
-    `bounds`: its files are left out when their footers show no time within `bounds`. Folders
-    of the dates of `bounds` (those of the days computed among them) are always read, for
-    their rows without a time or far from their day, which are quarantined on it.
+    outside `own` is only such a neighbour, read for its rows timed within `bounds`: its files
+    are left out when their footers show no time within `bounds`. Folders of the days `own`
+    (default: the dates of `bounds`, those of the days computed among them) are always read,
+    for their rows without a time or far from their day, which are quarantined on it.
     """
     lo, hi = bounds
+    first, last = own or (lo.date(), hi.date())
     column = config.time_column
     chosen = []
     for path, part in partitions.items():
@@ -140,7 +81,7 @@ def files_between(
         part_start = datetime.combine(part, datetime.min.time(), UTC)
         if not (part_start - SLACK < hi and part_start + _ONE_DAY + SLACK > lo):
             continue
-        if lo.date() <= part <= hi.date() or _reaches(path, column, bounds):
+        if first <= part <= last or _reaches(path, column, bounds):
             chosen.append(path)
     return chosen
 
@@ -174,26 +115,38 @@ def window_bounds(
 ) -> tuple[datetime, datetime]:
     """What the days read: ``read_range``, stretched to the times of their own folders' rows.
 
-    A ``date=`` folder of the days may hold rows up to a day from its date (late data, local
-    time zones). The days count such rows, and quarantine the bad ones, so they read the
-    times those rows lie at (and a gap around), with what the neighbours have there: a
-    resent copy of an event is then judged beside the original, as in one full run. The
-    times come from the files' footers; without statistics, the folder's day with its day of
-    slack on each side.
+    The days count their folders' rows, and quarantine the bad ones, so they read the times
+    those rows lie at (``own_times``) and a gap around, with what the neighbours have there:
+    a resent copy of an event is then judged beside the original, as in one full run.
     """
     lo, hi = read_range(days, config, margins)
-    column = config.time_column
+    own = own_times(days, partitions, config)
+    if own is None:
+        return lo, hi
+    return min(lo, own[0] - config.run.gap), max(hi, own[1] + config.run.gap)
+
+
+def own_times(
+    days: tuple[date, date], partitions: Mapping[Path, date | None], config: BackfillConfig
+) -> tuple[datetime, datetime] | None:
+    """The earliest and latest time of the rows placed in the days' own ``date=`` folders.
+
+    A folder may hold rows up to a day (``SLACK``) from its date (late data, local time
+    zones); rows further away are misplaced. The times come from the files' footers; without
+    statistics, the folder's day with its day of slack on each side. None: no such folder.
+    """
+    spans = []
     for path, part in partitions.items():
         if part is None or not days[0] <= part <= days[1]:
             continue
         start = datetime.combine(part, datetime.min.time(), UTC)
         low, high = start - SLACK, start + _ONE_DAY + SLACK  # where rows are placed at all
-        span = time_span(path, column)
+        span = time_span(path, config.time_column)
         if span is not None:
             low, high = max(low, span[0]), min(high, span[1])
         if low <= high:
-            lo, hi = min(lo, low - config.run.gap), max(hi, high + config.run.gap)
-    return lo, hi
+            spans.append((low, high))
+    return (min(low for low, _ in spans), max(high for _, high in spans)) if spans else None
 
 
 def run_bounds(days: tuple[date, date], timezone: str) -> tuple[datetime, datetime]:

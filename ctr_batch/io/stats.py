@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -66,28 +67,30 @@ def data_end(metadata: pq.FileMetaData) -> int:
     comparing this with the file's size finds it from the footer alone, before Polars reads a
     page and panics on the short range.
     """
-    end = 0
-    for group in range(metadata.num_row_groups):
-        row_group = metadata.row_group(group)
-        for column in range(row_group.num_columns):
-            chunk = row_group.column(column)
-            starts = [
-                chunk.data_page_offset,
-                chunk.dictionary_page_offset or chunk.data_page_offset,
-            ]
-            end = max(end, min(starts) + chunk.total_compressed_size)
-    return end
+    return max(
+        (
+            min(chunk.data_page_offset, chunk.dictionary_page_offset or chunk.data_page_offset)
+            + chunk.total_compressed_size
+            for chunk in _chunks(metadata)
+        ),
+        default=0,
+    )
 
 
 def uncompressed_bytes(metadata: pq.FileMetaData) -> tuple[int, int]:
     """Uncompressed bytes of the nested (list) columns and of the others, over all row groups."""
     lists = other = 0
+    for chunk in _chunks(metadata):
+        if "." in chunk.path_in_schema:
+            lists += chunk.total_uncompressed_size
+        else:
+            other += chunk.total_uncompressed_size
+    return lists, other
+
+
+def _chunks(metadata: pq.FileMetaData) -> Iterator[pq.ColumnChunkMetaData]:
+    """Every column chunk of every row group the footer describes."""
     for group in range(metadata.num_row_groups):
         row_group = metadata.row_group(group)
-        for index in range(row_group.num_columns):
-            column = row_group.column(index)
-            if "." in column.path_in_schema:
-                lists += column.total_uncompressed_size
-            else:
-                other += column.total_uncompressed_size
-    return lists, other
+        for column in range(row_group.num_columns):
+            yield row_group.column(column)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import pyarrow as pa
 
-from ctr_batch.core.errors import DISK_FULL, ConfigError
+from ctr_batch.core.errors import DISK_FULL, ConfigError, first_line
 from ctr_batch.core.schema import COLUMN_DOCS, DATE, EVENT_TIME, TABLE_DOCS
 from ctr_batch.io.commit import sync_path
 from ctr_batch.io.layout import PART_FILE
@@ -129,7 +129,7 @@ def _write_parquet(frame: pl.DataFrame, path: Path, options: dict[str, Any]) -> 
     try:
         frame.write_parquet(path, **options)
     except pl.exceptions.PolarsError as exc:
-        said = (str(exc).strip().splitlines() or ["unknown error"])[0]
+        said = first_line(exc)
         if DISK_FULL.search(str(exc)) or shutil.disk_usage(path.parent).free < _NEARLY_FULL:
             msg = f"no space left on the device while writing {path.parent} ({said})"
         else:

@@ -17,7 +17,7 @@ import duckdb
 import polars as pl
 
 from ctr_batch.core.config import RunConfig
-from ctr_batch.core.errors import ConfigError
+from ctr_batch.core.errors import ConfigError, first_line
 from ctr_batch.core.resources import queries_dir
 from ctr_batch.core.schema import (
     CTR_BY_QUERY_TABLE,
@@ -35,7 +35,6 @@ from ctr_batch.core.schema import (
 )
 from ctr_batch.io.normalize import normalize_events
 from ctr_batch.sql.queryfile import QueryFile
-from ctr_batch.sql.views import first_line
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from ctr_batch.core.errors import ConfigError
+from ctr_batch.core.errors import ConfigError, first_line
 from ctr_batch.sql.queryfile import (
     QueryFile,
     QueryKind,
@@ -38,7 +38,7 @@ from ctr_batch.sql.queryfile import (
     list_queries,
     noun,
 )
-from ctr_batch.sql.views import first_line, open_views, table_paths
+from ctr_batch.sql.views import open_views, table_paths
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

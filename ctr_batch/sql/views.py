@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from ctr_batch.core.errors import ConfigError, InputError
+from ctr_batch.core.errors import ConfigError, InputError, first_line
 from ctr_batch.core.schema import (
     CTR_BY_QUERY_DAILY_TABLE,
     DAY_SUMMARY_TABLE,
@@ -115,12 +115,6 @@ def create_views(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Path]) -> 
         except duckdb.Error as exc:
             msg = f"{folder}: cannot read table {name!r} ({first_line(exc)})"
             raise InputError(msg) from None
-
-
-def first_line(exc: BaseException) -> str:
-    """The first line of an error's message (DuckDB's run over several)."""
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def export_duckdb(out: str | Path, db: str | Path) -> list[str]:
