@@ -69,7 +69,14 @@ class DayCommits:
         return self._open
 
     def finish(self) -> None:
-        """The last commit: the summary tables refreshed from the whole manifest, then commit."""
+        """The last commit: the summary tables refreshed from the whole manifest, then commit.
+
+        With no day published at all (every day asked failed a guardrail, into an empty
+        `out`), nothing is committed: summaries of no table would be an output `check` fails.
+        """
+        if not self.manifest:
+            self.discard()
+            return
         self._summarize(self.snapshot(), self.manifest)
         self.commit()
 

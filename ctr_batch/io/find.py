@@ -14,7 +14,8 @@ from ctr_batch.core.errors import ConfigError, InputError
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-_URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")  # hdfs://, s3a://, file://, ...
+# hdfs://, s3a://, file://, ... (a Path keeps one slash of two: s3a:/bucket)
+_URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+):/")
 
 
 def find_event_files(
@@ -91,10 +92,10 @@ def local_path(spec: str | Path) -> Path:
 
     Examples
     --------
-    >>> local_path("file:///data/events%20v2"), local_path("events")
-    (PosixPath('/data/events v2'), PosixPath('events'))
+    >>> local_path("file:///data/events%20v2"), local_path(Path("file:///data")), local_path("ev")
+    (PosixPath('/data/events v2'), PosixPath('/data'), PosixPath('ev'))
     """
-    url = _URL.match(str(spec)) if isinstance(spec, str) else None
+    url = _URL.match(str(spec))
     if url is None:
         return Path(spec)
     parts = urlparse(str(spec))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from typing import TYPE_CHECKING
+import time
+from typing import IO, TYPE_CHECKING
 
 from ctr_batch.core.errors import ConfigError
 from ctr_batch.io.layout import LOCK_FILE
@@ -13,6 +14,8 @@ from ctr_batch.io.layout import LOCK_FILE
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
+
+_TRIES, _PAUSE = 50, 0.01  # how long an empty lock file is read again: half a second
 
 
 @contextlib.contextmanager
@@ -27,14 +30,11 @@ def exclusive_lock(out: Path, command: str = "ctr-batch") -> Iterator[None]:
     """
     out.mkdir(parents=True, exist_ok=True)
     with (out / LOCK_FILE).open("a+", encoding="utf-8") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
+        holder = _wait_for_a_named_holder(handle)
+        if holder is not None:
             msg = f"{out}: another ctr-batch command is writing here ({holder}); "
             msg += "wait for it to finish"
-            raise ConfigError(msg) from None
+            raise ConfigError(msg)
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}, {command}")
@@ -44,3 +44,22 @@ def exclusive_lock(out: Path, command: str = "ctr-batch") -> Iterator[None]:
         finally:
             handle.truncate(0)
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _wait_for_a_named_holder(handle: IO[str]) -> str | None:
+    """Take the lock (None), or say who holds it ("pid N, command").
+
+    A holder writes its name just after it takes the lock and clears it just before it lets
+    go: found empty, the file is read again for a moment (or the lock taken, once free).
+    """
+    for _ in range(_TRIES):
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            if holder := handle.read().strip():
+                return holder
+            time.sleep(_PAUSE)
+        else:
+            return None
+    return "another process"

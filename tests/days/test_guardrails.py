@@ -63,6 +63,14 @@ def test_a_day_without_input_fails_alone_with_exit_4(tmp_path: Path) -> None:
     assert published_days(tmp_path / "out") == ["2026-11-02", "2026-11-03", "2026-11-04"]
 
 
+def test_a_first_backfill_whose_every_day_fails_commits_nothing(tmp_path: Path) -> None:
+    log = day_log(tmp_path / "events", 2)
+    code, err = backfill(log, tmp_path / "out", 3, 3)  # no row on the 3rd
+    assert code == 4
+    assert "2026-11-03: no input rows" in err
+    assert not [p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")]
+
+
 def test_a_day_mostly_quarantined_fails_and_publishes_nothing(tmp_path: Path) -> None:
     day_log(tmp_path / "events", 2)
     day_log(tmp_path / "bad", 3, bad=True)  # every row of the 3rd has an unknown event type

@@ -232,6 +232,22 @@ def test_a_remote_url_is_refused_with_what_to_do(tmp_path: Path, url: str) -> No
         run([good], url, RunConfig())
 
 
+def test_a_url_out_on_the_command_line_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from ctr_batch.cli.app import app
+
+    good = tmp_path / "in.parquet"
+    generate_events(events=100, users=5, days=1, seed=3).write_parquet(good)
+    monkeypatch.chdir(tmp_path)  # a Path keeps one slash of two: s3a:/b/o, a local folder
+    result = CliRunner().invoke(app, ["run", str(good), "--out", "s3a://b/o"])
+    assert result.exit_code == 3
+    assert "ctr-batch reads and writes local or mounted paths, not s3a:// URLs" in result.stderr
+    assert not (tmp_path / "s3a:").exists()
+
+
 @pytest.mark.parametrize("url", ["file://", "file://otherhost/data", "file://localhost"])
 def test_a_file_url_without_a_local_path_is_refused(tmp_path: Path, url: str) -> None:
     with pytest.raises(ConfigError, match="a file:// URL names a path on this machine"):
